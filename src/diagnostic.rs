@@ -1,0 +1,192 @@
+//! Source files, positions in them, and the one way every error is rendered:
+//!
+//! ```text
+//! error: unknown agent role `verifier`
+//!   --> scenarios/seed.yaml:12:12
+//!    |
+//! 12 |     agent: verifier
+//!    |            ^^^^^^^^ not declared under `agents` (declared: issuer, holder)
+//!    |
+//!    = help: ...
+//! ```
+
+use std::fmt::{self, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A YAML file the harness read, kept whole so errors can quote it.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// The path as the user named it (relative paths stay relative in messages).
+    pub path: PathBuf,
+    pub text: String,
+}
+
+impl SourceFile {
+    pub fn read(path: &Path) -> std::io::Result<Arc<SourceFile>> {
+        let text = std::fs::read_to_string(path)?;
+        Ok(Arc::new(SourceFile {
+            path: path.to_path_buf(),
+            text,
+        }))
+    }
+
+    pub fn line(&self, line: usize) -> Option<&str> {
+        self.text.lines().nth(line.checked_sub(1)?)
+    }
+}
+
+/// A place in a source file: 1-based line and column (in characters), and the
+/// length of the thing to underline.
+#[derive(Clone)]
+pub struct Loc {
+    pub file: Arc<SourceFile>,
+    pub line: usize,
+    pub column: usize,
+    pub len: usize,
+}
+
+impl Loc {
+    pub fn new(file: &Arc<SourceFile>, line: usize, column: usize, len: usize) -> Loc {
+        Loc {
+            file: file.clone(),
+            line: line.max(1),
+            column: column.max(1),
+            len: len.max(1),
+        }
+    }
+
+    /// The position `offset` characters further along the same line, `len` long.
+    pub fn shifted(&self, offset: usize, len: usize) -> Loc {
+        Loc {
+            column: self.column + offset,
+            len: len.max(1),
+            ..self.clone()
+        }
+    }
+}
+
+impl fmt::Display for Loc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}",
+            self.file.path.display(),
+            self.line,
+            self.column
+        )
+    }
+}
+
+impl fmt::Debug for Loc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// An error (or failure) tied to a place in a scenario file.
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub message: String,
+    pub loc: Option<Loc>,
+    /// Text printed next to the underline.
+    pub label: String,
+    /// `= note: ...` lines after the snippet.
+    pub notes: Vec<String>,
+}
+
+impl Diagnostic {
+    pub fn new(message: impl Into<String>, loc: Option<Loc>) -> Diagnostic {
+        Diagnostic {
+            message: message.into(),
+            loc,
+            label: String::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    pub fn at(loc: &Loc, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(message, Some(loc.clone()))
+    }
+
+    pub fn label(mut self, label: impl Into<String>) -> Diagnostic {
+        self.label = label.into();
+        self
+    }
+
+    pub fn note(mut self, note: impl Into<String>) -> Diagnostic {
+        self.notes.push(note.into());
+        self
+    }
+
+    /// Renders with the given first word (`error`, `failure`).
+    pub fn render(&self, kind: &str) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "{kind}: {}", self.message);
+        let gutter = self
+            .loc
+            .as_ref()
+            .map(|l| l.line.to_string().len())
+            .unwrap_or(1);
+        let pad = " ".repeat(gutter);
+        if let Some(loc) = &self.loc {
+            let _ = writeln!(out, "{pad}--> {loc}");
+            if let Some(source) = loc.file.line(loc.line) {
+                let _ = writeln!(out, "{pad} |");
+                let _ = writeln!(out, "{} | {}", loc.line, source);
+                let indent: String = source
+                    .chars()
+                    .take(loc.column - 1)
+                    .map(|c| if c == '\t' { '\t' } else { ' ' })
+                    .collect();
+                let available = source.chars().count().saturating_sub(loc.column - 1);
+                let carets = "^".repeat(loc.len.min(available.max(1)));
+                let label = if self.label.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", self.label)
+                };
+                let _ = writeln!(out, "{pad} | {indent}{carets}{label}");
+            }
+        }
+        if !self.notes.is_empty() {
+            let _ = writeln!(out, "{pad} |");
+            for note in &self.notes {
+                let mut lines = note.lines();
+                if let Some(first) = lines.next() {
+                    let _ = writeln!(out, "{pad} = {first}");
+                }
+                for rest in lines {
+                    let _ = writeln!(out, "{pad}   {rest}");
+                }
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render("error"))
+    }
+}
+
+impl std::error::Error for Diagnostic {}
+
+/// Every problem found in a set of scenario files, reported together.
+#[derive(Debug, Default)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            f.write_str(&d.render("error"))?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostics {}

@@ -1,0 +1,14 @@
+//! acapy-harness: YAML scenarios run against real ACA-Py agents.
+//!
+//! - [`scenario`]: the file format (model, loading, checking);
+//! - [`run`]: executing a scenario's steps against running agents;
+//! - [`agents`]: providers that start (or find) the agents;
+//! - [`report`]: what the results look like to people and to CI.
+
+pub mod agents;
+pub mod cli;
+pub mod diagnostic;
+pub mod report;
+pub mod run;
+pub mod scenario;
+pub mod suite;

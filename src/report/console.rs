@@ -1,0 +1,181 @@
+//! Terminal output: one line per case, failures in full, a summary.
+
+use crate::diagnostic::Diagnostic;
+use crate::run::assert::short_json;
+use crate::run::outcome::{CaseResult, Status};
+use std::fmt::Write as _;
+use std::time::Duration;
+
+const RESPONSE_LINES: usize = 40;
+
+/// `PASS  name  (3.2s, ACA-Py 1.3.6)`.
+pub fn case_line(result: &CaseResult) -> String {
+    let word = match &result.status {
+        Status::Passed => "PASS ",
+        Status::Failed => "FAIL ",
+        Status::Skipped { .. } => "SKIP ",
+        Status::ExpectedFailure { .. } => "XFAIL",
+        Status::UnexpectedPass { .. } => "XPASS",
+    };
+    let mut line = format!("{word} {}", result.name);
+    let mut details = Vec::new();
+    if !matches!(result.status, Status::Skipped { .. }) {
+        details.push(format!("{:.1}s", result.duration.as_secs_f64()));
+    }
+    if let Some(v) = &result.acapy_version {
+        details.push(format!("ACA-Py {v}"));
+    }
+    match &result.status {
+        Status::Skipped { reason }
+        | Status::ExpectedFailure { reason }
+        | Status::UnexpectedPass { reason } => details.push(reason.clone()),
+        _ => {}
+    }
+    if !details.is_empty() {
+        let _ = write!(line, "  ({})", details.join(", "));
+    }
+    line
+}
+
+/// The whole story of a failed case: where, what was expected, what came back,
+/// what the agent saw and said.
+pub fn render_failure(result: &CaseResult) -> String {
+    let Some(failure) = &result.failure else {
+        return match &result.status {
+            Status::UnexpectedPass { reason } => format!(
+                "failure: {} passed but is marked `xfail` here: {reason}\n  = help: remove the `xfail` if the cause is fixed\n",
+                result.name
+            ),
+            _ => String::new(),
+        };
+    };
+    let mut notes = vec![format!(
+        "scenario: {} ({}), {}",
+        result.scenario_name,
+        result.file.display(),
+        match &result.acapy_version {
+            Some(v) => format!("ACA-Py {v} ({})", result.provider),
+            None => format!("{} provider", result.provider),
+        }
+    )];
+    if let Some((number, name)) = &failure.step {
+        let agent = failure
+            .agent
+            .as_ref()
+            .map(|a| format!(" on {a}"))
+            .unwrap_or_default();
+        notes.push(format!("step {number}: `{name}`{agent}"));
+    }
+    if let Some(expected) = &failure.expected {
+        notes.push(format!("expected: {expected}"));
+    }
+    if let Some(actual) = &failure.actual {
+        notes.push(format!("actual:   {actual}"));
+    }
+    notes.extend(failure.notes.iter().cloned());
+    let diagnostic = Diagnostic {
+        message: failure.message.clone(),
+        loc: failure.loc.clone(),
+        label: failure.label.clone(),
+        notes,
+    };
+    let mut out = diagnostic.render("failure");
+
+    if let Some(exchange) = &failure.response {
+        if exchange.method == "EVENT" {
+            let _ = writeln!(out, "\nevent payload:");
+        } else {
+            let _ = writeln!(
+                out,
+                "\nresponse: {} {} -> {} ({:.0} ms)",
+                exchange.method, exchange.url, exchange.status, exchange.elapsed_ms
+            );
+        }
+        out.push_str(&indent(&pretty_truncated(&exchange.response), "  "));
+    }
+    if let Some(agent) = &failure.agent {
+        if !failure.recent_events.is_empty() {
+            let _ = writeln!(out, "\nrecent events ({agent}):");
+            for e in &failure.recent_events {
+                let _ = writeln!(out, "  {e}");
+            }
+        }
+        match &failure.log_tail {
+            Some(log) if !log.trim().is_empty() => {
+                let _ = writeln!(out, "\nagent log ({agent}, last lines):");
+                out.push_str(&indent(log, "  "));
+            }
+            Some(_) => {
+                let _ = writeln!(out, "\nagent log ({agent}): empty at log level warning");
+            }
+            None => {}
+        }
+    }
+    out
+}
+
+fn pretty_truncated(value: &serde_json::Value) -> String {
+    let pretty = serde_json::to_string_pretty(value).unwrap_or_else(|_| short_json(value, 2000));
+    let lines: Vec<&str> = pretty.lines().collect();
+    if lines.len() <= RESPONSE_LINES {
+        pretty
+    } else {
+        format!(
+            "{}\n… ({} more lines)",
+            lines[..RESPONSE_LINES].join("\n"),
+            lines.len() - RESPONSE_LINES
+        )
+    }
+}
+
+fn indent(text: &str, prefix: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        let _ = writeln!(out, "{prefix}{line}");
+    }
+    out
+}
+
+/// Counts by status, for the closing line.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Tally {
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub xfailed: usize,
+    pub xpassed: usize,
+}
+
+impl Tally {
+    pub fn of(results: &[CaseResult]) -> Tally {
+        let mut t = Tally::default();
+        for r in results {
+            match r.status {
+                Status::Passed => t.passed += 1,
+                Status::Failed => t.failed += 1,
+                Status::Skipped { .. } => t.skipped += 1,
+                Status::ExpectedFailure { .. } => t.xfailed += 1,
+                Status::UnexpectedPass { .. } => t.xpassed += 1,
+            }
+        }
+        t
+    }
+
+    /// `3 passed, 1 failed, 2 skipped` (+ expected failures when any).
+    pub fn summary(&self, elapsed: Duration) -> String {
+        let mut line = format!(
+            "{} passed, {} failed, {} skipped",
+            self.passed,
+            self.failed + self.xpassed,
+            self.skipped
+        );
+        if self.xfailed > 0 {
+            let _ = write!(line, ", {} expected failures", self.xfailed);
+        }
+        if self.xpassed > 0 {
+            let _ = write!(line, " ({} unexpected passes)", self.xpassed);
+        }
+        let _ = write!(line, "; finished in {:.1}s", elapsed.as_secs_f64());
+        line
+    }
+}

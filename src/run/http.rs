@@ -1,0 +1,85 @@
+//! Calls to an agent's admin API.
+
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+#[derive(Clone)]
+pub struct AdminClient {
+    base: String,
+    api_key: Option<String>,
+    http: reqwest::Client,
+}
+
+/// One request and its response, as shown in failures and saved as artifacts.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Exchange {
+    pub agent: String,
+    pub method: String,
+    pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request: Option<Value>,
+    pub status: u16,
+    pub response: Value,
+    pub elapsed_ms: f64,
+}
+
+impl AdminClient {
+    pub fn new(base: &str, api_key: Option<String>, http: reqwest::Client) -> AdminClient {
+        AdminClient {
+            base: base.trim_end_matches('/').to_owned(),
+            api_key,
+            http,
+        }
+    }
+
+    /// One client per case: keeps connections open between steps.
+    pub fn http() -> reqwest::Client {
+        reqwest::Client::builder()
+            .timeout(Duration::from_secs(120))
+            .tcp_nodelay(true)
+            .build()
+            .expect("HTTP client")
+    }
+
+    pub async fn send(
+        &self,
+        agent: &str,
+        method: reqwest::Method,
+        path: &str,
+        query: &[(String, String)],
+        body: Option<&Value>,
+    ) -> Result<Exchange, reqwest::Error> {
+        let sep = if path.starts_with('/') { "" } else { "/" };
+        let mut req = self
+            .http
+            .request(method.clone(), format!("{}{sep}{path}", self.base));
+        if !query.is_empty() {
+            req = req.query(query);
+        }
+        if let Some(key) = &self.api_key {
+            req = req.header("X-API-Key", key);
+        }
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let started = Instant::now();
+        let resp = req.send().await?;
+        let status = resp.status().as_u16();
+        let url = resp.url().to_string();
+        let text = resp.text().await?;
+        let response = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Ok(Exchange {
+            agent: agent.to_owned(),
+            method: method.to_string(),
+            url,
+            request: body.cloned(),
+            status,
+            response,
+            elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+        })
+    }
+}

@@ -1,0 +1,98 @@
+//! `wait` steps: until an agent's event, or a polled response, says so.
+//! No fixed sleeps: events wake the waiter; polls are spaced by `interval`.
+
+use super::assert::{all_hold, any_given_and_holds};
+use super::events::EventLog;
+use super::http::{AdminClient, Exchange};
+use crate::diagnostic::Diagnostic;
+use crate::scenario::model::Wait;
+use crate::scenario::template::Vars;
+use serde_json::Value;
+use std::pin::pin;
+use tokio::time::Instant;
+
+#[derive(Debug)]
+pub enum WaitOutcome {
+    /// `until` held: the event payload or response body.
+    Reached(Value),
+    /// `fail_if` held first.
+    FailedIf(Value),
+    /// Time ran out; the last event (or response) that passed `where`.
+    TimedOut(Option<Value>),
+    /// The event stream ended.
+    StreamClosed(String, Option<Value>),
+}
+
+pub async fn on_events(
+    wait: &Wait,
+    topic: &str,
+    log: &EventLog,
+    vars: &Vars,
+) -> Result<WaitOutcome, Diagnostic> {
+    let deadline = Instant::now() + wait.timeout;
+    let mut cursor = 0;
+    let mut last = None;
+    loop {
+        let mut changed = pin!(log.changed.notified());
+        changed.as_mut().enable();
+        let fresh = log.since(cursor);
+        cursor += fresh.len();
+        for event in fresh.into_iter().filter(|e| e.topic == topic) {
+            if !all_hold(&wait.filter, &event.payload, vars)? {
+                continue;
+            }
+            if any_given_and_holds(&wait.fail_if, &event.payload, vars)? {
+                return Ok(WaitOutcome::FailedIf(event.payload));
+            }
+            if all_hold(&wait.until, &event.payload, vars)? {
+                return Ok(WaitOutcome::Reached(event.payload));
+            }
+            last = Some(event.payload);
+        }
+        if let Some(why) = log.closed() {
+            return Ok(WaitOutcome::StreamClosed(why, last));
+        }
+        tokio::select! {
+            _ = changed => {}
+            _ = tokio::time::sleep_until(deadline) => return Ok(WaitOutcome::TimedOut(last)),
+        }
+    }
+}
+
+pub async fn by_polling(
+    wait: &Wait,
+    client: &AdminClient,
+    agent: &str,
+    path: &str,
+    vars: &Vars,
+    exchanges: &mut Vec<Exchange>,
+) -> Result<WaitOutcome, Diagnostic> {
+    let deadline = Instant::now() + wait.timeout;
+    let mut last = None;
+    loop {
+        let next_poll = Instant::now() + wait.interval;
+        // A failed request (agent busy, 404 before a record exists) is one
+        // more poll, not a failure: the timeout bounds it.
+        if let Ok(exchange) = client
+            .send(agent, reqwest::Method::GET, path, &[], None)
+            .await
+        {
+            let body = exchange.response.clone();
+            let ok = (200..300).contains(&exchange.status);
+            exchanges.push(exchange);
+            if ok && all_hold(&wait.filter, &body, vars)? {
+                if any_given_and_holds(&wait.fail_if, &body, vars)? {
+                    return Ok(WaitOutcome::FailedIf(body));
+                }
+                if all_hold(&wait.until, &body, vars)? {
+                    return Ok(WaitOutcome::Reached(body));
+                }
+            }
+            last = Some(body);
+        }
+        if Instant::now() >= deadline {
+            return Ok(WaitOutcome::TimedOut(last));
+        }
+        tokio::time::sleep_until(next_poll.min(deadline)).await;
+    }
+}

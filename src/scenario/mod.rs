@@ -1,0 +1,12 @@
+//! The scenario file format: its model, loading and checking. Nothing here
+//! talks to an agent.
+
+pub mod load;
+pub mod model;
+pub mod query;
+pub mod raw;
+pub mod template;
+pub mod yaml;
+
+pub use load::{discover, load_all, Found};
+pub use model::Scenario;

@@ -1,0 +1,184 @@
+//! The checked scenario: every path parsed, every role and variable known,
+//! every node carrying its position.
+
+use super::query::Query;
+use super::template::Template;
+use crate::diagnostic::{Loc, SourceFile};
+use regex::Regex;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug)]
+pub struct Scenario {
+    /// Path below the suite root without extension: `issue-credential-v2/seed-flow`.
+    pub id: String,
+    pub file: Arc<SourceFile>,
+    pub name: String,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    pub requires: Option<VersionCondition>,
+    pub xfail: Vec<Xfail>,
+    pub vars: Vec<(String, Template)>,
+    pub agents: Vec<AgentDecl>,
+    pub steps: Vec<Step>,
+}
+
+impl Scenario {
+    pub fn agent(&self, role: &str) -> Option<&AgentDecl> {
+        self.agents.iter().find(|a| a.role == role)
+    }
+}
+
+/// `acapy: ">=1.3, <1.6"`: compared with the version the agent reports.
+#[derive(Debug, Clone)]
+pub struct VersionCondition {
+    pub text: String,
+    pub req: semver::VersionReq,
+    pub loc: Loc,
+}
+
+impl VersionCondition {
+    pub fn holds(&self, version: &semver::Version) -> bool {
+        // Pre-releases (1.4.0rc1) count as their release for these ranges.
+        let release = semver::Version::new(version.major, version.minor, version.patch);
+        self.req.matches(&release)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Xfail {
+    pub when: Option<VersionCondition>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct AgentDecl {
+    pub role: String,
+    pub label: String,
+    pub args: Vec<String>,
+    pub loc: Loc,
+}
+
+#[derive(Debug)]
+pub struct Step {
+    pub name: String,
+    pub loc: Loc,
+    pub agent: String,
+    pub when: Option<VersionCondition>,
+    pub action: Action,
+    pub status: Option<StatusCheck>,
+    pub assertions: Vec<Assertion>,
+    pub captures: Vec<Capture>,
+}
+
+#[derive(Debug)]
+pub enum Action {
+    Request(Request),
+    Wait(Wait),
+    /// Sets variables: what an `include` with `with:` turns into.
+    Set(Vec<(String, Template)>),
+}
+
+#[derive(Debug)]
+pub struct Request {
+    pub method: reqwest::Method,
+    pub path: Template,
+    pub query: Vec<(String, Template)>,
+    pub body: Option<Template>,
+}
+
+#[derive(Debug)]
+pub struct Wait {
+    pub source: WaitSource,
+    /// Which events (or responses) are about the thing waited for.
+    pub filter: Vec<Assertion>,
+    pub until: Vec<Assertion>,
+    pub fail_if: Vec<Assertion>,
+    pub timeout: Duration,
+    pub interval: Duration,
+}
+
+#[derive(Debug)]
+pub enum WaitSource {
+    Event { topic: String },
+    Poll { path: Template },
+}
+
+#[derive(Debug, Clone)]
+pub struct StatusCheck {
+    pub code: u16,
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone)]
+pub struct Assertion {
+    pub query: Query,
+    pub predicates: Vec<Predicate>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Predicate {
+    pub op: Op,
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone)]
+pub enum Op {
+    Equals(Template),
+    NotEquals(Template),
+    Matches(Regex),
+    Exists(bool),
+    Contains(Template),
+    OneOf(Vec<Template>),
+    Length(usize),
+    Type(JsonType),
+    Compare(Ordering, f64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ordering {
+    Greater,
+    GreaterOrEqual,
+    Less,
+    LessOrEqual,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonType {
+    Null,
+    Boolean,
+    Number,
+    Integer,
+    String,
+    Array,
+    Object,
+}
+
+impl JsonType {
+    pub const NAMES: &'static [&'static str] = &[
+        "null", "boolean", "number", "integer", "string", "array", "object",
+    ];
+
+    pub fn parse(name: &str) -> Option<JsonType> {
+        Some(match name {
+            "null" => JsonType::Null,
+            "boolean" => JsonType::Boolean,
+            "number" => JsonType::Number,
+            "integer" => JsonType::Integer,
+            "string" => JsonType::String,
+            "array" => JsonType::Array,
+            "object" => JsonType::Object,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        Self::NAMES[self as usize]
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Capture {
+    pub var: String,
+    pub query: Query,
+}
