@@ -172,8 +172,9 @@ pub fn parse_yaml<T: serde::de::DeserializeOwned>(file: &Arc<SourceFile>) -> Res
 
 fn strip_position_prefix(message: &str) -> String {
     let first = message.lines().next().unwrap_or(message).trim();
-    let re = Regex::new(r"^(error: )?(line \d+ column \d+: )?").expect("static regex");
-    re.replace(first, "").into_owned()
+    let prefix = Regex::new(r"^(error: )?(line \d+ column \d+: )?").expect("static regex");
+    let suffix = Regex::new(r",? at line \d+,? column \d+$").expect("static regex");
+    suffix.replace(&prefix.replace(first, ""), "").into_owned()
 }
 
 struct Checker {
@@ -255,14 +256,11 @@ impl Checker {
             }
         }
 
-        let steps_loc = self.loc(&raw.steps.referenced);
-        let steps = self.steps(raw.steps.value);
-        if steps.is_empty() {
-            self.error(Diagnostic::at(
-                &steps_loc,
-                "a scenario needs at least one step",
-            ));
+        if raw.steps.value.is_empty() {
+            let loc = self.loc(&raw.steps.referenced);
+            self.error(Diagnostic::at(&loc, "a scenario needs at least one step"));
         }
+        let steps = self.steps(raw.steps.value);
 
         let scenario = Scenario {
             id,

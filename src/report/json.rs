@@ -1,0 +1,217 @@
+//! Results as one JSON document, for tools (`--report-json FILE`).
+//!
+//! The shape is stable: fields may be added under the same `version`, but none
+//! is renamed, removed or retyped without bumping it.
+//!
+//! ```text
+//! {
+//!   "version": 1,
+//!   "summary": {
+//!     "passed": 3, "failed": 1, "skipped": 1, "xfailed": 1, "xpassed": 0,
+//!     "duration_ms": 12345                  // wall time of the whole run
+//!   },
+//!   "cases": [{
+//!     "name": "issue-credential-v2/seed-flow::process::1.3.6",
+//!     "scenario": "issue-credential-v2/seed-flow",   // scenario id
+//!     "scenario_name": "Seed flow",
+//!     "file": "scenarios/issue-credential-v2/seed-flow.yaml",
+//!     "target": "process::1.3.6",           // the name after the scenario id
+//!     "provider": "process",
+//!     "requested_version": "1.3.6",         // or null
+//!     "acapy_version": "1.3.6",             // as the agents reported it, or null
+//!     "status": "pass",                     // pass | fail | skip | xfail | xpass
+//!     "reason": "...",                      // only for skip, xfail and xpass
+//!     "duration_ms": 3210,
+//!     "steps": [{
+//!       "name": "create invitation",
+//!       "agent": "issuer",
+//!       "status": "passed",                 // passed | failed | skipped | not_run
+//!       "duration_ms": 12
+//!     }],
+//!     "failure": {                          // only when the case has a failure
+//!       "step": 3,                          // 1-based, or null (failed outside a step)
+//!       "step_name": "issue",               // or null
+//!       "agent": "issuer",                  // or null
+//!       "message": "response did not match",
+//!       "location": "scenarios/x.yaml:12:5", // only when known
+//!       "expected": "state == done",        // or null
+//!       "actual": "state == abandoned",     // or null
+//!       "response": {                       // only when known: the failing exchange
+//!         "agent": "issuer", "method": "POST", "url": "http://...",
+//!         "request": {...},                 // only when a body was sent
+//!         "status": 200, "response": {...}, "elapsed_ms": 12.5
+//!       }
+//!     }
+//!   }]
+//! }
+//! ```
+//!
+//! Durations are whole milliseconds. `summary.failed` counts only `fail`;
+//! an `xpass` also fails the run but is counted apart, under `xpassed`.
+
+use crate::report::console::Tally;
+use crate::run::outcome::{CaseResult, Failure, Status, StepResult, StepStatus};
+use serde_json::{json, Map, Value};
+use std::cmp::Ordering;
+use std::path::Path;
+use std::time::Duration;
+
+/// Bumped only when an existing field changes meaning or type.
+pub const FORMAT_VERSION: u64 = 1;
+
+pub fn render(results: &[CaseResult], elapsed: Duration) -> Value {
+    let tally = Tally::of(results);
+    json!({
+        "version": FORMAT_VERSION,
+        "summary": {
+            "passed": tally.passed,
+            "failed": tally.failed,
+            "skipped": tally.skipped,
+            "xfailed": tally.xfailed,
+            "xpassed": tally.xpassed,
+            "duration_ms": millis(elapsed),
+        },
+        "cases": results.iter().map(case).collect::<Vec<_>>(),
+    })
+}
+
+/// Pretty-printed, with a final newline so the file diffs and `cat`s cleanly.
+pub fn write(results: &[CaseResult], elapsed: Duration, path: &Path) -> std::io::Result<()> {
+    let mut text = serde_json::to_string_pretty(&render(results, elapsed))?;
+    text.push('\n');
+    std::fs::write(path, text)
+}
+
+/// One entry of `cases` (also saved as `case.json` with the artifacts).
+pub fn case(result: &CaseResult) -> Value {
+    let mut case = Map::new();
+    case.insert("name".into(), json!(result.name));
+    case.insert("scenario".into(), json!(result.scenario_id));
+    case.insert("scenario_name".into(), json!(result.scenario_name));
+    case.insert("file".into(), json!(result.file.display().to_string()));
+    case.insert("target".into(), json!(target(result)));
+    case.insert("provider".into(), json!(result.provider));
+    case.insert("requested_version".into(), json!(result.requested_version));
+    case.insert("acapy_version".into(), json!(result.acapy_version));
+    case.insert("status".into(), json!(result.status.word()));
+    if let Some(reason) = reason(&result.status) {
+        case.insert("reason".into(), json!(reason));
+    }
+    case.insert("duration_ms".into(), json!(millis(result.duration)));
+    case.insert(
+        "steps".into(),
+        Value::Array(result.steps.iter().map(step).collect()),
+    );
+    if let Some(failure) = &result.failure {
+        case.insert("failure".into(), self::failure(failure));
+    }
+    Value::Object(case)
+}
+
+fn step(step: &StepResult) -> Value {
+    json!({
+        "name": step.name,
+        "agent": step.agent,
+        "status": step_word(&step.status),
+        "duration_ms": millis(step.duration),
+    })
+}
+
+fn failure(failure: &Failure) -> Value {
+    let mut out = Map::new();
+    out.insert("step".into(), json!(failure.step.as_ref().map(|s| s.0)));
+    out.insert(
+        "step_name".into(),
+        json!(failure.step.as_ref().map(|s| &s.1)),
+    );
+    out.insert("agent".into(), json!(failure.agent));
+    out.insert("message".into(), json!(failure.message));
+    if let Some(loc) = &failure.loc {
+        out.insert("location".into(), json!(loc.to_string()));
+    }
+    out.insert("expected".into(), json!(failure.expected));
+    out.insert("actual".into(), json!(failure.actual));
+    if let Some(exchange) = &failure.response {
+        // Exchange is Serialize; it cannot fail for a plain struct of Values.
+        out.insert(
+            "response".into(),
+            serde_json::to_value(exchange).unwrap_or(Value::Null),
+        );
+    }
+    Value::Object(out)
+}
+
+/// The reason an `xfail` or skip gave, if the status carries one.
+pub fn reason(status: &Status) -> Option<&str> {
+    match status {
+        Status::Skipped { reason }
+        | Status::ExpectedFailure { reason }
+        | Status::UnexpectedPass { reason } => Some(reason),
+        Status::Passed | Status::Failed => None,
+    }
+}
+
+pub fn step_word(status: &StepStatus) -> &'static str {
+    match status {
+        StepStatus::Passed => "passed",
+        StepStatus::Failed => "failed",
+        StepStatus::Skipped => "skipped",
+        StepStatus::NotRun => "not_run",
+    }
+}
+
+/// Saturates rather than wraps: a run longer than 584 million years is unlikely.
+pub fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Where the case ran: the case name after its scenario id (`process::1.3.6`),
+/// which is what the reports group by.
+pub fn target(result: &CaseResult) -> String {
+    if let Some(rest) = result
+        .name
+        .strip_prefix(result.scenario_id.as_str())
+        .and_then(|r| r.strip_prefix("::"))
+    {
+        return rest.to_owned();
+    }
+    // A hand-made name: rebuild what the runner would have called it.
+    match &result.requested_version {
+        Some(v) => format!("{}::{v}", result.provider),
+        None => result.provider.clone(),
+    }
+}
+
+/// Orders targets by the ACA-Py version they end with (`1.3.6` before `1.10.0`,
+/// `1.3.0rc1` before `1.3.0`), then by name; targets without a version last.
+pub fn compare_targets(a: &str, b: &str) -> Ordering {
+    let key = |t: &str| {
+        let version = t.rsplit("::").next().unwrap_or(t);
+        let version = version.strip_prefix('v').unwrap_or(version);
+        let numeric_len = version
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(version.len());
+        let (release, rest) = version.split_at(numeric_len);
+        let release: Vec<u64> = release
+            .split('.')
+            .filter(|p| !p.is_empty())
+            .map(|p| p.parse().unwrap_or(u64::MAX))
+            .collect();
+        // (no version, release numbers, is a final release, pre-release tag)
+        (
+            release.is_empty(),
+            release,
+            rest.is_empty(),
+            rest.to_owned(),
+        )
+    };
+    key(a).cmp(&key(b)).then_with(|| a.cmp(b))
+}
+
+/// The distinct targets of `results`, in version order.
+pub fn targets(results: &[CaseResult]) -> Vec<String> {
+    let mut targets: Vec<String> = results.iter().map(target).collect();
+    targets.sort_by(|a, b| compare_targets(a, b));
+    targets.dedup();
+    targets
+}

@@ -1,0 +1,112 @@
+//! Results as JUnit XML, for CI test tabs (`--junit FILE`).
+//!
+//! One `<testsuite>` per target (`process::1.3.6`), in version order; one
+//! `<testcase>` per case, named by scenario id with the target as classname,
+//! so CI tools group a version's cases together.
+
+use super::console::render_failure;
+use super::json::{millis, reason, step_word, target, targets};
+use crate::run::outcome::{CaseResult, Status};
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+use std::fmt::Write as _;
+use std::path::Path;
+
+pub fn render(results: &[CaseResult], suite_name: &str) -> String {
+    let mut report = Report::new(suite_name);
+    let mut total = std::time::Duration::ZERO;
+    for t in targets(results) {
+        let mut suite = TestSuite::new(t.as_str());
+        let mut time = std::time::Duration::ZERO;
+        for result in results.iter().filter(|r| target(r) == t) {
+            time += result.duration;
+            suite.add_test_case(test_case(result, &t));
+        }
+        suite.set_time(time);
+        total += time;
+        report.add_test_suite(suite);
+    }
+    report.set_time(total);
+    // Serializing owned strings into memory cannot fail; XmlString already
+    // dropped the characters XML cannot hold.
+    report
+        .to_string()
+        .expect("a JUnit report in memory always serializes")
+}
+
+pub fn write(results: &[CaseResult], suite_name: &str, path: &Path) -> std::io::Result<()> {
+    std::fs::write(path, render(results, suite_name))
+}
+
+fn test_case(result: &CaseResult, target: &str) -> TestCase {
+    let status = match &result.status {
+        Status::Passed | Status::ExpectedFailure { .. } => TestCaseStatus::success(),
+        Status::Failed | Status::UnexpectedPass { .. } => {
+            let message = match (&result.failure, &result.status) {
+                (Some(f), _) => f.message.clone(),
+                (None, Status::UnexpectedPass { reason }) => {
+                    format!("passed but is marked `xfail` here: {reason}")
+                }
+                (None, _) => "failed".to_owned(),
+            };
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status
+                .set_message(message)
+                .set_type(result.status.word())
+                .set_description(render_failure(result));
+            status
+        }
+        Status::Skipped { reason } => {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(reason.as_str());
+            status
+        }
+    };
+    let mut case = TestCase::new(result.scenario_id.as_str(), status);
+    case.set_classname(target).set_time(result.duration);
+
+    // Properties carry what a CI tool may want to filter or group on.
+    case.add_property(Property::new("scenario_name", &result.scenario_name));
+    case.add_property(Property::new("file", result.file.display().to_string()));
+    case.add_property(Property::new("provider", &result.provider));
+    if let Some(v) = &result.requested_version {
+        case.add_property(Property::new("requested_version", v));
+    }
+    if let Some(v) = &result.acapy_version {
+        case.add_property(Property::new("acapy_version", v));
+    }
+    case.add_property(Property::new("status", result.status.word()));
+    if let Status::ExpectedFailure { reason } = &result.status {
+        case.add_property(Property::new("xfail", reason));
+    }
+
+    // system-out: the step timings, and for an xfail why it is allowed to fail
+    // and how it failed, since a passing testcase has nowhere else to say so.
+    let mut out = String::new();
+    if let Status::ExpectedFailure { .. } = &result.status {
+        let _ = writeln!(
+            out,
+            "expected failure (xfail): {}",
+            reason(&result.status).unwrap_or_default()
+        );
+    }
+    for (i, step) in result.steps.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "step {} {:?} {} ms {}",
+            i + 1,
+            step.name,
+            millis(step.duration),
+            step_word(&step.status).replace('_', " ")
+        );
+    }
+    if let Status::ExpectedFailure { .. } = &result.status {
+        let failure = render_failure(result);
+        if !failure.is_empty() {
+            let _ = write!(out, "\n{failure}");
+        }
+    }
+    if !out.is_empty() {
+        case.set_system_out(out);
+    }
+    case
+}

@@ -1,0 +1,278 @@
+//! Results as a Markdown conformance matrix, fit for `$GITHUB_STEP_SUMMARY`
+//! (`--report-md FILE`): scenarios down, targets across, then each failure.
+//!
+//! ```text
+//! | Scenario | Name | process::1.3.6 | process::1.7.0 |
+//! | --- | --- | :---: | :---: |
+//! | `seed-flow` | Seed flow | ✅ 3.2s | [❌ 4.1s](#fail-seed-flow-process-1-7-0) |
+//! ```
+
+use super::console::{render_failure, Tally};
+use super::json::{reason, target, targets};
+use crate::run::outcome::{CaseResult, Status};
+use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+/// How much of `render_failure` a failure entry quotes; the rest is in the
+/// console output, the JUnit file and `--artifacts`.
+const FAILURE_LINES: usize = 30;
+
+pub const PASS: &str = "✅";
+pub const FAIL: &str = "❌";
+pub const XFAIL: &str = "⚠️";
+pub const SKIP: &str = "⏭️";
+pub const XPASS: &str = "❗";
+/// A scenario that has no case for a target.
+pub const NONE: &str = "—";
+
+pub fn symbol(status: &Status) -> &'static str {
+    match status {
+        Status::Passed => PASS,
+        Status::Failed => FAIL,
+        Status::ExpectedFailure { .. } => XFAIL,
+        Status::Skipped { .. } => SKIP,
+        Status::UnexpectedPass { .. } => XPASS,
+    }
+}
+
+pub fn render(results: &[CaseResult], elapsed: Duration) -> String {
+    let targets = targets(results);
+    let anchors = anchors(results);
+    let mut out = String::new();
+    let _ = writeln!(out, "## ACA-Py conformance\n");
+
+    // Rows in the order scenarios first appear, which is the run's order.
+    let mut rows: Vec<(&str, &str)> = Vec::new();
+    let mut cells: BTreeMap<(&str, String), &CaseResult> = BTreeMap::new();
+    for r in results {
+        if !rows.iter().any(|(id, _)| *id == r.scenario_id) {
+            rows.push((&r.scenario_id, &r.scenario_name));
+        }
+        // A repeated (scenario, target) keeps its first result.
+        cells.entry((&r.scenario_id, target(r))).or_insert(r);
+    }
+
+    let _ = write!(out, "| Scenario | Name |");
+    for t in &targets {
+        let _ = write!(out, " {} |", cell_text(t));
+    }
+    let _ = write!(out, "\n| --- | --- |");
+    for _ in &targets {
+        let _ = write!(out, " :---: |");
+    }
+    out.push('\n');
+    for (id, name) in &rows {
+        // GFM splits rows on `|` even inside code spans, so escape it there too.
+        let _ = write!(
+            out,
+            "| {} | {} |",
+            code(id).replace('|', "\\|"),
+            cell_text(name)
+        );
+        for t in &targets {
+            let cell = match cells.get(&(*id, t.clone())) {
+                Some(r) => cell(r, anchors.get(r.name.as_str()).map(String::as_str)),
+                None => NONE.to_owned(),
+            };
+            let _ = write!(out, " {cell} |");
+        }
+        out.push('\n');
+    }
+
+    let _ = writeln!(
+        out,
+        "\n{PASS} pass · {FAIL} fail · {XFAIL} expected failure (xfail) · \
+         {SKIP} skipped · {XPASS} unexpected pass (xpass) · {NONE} not run\n"
+    );
+    let _ = writeln!(out, "{}", totals(results, elapsed));
+
+    // Why cases did not run, or may fail: the matrix has no room for reasons.
+    let excused: Vec<&CaseResult> = results
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.status,
+                Status::Skipped { .. } | Status::ExpectedFailure { .. }
+            )
+        })
+        .collect();
+    if !excused.is_empty() {
+        let _ = writeln!(out, "\n### Skipped and expected failures\n");
+        for r in excused {
+            let _ = writeln!(
+                out,
+                "- {} {}: {}",
+                symbol(&r.status),
+                code(&r.name),
+                inline(reason(&r.status).unwrap_or_default())
+            );
+        }
+    }
+
+    let failing: Vec<&CaseResult> = results.iter().filter(|r| !r.status.is_success()).collect();
+    if !failing.is_empty() {
+        let _ = writeln!(out, "\n### Failures");
+        for r in failing {
+            out.push('\n');
+            failure_entry(&mut out, r, &anchors[r.name.as_str()]);
+        }
+    }
+    out
+}
+
+pub fn write(results: &[CaseResult], elapsed: Duration, path: &Path) -> std::io::Result<()> {
+    std::fs::write(path, render(results, elapsed))
+}
+
+/// `**Totals:** 7 cases: 3 passed, 1 failed, 1 skipped, 1 xfail, 1 xpass, in 12.3s`.
+/// Every count is shown, even zero, so the line reads the same from run to run.
+pub fn totals(results: &[CaseResult], elapsed: Duration) -> String {
+    let t = Tally::of(results);
+    format!(
+        "**Totals:** {} cases: {} passed, {} failed, {} skipped, {} xfail, {} xpass, in {}",
+        results.len(),
+        t.passed,
+        t.failed,
+        t.skipped,
+        t.xfailed,
+        t.xpassed,
+        duration(elapsed)
+    )
+}
+
+/// `✅ 3.2s`; failing cells link to their entry under "Failures". A skip has
+/// no duration worth showing; its reason is listed under the matrix.
+fn cell(r: &CaseResult, anchor: Option<&str>) -> String {
+    let symbol = symbol(&r.status);
+    match (&r.status, anchor) {
+        (Status::Skipped { .. }, _) => format!("{symbol} skip"),
+        (_, Some(anchor)) => format!("[{symbol} {}](#{anchor})", duration(r.duration)),
+        _ => format!("{symbol} {}", duration(r.duration)),
+    }
+}
+
+fn failure_entry(out: &mut String, r: &CaseResult, anchor: &str) {
+    // An explicit anchor: GitHub's heading slugs drop emoji and `::`, so they
+    // are hard to predict.
+    let _ = writeln!(out, "<a id=\"{anchor}\"></a>\n");
+    let _ = writeln!(out, "#### {} {}\n", symbol(&r.status), code(&r.name));
+    let version = match &r.acapy_version {
+        Some(v) => format!("ACA-Py {v} ({})", r.provider),
+        None => format!("{} provider", r.provider),
+    };
+    let _ = writeln!(
+        out,
+        "- **Scenario:** {} ({})",
+        inline(&r.scenario_name),
+        code(&r.file.display().to_string())
+    );
+    let _ = writeln!(out, "- **Target:** {version}");
+    if let Some(reason) = reason(&r.status) {
+        let _ = writeln!(out, "- **Marked xfail:** {}", inline(reason));
+    }
+    if let Some(f) = &r.failure {
+        if let Some((number, name)) = &f.step {
+            let agent = f
+                .agent
+                .as_ref()
+                .map(|a| format!(" on {}", code(a)))
+                .unwrap_or_default();
+            let _ = writeln!(out, "- **Step {number}:** {}{agent}", code(name));
+        }
+        let _ = writeln!(out, "- **Message:** {}", inline(&f.message));
+        if let Some(expected) = &f.expected {
+            let _ = writeln!(out, "- **Expected:** {}", code(expected));
+        }
+        if let Some(actual) = &f.actual {
+            let _ = writeln!(out, "- **Actual:** {}", code(actual));
+        }
+    }
+    let text = render_failure(r);
+    if !text.trim().is_empty() {
+        let lines: Vec<&str> = text.lines().collect();
+        let mut shown = lines[..lines.len().min(FAILURE_LINES)].join("\n");
+        if lines.len() > FAILURE_LINES {
+            let _ = write!(shown, "\n… ({} more lines)", lines.len() - FAILURE_LINES);
+        }
+        let fence = fence_for(&shown);
+        let _ = writeln!(out, "\n{fence}text\n{shown}\n{fence}");
+    }
+}
+
+/// One anchor per failing case, unique within the document.
+fn anchors(results: &[CaseResult]) -> BTreeMap<&str, String> {
+    let mut used = HashSet::new();
+    let mut anchors = BTreeMap::new();
+    for r in results.iter().filter(|r| !r.status.is_success()) {
+        let base = format!("fail-{}", slug(&r.name));
+        let mut anchor = base.clone();
+        let mut n = 2;
+        while !used.insert(anchor.clone()) {
+            anchor = format!("{base}-{n}");
+            n += 1;
+        }
+        anchors.insert(r.name.as_str(), anchor);
+    }
+    anchors
+}
+
+/// Lowercase ASCII letters and digits, runs of anything else as one `-`.
+fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_owned()
+}
+
+/// `850 ms` under a second, `3.2s` above.
+fn duration(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
+/// Text safe in a table cell: one line, pipes escaped.
+fn cell_text(s: &str) -> String {
+    inline(s).replace('|', "\\|")
+}
+
+/// Text on one line, so it cannot break a list item or table row.
+fn inline(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// An inline code span that survives backticks in the text (CommonMark: a
+/// longer run of backticks delimits, padded with spaces when needed).
+fn code(s: &str) -> String {
+    let s = inline(s);
+    let longest = longest_run(&s, '`');
+    let ticks = "`".repeat(longest + 1);
+    if longest > 0 || s.starts_with('`') || s.ends_with('`') {
+        format!("{ticks} {s} {ticks}")
+    } else {
+        format!("{ticks}{s}{ticks}")
+    }
+}
+
+/// A code fence longer than any backtick run inside the block.
+fn fence_for(text: &str) -> String {
+    "`".repeat(longest_run(text, '`').max(2) + 1)
+}
+
+fn longest_run(s: &str, c: char) -> usize {
+    let (mut longest, mut run) = (0, 0);
+    for ch in s.chars() {
+        run = if ch == c { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    longest
+}

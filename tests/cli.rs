@@ -1,0 +1,232 @@
+//! The `acapy-harness` binary as a user meets it: exact error output for
+//! broken scenarios, exit codes, and (with real ACA-Py) a failing expectation
+//! and an interrupted run.
+//!
+//! `BLESS=1 cargo test --test cli` rewrites the expected outputs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn harness() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_acapy-harness"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Every `tests/broken/NAME.yaml` fails validation with exit code 2 and
+/// exactly the message in `tests/broken/NAME.stderr`.
+#[test]
+fn broken_scenarios_give_exact_errors_and_exit_2() {
+    let dir = manifest_dir().join("tests/broken");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 8, "broken scenarios missing: {files:?}");
+    let bless = std::env::var_os("BLESS").is_some();
+    let mut mismatches = Vec::new();
+    for file in files {
+        let relative = file.strip_prefix(manifest_dir()).unwrap();
+        let out = harness().arg("validate").arg(relative).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{}: {}",
+            relative.display(),
+            text(&out.stderr)
+        );
+        let expected_path = file.with_extension("stderr");
+        let actual = text(&out.stderr);
+        if bless {
+            std::fs::write(&expected_path, &actual).unwrap();
+            continue;
+        }
+        let expected = std::fs::read_to_string(&expected_path).unwrap_or_else(|_| {
+            panic!("{} is missing (BLESS=1 writes it)", expected_path.display())
+        });
+        if actual != expected {
+            mismatches.push(format!(
+                "{}:\n--- expected\n{expected}--- actual\n{actual}",
+                relative.display()
+            ));
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+#[test]
+fn the_seed_scenario_validates_and_lists_without_starting_anything() {
+    let out = harness().args(["validate", "scenarios"]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = harness()
+        .args([
+            "list",
+            "scenarios",
+            "--acapy",
+            "1.3.6,1.7.0",
+            "-k",
+            "seed-flow",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "issue-credential-v2/seed-flow::process::1.3.6\nissue-credential-v2/seed-flow::process::1.7.0\n"
+    );
+}
+
+#[test]
+fn bad_command_line_input_exits_2() {
+    let out = harness().args(["run", "no/such/dir"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "error: no scenario file or folder at `no/such/dir`\n"
+    );
+    let out = harness()
+        .args(["list", "--acapy", "latest"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("`latest` is not an ACA-Py version"));
+}
+
+/// A copy of the seed scenario with one expected value changed.
+fn mutated_seed(dir: &Path) -> (PathBuf, usize) {
+    let seed = std::fs::read_to_string(
+        manifest_dir().join("scenarios/issue-credential-v2/seed-flow.yaml"),
+    )
+    .unwrap();
+    let target = "$.cred_value.credentialSubject.givenName: ALICE";
+    let line = seed
+        .lines()
+        .position(|l| l.contains(target))
+        .expect("seed asserts givenName")
+        + 1;
+    let path = dir.join("seed-flow-mutated.yaml");
+    std::fs::write(
+        &path,
+        seed.replace(target, "$.cred_value.credentialSubject.givenName: BOB"),
+    )
+    .unwrap();
+    (path, line)
+}
+
+/// Processes whose environment holds `marker` (agents inherit TMPDIR).
+fn processes_with_env(marker: &str) -> Vec<u32> {
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        if let Ok(env) = std::fs::read(entry.path().join("environ")) {
+            if env.split(|b| *b == 0).any(|kv| kv == marker.as_bytes()) {
+                pids.push(pid);
+            }
+        }
+    }
+    pids
+}
+
+fn run_isolated(args: &[&str], tmp: &Path) -> Command {
+    let mut cmd = harness();
+    cmd.args(args).env("TMPDIR", tmp);
+    cmd
+}
+
+#[test]
+fn a_changed_expected_value_fails_with_file_line_and_actual_value() {
+    let scratch = tempfile::tempdir().unwrap();
+    let (scenario, line) = mutated_seed(scratch.path());
+    let tmp = scratch.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let out: Output = run_isolated(&["run", scenario.to_str().unwrap()], &tmp)
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    let location = format!("{}:{line}:", scenario.display());
+    assert!(stdout.contains(&location), "no {location} in:\n{stdout}");
+    assert!(
+        stdout.contains("expected: $.cred_value.credentialSubject.givenName equals \"BOB\""),
+        "{stdout}"
+    );
+    assert!(stdout.contains("actual:   \"ALICE\""), "{stdout}");
+    assert!(
+        stdout.contains("response: GET http://127.0.0.1:"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("recent events (holder):"), "{stdout}");
+    assert!(
+        stdout.contains("summary: 0 passed, 1 failed, 0 skipped"),
+        "{stdout}"
+    );
+    // Nothing left behind: no agent process, no wallet folder.
+    let marker = format!("TMPDIR={}", tmp.display());
+    assert_eq!(processes_with_env(&marker), Vec::<u32>::new());
+    assert_eq!(
+        std::fs::read_dir(&tmp).unwrap().count(),
+        0,
+        "wallets left in {}",
+        tmp.display()
+    );
+}
+
+#[test]
+fn ctrl_c_stops_agents_and_removes_wallets() {
+    let scratch = tempfile::tempdir().unwrap();
+    let tmp = scratch.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let mut child = run_isolated(
+        &["run", "scenarios/issue-credential-v2/seed-flow.yaml"],
+        &tmp,
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let marker = format!("TMPDIR={}", tmp.display());
+    // Wait until both agents run, then interrupt.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while processes_with_env(&marker).len() < 3 {
+        assert!(Instant::now() < deadline, "agents never started");
+        assert!(child.try_wait().unwrap().is_none(), "harness exited early");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !processes_with_env(&marker).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        processes_with_env(&marker),
+        Vec::<u32>::new(),
+        "agents survived Ctrl-C"
+    );
+    assert_eq!(
+        std::fs::read_dir(&tmp).unwrap().count(),
+        0,
+        "wallets left behind"
+    );
+}
