@@ -3,6 +3,7 @@
 use crate::agents::cleanup;
 use crate::agents::external::Endpoint;
 use crate::agents::version::{Release, DEFAULT_VERSION};
+use crate::config::Config;
 use crate::report::console::{case_line, render_failure, Tally};
 use crate::run::outcome::{CaseResult, Status};
 use crate::run::{run_case, Case, RunOptions};
@@ -54,11 +55,16 @@ pub struct SelectArgs {
     /// Scenario files or folders.
     #[arg(default_value = "scenarios")]
     pub paths: Vec<PathBuf>,
-    /// ACA-Py versions, comma separated: each scenario runs once per version.
-    #[arg(long, value_delimiter = ',', default_value = DEFAULT_VERSION)]
+    /// ACA-Py versions, comma separated: each scenario runs once per version
+    /// [default: the config file's `acapy`, else 1.3.6].
+    #[arg(long, value_delimiter = ',')]
     pub acapy: Vec<String>,
-    #[arg(long, value_enum, default_value_t = ProviderKind::Process)]
-    pub provider: ProviderKind,
+    /// Where agents come from [default: the config file's `provider`, else process].
+    #[arg(long, value_enum)]
+    pub provider: Option<ProviderKind>,
+    /// Suite settings [default: acapy-harness.yaml in the first folder given].
+    #[arg(long)]
+    pub config: Option<PathBuf>,
     /// Image to run with `--provider docker` (default: the locally built image of the version).
     #[arg(long)]
     pub image: Option<String>,
@@ -77,9 +83,9 @@ pub struct SelectArgs {
 pub struct RunArgs {
     #[command(flatten)]
     pub select: SelectArgs,
-    /// Cases run at once (each starts its own agents).
-    #[arg(long, short = 'j', default_value_t = 2)]
-    pub jobs: usize,
+    /// Cases run at once; each starts its own agents [default: config `jobs`, else 2].
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -101,6 +107,19 @@ pub enum ProviderKind {
     Process,
     Docker,
     External,
+}
+
+impl ProviderKind {
+    fn parse(text: &str) -> Option<ProviderKind> {
+        <ProviderKind as ValueEnum>::from_str(text, true).ok()
+    }
+}
+
+/// What a run will do, settled before anything starts.
+struct Plan {
+    cases: Vec<Case>,
+    jobs: usize,
+    options: RunOptions,
 }
 
 pub fn main() -> ExitCode {
@@ -125,9 +144,9 @@ async fn dispatch(cli: Cli) -> u8 {
             }
             Err(d) => bad_input(d),
         },
-        Command::List(select) => match plan(&select) {
-            Ok(cases) => {
-                for case in cases {
+        Command::List(select) => match plan(&select, None) {
+            Ok(plan) => {
+                for case in plan.cases {
                     println!("{}", case.name());
                 }
                 0
@@ -135,8 +154,8 @@ async fn dispatch(cli: Cli) -> u8 {
             Err(code) => code,
         },
         Command::Install { acapy } => install(&acapy).await,
-        Command::Run(args) => match plan(&args.select) {
-            Ok(cases) => run(cases, args.jobs.max(1)).await,
+        Command::Run(args) => match plan(&args.select, args.jobs) {
+            Ok(plan) => run(plan).await,
             Err(code) => code,
         },
         Command::Bench(args) => bench(args).await,
@@ -152,39 +171,82 @@ fn bad_input(error: impl std::fmt::Display) -> u8 {
     EXIT_BAD_INPUT
 }
 
-/// Everything checked before anything starts.
-fn plan(select: &SelectArgs) -> Result<Vec<Case>, u8> {
+/// Everything checked before anything starts: files, config, flags.
+fn plan(select: &SelectArgs, jobs: Option<usize>) -> Result<Plan, u8> {
+    let config = match &select.config {
+        Some(path) => Config::read(path),
+        None => Config::find(&select.paths),
+    }
+    .map_err(bad_input)?;
     let scenarios = suite::load(&select.paths).map_err(bad_input)?;
-    let targets = targets(select).map_err(bad_input)?;
-    let cases = suite::cases(&scenarios, &targets);
-    Ok(cases
+    let targets = targets(select, &config).map_err(bad_input)?;
+    let cases = suite::cases(&scenarios, &targets)
         .into_iter()
         .filter(|c| select.filter.is_empty() || select.filter.iter().any(|f| c.name().contains(f)))
-        .collect())
+        .collect();
+    Ok(Plan {
+        cases,
+        jobs: jobs.or(config.jobs).unwrap_or(2).max(1),
+        options: RunOptions {
+            agent_args: config.agent_args.clone(),
+            ..RunOptions::default()
+        },
+    })
 }
 
-fn targets(select: &SelectArgs) -> anyhow::Result<Vec<Target>> {
-    if select.provider == ProviderKind::External {
-        return Ok(vec![Target::External(endpoints(
-            &select.agent_urls,
-            &select.agent_keys,
-        )?)]);
+fn targets(select: &SelectArgs, config: &Config) -> anyhow::Result<Vec<Target>> {
+    let provider = match (select.provider, &config.provider) {
+        (Some(p), _) => p,
+        (None, Some(name)) => ProviderKind::parse(name).ok_or_else(|| {
+            anyhow::anyhow!(
+                "error: unknown provider `{name}` in {} (process, docker or external)",
+                config
+                    .path
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            )
+        })?,
+        (None, None) => ProviderKind::Process,
+    };
+    if provider == ProviderKind::External {
+        let mut urls = select.agent_urls.clone();
+        let mut keys = select.agent_keys.clone();
+        for (role, agent) in &config.agents {
+            if !urls.iter().any(|u| u.starts_with(&format!("{role}="))) {
+                urls.push(format!("{role}={}", agent.url));
+                if let Some(var) = &agent.api_key_env {
+                    let key = std::env::var(var).map_err(|_| {
+                        anyhow::anyhow!("error: the admin API key of `{role}` should be in ${var}, which is not set")
+                    })?;
+                    keys.push(format!("{role}={key}"));
+                }
+            }
+        }
+        return Ok(vec![Target::External(endpoints(&urls, &keys)?)]);
     }
     if !select.agent_urls.is_empty() {
         anyhow::bail!("error: --agent-url goes with --provider external");
     }
-    select
-        .acapy
+    let versions = if !select.acapy.is_empty() {
+        select.acapy.clone()
+    } else if !config.acapy.is_empty() {
+        config.acapy.clone()
+    } else {
+        vec![DEFAULT_VERSION.to_owned()]
+    };
+    versions
         .iter()
         .map(|v| {
             let release = Release::parse(v).map_err(|e| anyhow::anyhow!("error: {e}"))?;
-            Ok(match select.provider {
+            let image = select
+                .image
+                .clone()
+                .or_else(|| config.images.get(v).cloned());
+            Ok(match provider {
                 ProviderKind::Process => Target::Process(release),
-                ProviderKind::Docker => Target::Docker {
-                    release,
-                    image: select.image.clone(),
-                },
-                ProviderKind::External => unreachable!(),
+                ProviderKind::Docker => Target::Docker { release, image },
+                ProviderKind::External => unreachable!("handled above"),
             })
         })
         .collect()
@@ -221,10 +283,14 @@ pub fn endpoints(urls: &[String], keys: &[String]) -> anyhow::Result<BTreeMap<St
     Ok(endpoints)
 }
 
-async fn run(cases: Vec<Case>, jobs: usize) -> u8 {
+async fn run(plan: Plan) -> u8 {
+    let Plan {
+        cases,
+        jobs,
+        options,
+    } = plan;
     let started = Instant::now();
     println!("running {} case(s), {jobs} at a time", cases.len());
-    let options = RunOptions::default();
     let mut results: Vec<CaseResult> = futures_util::stream::iter(cases.iter())
         .map(|case| {
             let options = options.clone();

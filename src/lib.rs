@@ -7,6 +7,7 @@
 
 pub mod agents;
 pub mod cli;
+pub mod config;
 pub mod diagnostic;
 pub mod report;
 pub mod run;

@@ -230,3 +230,44 @@ fn ctrl_c_stops_agents_and_removes_wallets() {
         "wallets left behind"
     );
 }
+
+#[test]
+fn a_suite_config_sets_defaults_and_flags_override_it() {
+    let suite = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        manifest_dir().join("scenarios/issue-credential-v2/seed-flow.yaml"),
+        suite.path().join("seed.yaml"),
+    )
+    .unwrap();
+    std::fs::write(
+        suite.path().join("acapy-harness.yaml"),
+        "acapy: [0.12.8, 1.7.0]\njobs: 1\n",
+    )
+    .unwrap();
+    let dir = suite.path().to_str().unwrap();
+    let out = harness().args(["list", dir]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "seed::process::0.12.8\nseed::process::1.7.0\n"
+    );
+    let out = harness()
+        .args(["list", dir, "--acapy", "1.6.2"])
+        .output()
+        .unwrap();
+    assert_eq!(text(&out.stdout), "seed::process::1.6.2\n");
+
+    std::fs::write(
+        suite.path().join("acapy-harness.yaml"),
+        "acapy: [1.7.0]\nprovidr: docker\n",
+    )
+    .unwrap();
+    let out = harness().args(["list", dir]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with("error: unknown field `providr`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("acapy-harness.yaml:2:1"), "{stderr}");
+}

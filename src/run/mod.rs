@@ -42,6 +42,8 @@ impl Case {
 pub struct RunOptions {
     /// Keep requests, events and logs of failing cases.
     pub keep_artifacts: bool,
+    /// `aca-py start` flags for every agent, before the scenario's own.
+    pub agent_args: Vec<String>,
 }
 
 const EVENTS_SHOWN: usize = 12;
@@ -82,7 +84,7 @@ pub async fn run_case(case: &Case, options: &RunOptions) -> CaseResult {
         .map(|a| AgentSpec {
             role: a.role.clone(),
             label: a.label.clone(),
-            args: a.args.clone(),
+            args: options.agent_args.iter().chain(&a.args).cloned().collect(),
         })
         .collect();
     let mut agents = match case.provider.start(&specs, &result.name).await {

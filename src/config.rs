@@ -1,0 +1,74 @@
+//! `acapy-harness.yaml`: a suite's defaults (versions, provider, images, extra
+//! agent flags, jobs), found at the root of the first scenario folder given.
+//! Command-line flags override it.
+//!
+//! ```yaml
+//! acapy: [0.12.8, 1.3.6, 1.7.0]
+//! provider: process            # process | docker | auto | external
+//! images: { 1.7.0: registry.example/acapy:1.7.0-plugins }
+//! agent_args: [--log-level, info]
+//! jobs: 2
+//! agents:                      # for provider: external
+//!   issuer: { url: http://127.0.0.1:8021, api_key_env: ISSUER_ADMIN_KEY }
+//! ```
+
+use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::scenario::load::{parse_yaml, CONFIG_FILE};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub acapy: Vec<String>,
+    pub provider: Option<String>,
+    #[serde(default)]
+    pub images: BTreeMap<String, String>,
+    #[serde(default)]
+    pub agent_args: Vec<String>,
+    pub jobs: Option<usize>,
+    #[serde(default)]
+    pub agents: BTreeMap<String, ExternalAgent>,
+    /// Where it was read from, for messages.
+    #[serde(skip)]
+    pub path: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalAgent {
+    pub url: String,
+    /// The admin API key is read from this environment variable, so it never
+    /// sits in the file.
+    pub api_key_env: Option<String>,
+}
+
+impl Config {
+    /// `acapy-harness.yaml` in the first folder of `paths` (or beside the
+    /// first file), if there is one.
+    pub fn find(paths: &[PathBuf]) -> Result<Config, Diagnostic> {
+        let Some(first) = paths.first() else {
+            return Ok(Config::default());
+        };
+        let dir = if first.is_dir() {
+            first.as_path()
+        } else {
+            first.parent().unwrap_or(Path::new("."))
+        };
+        let path = dir.join(CONFIG_FILE);
+        if !path.is_file() {
+            return Ok(Config::default());
+        }
+        Config::read(&path)
+    }
+
+    pub fn read(path: &Path) -> Result<Config, Diagnostic> {
+        let file = SourceFile::read(path)
+            .map_err(|e| Diagnostic::new(format!("cannot read `{}`: {e}", path.display()), None))?;
+        let mut config: Config = parse_yaml(&file)?;
+        config.path = Some(path.to_path_buf());
+        Ok(config)
+    }
+}
