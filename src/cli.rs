@@ -1,9 +1,10 @@
 //! The `acapy-harness` command line.
 
-use crate::agents::cleanup;
 use crate::agents::external::Endpoint;
 use crate::agents::version::{Release, DEFAULT_VERSION};
+use crate::agents::{cleanup, docker};
 use crate::config::Config;
+use crate::report;
 use crate::report::console::{case_line, render_failure, Tally};
 use crate::run::outcome::{CaseResult, Status};
 use crate::run::{run_case, Case, RunOptions};
@@ -59,7 +60,7 @@ pub struct SelectArgs {
     /// [default: the config file's `acapy`, else 1.3.6].
     #[arg(long, value_delimiter = ',')]
     pub acapy: Vec<String>,
-    /// Where agents come from [default: the config file's `provider`, else process].
+    /// Where agents come from [default: the config file's `provider`, else auto].
     #[arg(long, value_enum)]
     pub provider: Option<ProviderKind>,
     /// Suite settings [default: acapy-harness.yaml in the first folder given].
@@ -86,6 +87,58 @@ pub struct RunArgs {
     /// Cases run at once; each starts its own agents [default: config `jobs`, else 2].
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
+    /// Write a JUnit XML report (one test case per scenario and version).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write a JSON report (shape: README, "Reports").
+    #[arg(long = "report-json", value_name = "FILE")]
+    pub report_json: Option<PathBuf>,
+    /// Write a Markdown conformance matrix (scenarios x versions).
+    #[arg(long = "report-md", value_name = "FILE")]
+    pub report_md: Option<PathBuf>,
+    /// For each failing case, a folder with its requests, responses, events and agent logs.
+    #[arg(long, value_name = "DIR")]
+    pub artifacts: Option<PathBuf>,
+}
+
+impl RunArgs {
+    /// Writes every report asked for; an error names the file.
+    fn write_reports(
+        &self,
+        results: &[CaseResult],
+        elapsed: std::time::Duration,
+    ) -> anyhow::Result<()> {
+        use anyhow::Context;
+        for path in [&self.junit, &self.report_json, &self.report_md]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("cannot create {}", parent.display()))?;
+            }
+        }
+        if let Some(path) = &self.junit {
+            report::junit::write(results, "acapy-harness", path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        if let Some(path) = &self.report_json {
+            report::json::write(results, elapsed, path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        if let Some(path) = &self.report_md {
+            report::markdown::write(results, elapsed, path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        if let Some(dir) = &self.artifacts {
+            for result in results.iter().filter(|r| !r.status.is_success()) {
+                let folder = report::artifacts::write(dir, result)
+                    .with_context(|| format!("cannot write artifacts under {}", dir.display()))?;
+                println!("artifacts of {}: {}", result.name, folder.display());
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -104,6 +157,8 @@ pub struct BenchArgs {
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProviderKind {
+    /// Docker when an engine answers and the version's image is there, else process.
+    Auto,
     Process,
     Docker,
     External,
@@ -144,7 +199,7 @@ async fn dispatch(cli: Cli) -> u8 {
             }
             Err(d) => bad_input(d),
         },
-        Command::List(select) => match plan(&select, None) {
+        Command::List(select) => match plan(&select, None).await {
             Ok(plan) => {
                 for case in plan.cases {
                     println!("{}", case.name());
@@ -154,8 +209,18 @@ async fn dispatch(cli: Cli) -> u8 {
             Err(code) => code,
         },
         Command::Install { acapy } => install(&acapy).await,
-        Command::Run(args) => match plan(&args.select, args.jobs) {
-            Ok(plan) => run(plan).await,
+        Command::Run(args) => match plan(&args.select, args.jobs).await {
+            Ok(mut plan) => {
+                plan.options.keep_artifacts = args.artifacts.is_some();
+                let (code, results, elapsed) = run(plan).await;
+                match args.write_reports(&results, elapsed) {
+                    Ok(()) => code,
+                    Err(e) => {
+                        eprintln!("error: {e:#}");
+                        EXIT_FAILED
+                    }
+                }
+            }
             Err(code) => code,
         },
         Command::Bench(args) => bench(args).await,
@@ -172,14 +237,14 @@ fn bad_input(error: impl std::fmt::Display) -> u8 {
 }
 
 /// Everything checked before anything starts: files, config, flags.
-fn plan(select: &SelectArgs, jobs: Option<usize>) -> Result<Plan, u8> {
+async fn plan(select: &SelectArgs, jobs: Option<usize>) -> Result<Plan, u8> {
     let config = match &select.config {
         Some(path) => Config::read(path),
         None => Config::find(&select.paths),
     }
     .map_err(bad_input)?;
     let scenarios = suite::load(&select.paths).map_err(bad_input)?;
-    let targets = targets(select, &config).map_err(bad_input)?;
+    let targets = targets(select, &config).await.map_err(bad_input)?;
     let cases = suite::cases(&scenarios, &targets)
         .into_iter()
         .filter(|c| select.filter.is_empty() || select.filter.iter().any(|f| c.name().contains(f)))
@@ -194,7 +259,7 @@ fn plan(select: &SelectArgs, jobs: Option<usize>) -> Result<Plan, u8> {
     })
 }
 
-fn targets(select: &SelectArgs, config: &Config) -> anyhow::Result<Vec<Target>> {
+async fn targets(select: &SelectArgs, config: &Config) -> anyhow::Result<Vec<Target>> {
     let provider = match (select.provider, &config.provider) {
         (Some(p), _) => p,
         (None, Some(name)) => ProviderKind::parse(name).ok_or_else(|| {
@@ -207,7 +272,7 @@ fn targets(select: &SelectArgs, config: &Config) -> anyhow::Result<Vec<Target>> 
                     .unwrap_or_default()
             )
         })?,
-        (None, None) => ProviderKind::Process,
+        (None, None) => ProviderKind::Auto,
     };
     if provider == ProviderKind::External {
         let mut urls = select.agent_urls.clone();
@@ -235,21 +300,49 @@ fn targets(select: &SelectArgs, config: &Config) -> anyhow::Result<Vec<Target>> 
     } else {
         vec![DEFAULT_VERSION.to_owned()]
     };
-    versions
-        .iter()
-        .map(|v| {
-            let release = Release::parse(v).map_err(|e| anyhow::anyhow!("error: {e}"))?;
-            let image = select
-                .image
-                .clone()
-                .or_else(|| config.images.get(v).cloned());
-            Ok(match provider {
-                ProviderKind::Process => Target::Process(release),
-                ProviderKind::Docker => Target::Docker { release, image },
-                ProviderKind::External => unreachable!("handled above"),
-            })
-        })
-        .collect()
+    let engine = match provider {
+        ProviderKind::Auto => Some(docker::engine_available().await),
+        _ => None,
+    };
+    let mut targets = Vec::new();
+    for v in &versions {
+        let release = Release::parse(v).map_err(|e| anyhow::anyhow!("error: {e}"))?;
+        let image = select
+            .image
+            .clone()
+            .or_else(|| config.images.get(v).cloned());
+        targets.push(match (provider, &engine) {
+            (ProviderKind::Process, _) => Target::Process(release),
+            (ProviderKind::Docker, _) => Target::Docker { release, image },
+            (ProviderKind::Auto, Some(engine)) => auto_target(release, image, engine).await,
+            (ProviderKind::Auto, None) | (ProviderKind::External, _) => {
+                unreachable!("handled above")
+            }
+        });
+    }
+    Ok(targets)
+}
+
+/// Docker when the engine answers and the image is already there (nothing
+/// to pull), else processes; says which and why.
+async fn auto_target(
+    release: Release,
+    image: Option<String>,
+    engine: &Result<(), String>,
+) -> Target {
+    let wanted = image.clone().unwrap_or_else(|| release.local_image());
+    let reason = match engine {
+        Err(e) => e.clone(),
+        Ok(()) if docker::image_present(&wanted).await => {
+            eprintln!("acapy-harness: ACA-Py {release} in Docker (image {wanted})");
+            return Target::Docker { release, image };
+        }
+        Ok(()) => format!(
+            "no image {wanted}; build it with `docker/build-image.sh {release}` or pass --image"
+        ),
+    };
+    eprintln!("acapy-harness: ACA-Py {release} as local processes ({reason})");
+    Target::Process(release)
 }
 
 pub fn endpoints(urls: &[String], keys: &[String]) -> anyhow::Result<BTreeMap<String, Endpoint>> {
@@ -283,7 +376,7 @@ pub fn endpoints(urls: &[String], keys: &[String]) -> anyhow::Result<BTreeMap<St
     Ok(endpoints)
 }
 
-async fn run(plan: Plan) -> u8 {
+async fn run(plan: Plan) -> (u8, Vec<CaseResult>, std::time::Duration) {
     let Plan {
         cases,
         jobs,
@@ -308,13 +401,15 @@ async fn run(plan: Plan) -> u8 {
             println!("\n---- {} ----\n{}", f.name, render_failure(f));
         }
     }
+    let elapsed = started.elapsed();
     let tally = Tally::of(&results);
-    println!("\nsummary: {}", tally.summary(started.elapsed()));
-    if results.iter().all(|r| r.status.is_success()) {
+    println!("\n{}\nsummary: {}", tally.details(elapsed), tally.summary());
+    let code = if results.iter().all(|r| r.status.is_success()) {
         0
     } else {
         EXIT_FAILED
-    }
+    };
+    (code, results, elapsed)
 }
 
 async fn install(versions: &[String]) -> u8 {

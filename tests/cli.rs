@@ -73,6 +73,8 @@ fn the_seed_scenario_validates_and_lists_without_starting_anything() {
         .args([
             "list",
             "scenarios",
+            "--provider",
+            "process",
             "--acapy",
             "1.3.6,1.7.0",
             "-k",
@@ -152,9 +154,12 @@ fn a_changed_expected_value_fails_with_file_line_and_actual_value() {
     let (scenario, line) = mutated_seed(scratch.path());
     let tmp = scratch.path().join("tmp");
     std::fs::create_dir(&tmp).unwrap();
-    let out: Output = run_isolated(&["run", scenario.to_str().unwrap()], &tmp)
-        .output()
-        .unwrap();
+    let out: Output = run_isolated(
+        &["run", "--provider", "process", scenario.to_str().unwrap()],
+        &tmp,
+    )
+    .output()
+    .unwrap();
     let stdout = text(&out.stdout);
     assert_eq!(
         out.status.code(),
@@ -195,7 +200,12 @@ fn ctrl_c_stops_agents_and_removes_wallets() {
     let tmp = scratch.path().join("tmp");
     std::fs::create_dir(&tmp).unwrap();
     let mut child = run_isolated(
-        &["run", "scenarios/issue-credential-v2/seed-flow.yaml"],
+        &[
+            "run",
+            "--provider",
+            "process",
+            "scenarios/issue-credential-v2/seed-flow.yaml",
+        ],
         &tmp,
     )
     .stdout(Stdio::null())
@@ -241,7 +251,7 @@ fn a_suite_config_sets_defaults_and_flags_override_it() {
     .unwrap();
     std::fs::write(
         suite.path().join("acapy-harness.yaml"),
-        "acapy: [0.12.8, 1.7.0]\njobs: 1\n",
+        "acapy: [0.12.8, 1.7.0]\nprovider: process\njobs: 1\n",
     )
     .unwrap();
     let dir = suite.path().to_str().unwrap();
