@@ -2,19 +2,34 @@
 //!
 //! `cargo test --test scenarios -- seed` filters; `--list`, `--exact`,
 //! `--format json` and `--test-threads` work as in any libtest target.
-//! Versions: `ACAPY_HARNESS_VERSIONS=1.3.6,1.7.0` (default 1.3.6).
+//!
+//! Targets: local processes for `ACAPY_HARNESS_VERSIONS` (default 1.3.6) and
+//! containers for `ACAPY_HARNESS_DOCKER_VERSIONS` (default 1.3.6,1.7.0; empty
+//! for none). Container cases are reported as ignored, with the reason, where
+//! no Docker engine answers or the image is not built.
 
-use acapy_harness::agents::cleanup;
 use acapy_harness::agents::version::{Release, DEFAULT_VERSION};
+use acapy_harness::agents::{cleanup, docker};
 use acapy_harness::report::console::render_failure;
 use acapy_harness::run::outcome::Status;
 use acapy_harness::run::{run_case, RunOptions};
 use acapy_harness::scenario::load::{discover, load, scenario_id};
 use acapy_harness::suite::{cases, Target};
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+
+/// The versions listed in `var` (comma separated), else in `default`.
+fn versions(var: &str, default: &str) -> Vec<Release> {
+    std::env::var(var)
+        .unwrap_or_else(|_| default.into())
+        .split(',')
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| Release::parse(v).unwrap_or_else(|e| panic!("{var}: {e}")))
+        .collect()
+}
 
 fn main() -> ExitCode {
     let args = Arguments::from_args();
@@ -25,13 +40,35 @@ fn main() -> ExitCode {
         .expect("tokio runtime");
     cleanup::install_signal_handler();
 
-    let versions =
-        std::env::var("ACAPY_HARNESS_VERSIONS").unwrap_or_else(|_| DEFAULT_VERSION.into());
-    let targets: Vec<Target> = versions
-        .split(',')
-        .filter(|v| !v.trim().is_empty())
-        .map(|v| Target::Process(Release::parse(v).expect("ACAPY_HARNESS_VERSIONS")))
+    let mut targets: Vec<Target> = versions("ACAPY_HARNESS_VERSIONS", DEFAULT_VERSION)
+        .into_iter()
+        .map(Target::Process)
         .collect();
+    // Why container cases of a target cannot run here, by target label.
+    let mut unavailable: HashMap<String, String> = HashMap::new();
+    let docker_versions = versions("ACAPY_HARNESS_DOCKER_VERSIONS", "1.3.6,1.7.0");
+    let engine = match docker_versions.is_empty() || args.list {
+        true => Err("not needed".to_owned()),
+        false => runtime.block_on(docker::engine_available()),
+    };
+    for release in docker_versions {
+        let image = release.local_image();
+        let target = Target::Docker {
+            release: release.clone(),
+            image: None,
+        };
+        let why = match &engine {
+            Err(e) => Some(e.clone()),
+            Ok(()) if !runtime.block_on(docker::image_present(&image)) => Some(format!(
+                "image {image} is not built (docker/build-image.sh {release})"
+            )),
+            Ok(()) => None,
+        };
+        if let Some(why) = why {
+            unavailable.insert(target.label(), why);
+        }
+        targets.push(target);
+    }
 
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let mut trials = Vec::new();
@@ -40,7 +77,11 @@ fn main() -> ExitCode {
             Ok(scenario) => {
                 for case in cases(&[Arc::new(scenario)], &targets) {
                     let handle = runtime.handle().clone();
+                    let unavailable = unavailable.get(&case.target).cloned();
                     trials.push(Trial::ignorable_test(case.name(), move || {
+                        if let Some(why) = unavailable {
+                            return Ok(Completion::ignored_with(why));
+                        }
                         let result = handle.block_on(run_case(&case, &RunOptions::default()));
                         match &result.status {
                             Status::Passed => Ok(Completion::Completed),
@@ -64,6 +105,10 @@ fn main() -> ExitCode {
     }
 
     let conclusion = libtest_mimic::run(&args, trials);
+    if engine.is_ok() {
+        // Containers a killed earlier run left behind: reported and removed.
+        let _ = runtime.block_on(docker::sweep_stale());
+    }
     drop(runtime);
     cleanup::sweep();
     conclusion.exit_code()

@@ -323,7 +323,7 @@ impl<'a> Runner<'a> {
                 let (_, client) = self.agents[step.agent.as_str()].clone();
                 let path = request
                     .path
-                    .render_text(&self.vars)
+                    .render_path(&self.vars)
                     .map_err(|d| diag(self, d))?;
                 let mut query = Vec::new();
                 for (k, t) in &request.query {
@@ -385,17 +385,18 @@ impl<'a> Runner<'a> {
                 (exchange.response.clone(), Some(exchange))
             }
             Action::Wait(wait) => {
-                let (outcome, description) = match &wait.source {
+                // For a poll, the last response: shown if the step fails.
+                let (outcome, description, polled) = match &wait.source {
                     WaitSource::Event { topic } => {
                         let log = self.streams[&step.agent].log.clone();
                         let outcome = wait::on_events(wait, topic, &log, &self.vars)
                             .await
                             .map_err(|d| diag(self, d))?;
-                        (outcome, format!("a `{topic}` event"))
+                        (outcome, format!("a `{topic}` event"), None)
                     }
                     WaitSource::Poll { path } => {
                         let (_, client) = self.agents[step.agent.as_str()].clone();
-                        let path = path.render_text(&self.vars).map_err(|d| diag(self, d))?;
+                        let path = path.render_path(&self.vars).map_err(|d| diag(self, d))?;
                         let mut exchanges = Vec::new();
                         let outcome = wait::by_polling(
                             wait,
@@ -407,10 +408,11 @@ impl<'a> Runner<'a> {
                         )
                         .await
                         .map_err(|d| diag(self, d))?;
-                        if let Some(last) = exchanges.pop() {
-                            self.exchanges.push(last);
+                        let last = exchanges.pop();
+                        if let Some(last) = &last {
+                            self.exchanges.push(last.clone());
                         }
-                        (outcome, format!("GET {path}"))
+                        (outcome, format!("GET {path}"), last)
                     }
                 };
                 let conditions = |assertions: &[crate::scenario::model::Assertion]| {
@@ -432,7 +434,7 @@ impl<'a> Runner<'a> {
                     _ => None,
                 };
                 match outcome {
-                    WaitOutcome::Reached(payload) => (payload, None),
+                    WaitOutcome::Reached(payload) => (payload, polled),
                     WaitOutcome::FailedIf(payload) => {
                         return Err(fail(
                             self,
@@ -440,6 +442,7 @@ impl<'a> Runner<'a> {
                                 message: format!("`fail_if` held while waiting for {description}"),
                                 loc: wait.fail_if.first().map(|a| a.query.loc.clone()),
                                 label: "this condition held".into(),
+                                response: polled,
                                 expected: Some(conditions(&wait.until)),
                                 actual: Some(short_json(&payload, 600)),
                                 ..Failure::default()
@@ -460,6 +463,7 @@ impl<'a> Runner<'a> {
                                 message: headline,
                                 loc: wait.until.first().map(|a| a.query.loc.clone()),
                                 label: "never held".into(),
+                                response: polled,
                                 expected: Some(if wait.filter.is_empty() {
                                     conditions(&wait.until)
                                 } else {

@@ -49,16 +49,20 @@ pub fn holds(op: &Op, selection: &Selection, vars: &Vars) -> Result<bool, Diagno
             };
             present == *want
         }
-        Op::Equals(t) => actual.is_some_and(|a| json_eq(a, &t.render(vars)).unwrap_or(false)),
-        Op::NotEquals(t) => !actual.is_some_and(|a| json_eq(a, &t.render(vars)).unwrap_or(false)),
+        Op::Equals(t) => {
+            let expected = t.render(vars)?;
+            actual.is_some_and(|a| same(a, &expected))
+        }
+        Op::NotEquals(t) => {
+            let expected = t.render(vars)?;
+            !actual.is_some_and(|a| same(a, &expected))
+        }
         Op::Matches(re) => matches!(actual, Some(Value::String(s)) if re.is_match(s)),
         Op::Contains(t) => {
             let expected = t.render(vars)?;
             match actual {
                 Some(Value::String(s)) => s.contains(&as_text(&expected)),
-                Some(Value::Array(items)) => items
-                    .iter()
-                    .any(|i| json_eq(i, &Ok(expected.clone())).unwrap_or(false)),
+                Some(Value::Array(items)) => items.iter().any(|i| same(i, &expected)),
                 Some(Value::Object(map)) => map.contains_key(&as_text(&expected)),
                 _ => false,
             }
@@ -67,7 +71,7 @@ pub fn holds(op: &Op, selection: &Selection, vars: &Vars) -> Result<bool, Diagno
             Some(a) => {
                 let mut any = false;
                 for t in ts {
-                    any |= json_eq(a, &t.render(vars))?;
+                    any |= same(a, &t.render(vars)?);
                 }
                 any
             }
@@ -93,14 +97,6 @@ pub fn holds(op: &Op, selection: &Selection, vars: &Vars) -> Result<bool, Diagno
 }
 
 /// JSON equality where 1 and 1.0 are the same number.
-fn json_eq(actual: &Value, expected: &Result<Value, Diagnostic>) -> Result<bool, Diagnostic> {
-    let expected = match expected {
-        Ok(v) => v,
-        Err(d) => return Err(d.clone()),
-    };
-    Ok(same(actual, expected))
-}
-
 fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x == y || x.as_f64() == y.as_f64(),

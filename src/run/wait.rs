@@ -73,10 +73,9 @@ pub async fn by_polling(
         let next_poll = Instant::now() + wait.interval;
         // A failed request (agent busy, 404 before a record exists) is one
         // more poll, not a failure: the timeout bounds it.
-        if let Ok(exchange) = client
-            .send(agent, reqwest::Method::GET, path, &[], None)
-            .await
-        {
+        // A request that hangs must not outlast the wait either.
+        let poll = client.send(agent, reqwest::Method::GET, path, &[], None);
+        if let Ok(Ok(exchange)) = tokio::time::timeout_at(deadline, poll).await {
             let body = exchange.response.clone();
             let ok = (200..300).contains(&exchange.status);
             exchanges.push(exchange);
@@ -87,8 +86,8 @@ pub async fn by_polling(
                 if all_hold(&wait.until, &body, vars)? {
                     return Ok(WaitOutcome::Reached(body));
                 }
+                last = Some(body);
             }
-            last = Some(body);
         }
         if Instant::now() >= deadline {
             return Ok(WaitOutcome::TimedOut(last));

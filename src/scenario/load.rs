@@ -6,7 +6,7 @@
 use super::model::*;
 use super::query::Query;
 use super::raw::*;
-use super::template::{is_var_name, Template};
+use super::template::{is_var_name, Template, Vars};
 use super::yaml::{Node, SpannedMap, SpannedNode};
 use crate::diagnostic::{Diagnostic, Diagnostics, Loc, SourceFile};
 use regex::Regex;
@@ -821,8 +821,10 @@ impl Checker {
             ),
             other => Template::Literal(other.to_json()),
         };
+        // Without variables the value is fixed: render it once (which also
+        // turns `$${` into `${`).
         Some(if t.vars().is_empty() {
-            Template::Literal(node.value.to_json())
+            Template::Literal(t.render(&Vars::new()).expect("no variables to miss"))
         } else {
             t
         })

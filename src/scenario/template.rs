@@ -144,6 +144,40 @@ impl Template {
     }
 }
 
+impl Template {
+    /// Rendered as a URL path. A variable spliced between literal text is
+    /// percent-encoded so it stays one path segment: the `#` or `/` of a DID
+    /// URL does not cut the path short. A path that is exactly `${var}` is
+    /// taken as written.
+    pub fn render_path(&self, vars: &Vars) -> Result<String, Diagnostic> {
+        let Template::Text(parts) = self else {
+            return self.render_text(vars);
+        };
+        let mut path = String::new();
+        for part in parts {
+            match part {
+                Part::Text(t) => path.push_str(t),
+                Part::Var(v) => path.push_str(&encode_segment(&as_text(lookup(v, vars)?))),
+            }
+        }
+        Ok(path)
+    }
+}
+
+/// Percent-encodes all but RFC 3986 `pchar`s.
+fn encode_segment(text: &str) -> String {
+    let mut out = String::new();
+    for byte in text.bytes() {
+        let keep = byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@".contains(&byte);
+        if keep {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 /// Strings as they are, everything else as compact JSON.
 pub fn as_text(value: &Value) -> String {
     match value {
