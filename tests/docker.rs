@@ -1,0 +1,173 @@
+//! The docker provider against a real engine: the seed flow in containers,
+//! and nothing left behind afterwards. Skips (passing, with "skipped: ..." on
+//! stdout; see it with `--nocapture`) when no engine answers or the image is
+//! not built: `docker/build-image.sh 1.3.6`.
+
+use acapy_harness::agents::cleanup::{self, RUN_LABEL};
+use acapy_harness::agents::docker::{engine_available, image_present, run_id, sweep_stale};
+use acapy_harness::agents::version::Release;
+use acapy_harness::report::console::render_failure;
+use acapy_harness::run::outcome::Status;
+use acapy_harness::run::{run_case, RunOptions};
+use acapy_harness::suite::{cases, load, Target};
+use std::path::PathBuf;
+
+const VERSION: &str = "1.3.6";
+
+fn seed_scenario() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/issue-credential-v2/seed-flow.yaml")
+}
+
+/// The ids `docker ARGS` lists (`ps -a`, `network ls`) that this run (this
+/// test process) left for `case`. Tests run in parallel and share the run
+/// id, hence the case label too (labels filters must all match).
+fn left_by_this_run(args: &[&str], case: &str) -> Vec<String> {
+    let run = format!("label={RUN_LABEL}={}", run_id());
+    let case = format!("label=acapy-harness.case={case}");
+    let out = std::process::Command::new("docker")
+        .args(args)
+        .args(["--filter", &run, "--filter", &case, "--quiet"])
+        .output()
+        .expect("docker CLI");
+    assert!(out.status.success(), "docker {args:?} failed: {out:?}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_flow_passes_in_containers_and_leaves_nothing() {
+    if let Err(e) = engine_available().await {
+        println!("skipped: {e}");
+        return;
+    }
+    let release = Release::parse(VERSION).unwrap();
+    let image = release.local_image();
+    if !image_present(&image).await {
+        println!("skipped: {image} is not built (docker/build-image.sh {VERSION})");
+        return;
+    }
+    cleanup::install_signal_handler();
+
+    let scenarios = load(&[seed_scenario()]).expect("the seed scenario loads");
+    let cases = cases(
+        &scenarios,
+        &[Target::Docker {
+            release,
+            image: None,
+        }],
+    );
+    assert_eq!(cases.len(), 1);
+    let result = run_case(&cases[0], &RunOptions::default()).await;
+    assert_eq!(result.status, Status::Passed, "{}", render_failure(&result));
+    assert_eq!(result.provider, "docker");
+    assert_eq!(result.acapy_version.as_deref(), Some(VERSION));
+
+    let containers = left_by_this_run(&["ps", "-a"], &result.name);
+    assert!(containers.is_empty(), "containers left: {containers:?}");
+    let networks = left_by_this_run(&["network", "ls"], &result.name);
+    assert!(networks.is_empty(), "networks left: {networks:?}");
+}
+
+/// Without the local image, the official one is tried; where it cannot be
+/// pulled, the case fails before creating anything, naming the build script.
+#[tokio::test]
+async fn a_missing_image_names_the_build_script() {
+    if let Err(e) = engine_available().await {
+        println!("skipped: {e}");
+        return;
+    }
+    // A version nobody builds locally for these tests.
+    let release = Release::parse("1.6.2").unwrap();
+    if image_present(&release.local_image()).await || image_present(&release.official_image()).await
+    {
+        println!("skipped: an image for 1.6.2 is present");
+        return;
+    }
+    let scenarios = load(&[seed_scenario()]).expect("the seed scenario loads");
+    let cases = cases(
+        &scenarios,
+        &[Target::Docker {
+            release: release.clone(),
+            image: None,
+        }],
+    );
+    let result = run_case(&cases[0], &RunOptions::default()).await;
+    if result.status == Status::Passed {
+        println!("skipped: the official image could be pulled");
+        return;
+    }
+    let failure = render_failure(&result);
+    assert!(
+        failure.contains("docker/build-image.sh 1.6.2"),
+        "unexpected failure: {failure}"
+    );
+    assert!(left_by_this_run(&["network", "ls"], &result.name).is_empty());
+}
+
+fn docker(args: &[&str]) -> String {
+    let out = std::process::Command::new("docker")
+        .args(args)
+        .output()
+        .expect("docker CLI");
+    assert!(out.status.success(), "docker {args:?} failed: {out:?}");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// What a killed run left (its PID is gone) is removed; what a live run
+/// owns is not.
+#[tokio::test]
+async fn sweep_stale_removes_what_dead_runs_left() {
+    if let Err(e) = engine_available().await {
+        println!("skipped: {e}");
+        return;
+    }
+    let suffix = format!("{:x}", std::process::id());
+    // No process has PID u32::MAX; PID 1 always exists.
+    let dead = format!("{RUN_LABEL}={}-dead", u32::MAX);
+    let live = format!("{RUN_LABEL}=1-live");
+    let dead_net = format!("acapy-harness-sweep-test-dead-{suffix}");
+    let live_net = format!("acapy-harness-sweep-test-live-{suffix}");
+    docker(&["network", "create", "--label", &dead, &dead_net]);
+    docker(&["network", "create", "--label", &live, &live_net]);
+    // A created (never started) container, when an image is at hand.
+    let image = Release::parse(VERSION).unwrap().local_image();
+    let dead_container = if image_present(&image).await {
+        Some(docker(&[
+            "create",
+            "--label",
+            &dead,
+            "--network",
+            &dead_net,
+            &image,
+        ]))
+    } else {
+        None
+    };
+
+    let removed = sweep_stale().await.expect("sweep_stale");
+
+    let exists = |kind: &str, name: &str| {
+        std::process::Command::new("docker")
+            .args([kind, "inspect", name])
+            .output()
+            .expect("docker CLI")
+            .status
+            .success()
+    };
+    let dead_net_left = exists("network", &dead_net);
+    let live_net_left = exists("network", &live_net);
+    docker(&["network", "rm", &live_net]);
+    assert!(!dead_net_left, "the dead run's network is still there");
+    assert!(live_net_left, "the live run's network was removed");
+    if let Some(id) = dead_container {
+        assert!(
+            !exists("container", &id),
+            "the dead run's container is still there"
+        );
+        assert!(removed >= 2);
+    } else {
+        assert!(removed >= 1);
+    }
+}
