@@ -187,6 +187,9 @@ pub fn main() -> ExitCode {
     let code = runtime.block_on(dispatch(cli));
     drop(runtime);
     cleanup::sweep();
+    if cleanup::interrupted() {
+        return ExitCode::from(130);
+    }
     ExitCode::from(code)
 }
 
@@ -212,6 +215,10 @@ async fn dispatch(cli: Cli) -> u8 {
         Command::Run(args) => match plan(&args.select, args.jobs).await {
             Ok(mut plan) => {
                 plan.options.keep_artifacts = args.artifacts.is_some();
+                if plan.cases.iter().any(|c| c.provider.kind() == "docker") {
+                    // Containers and networks a killed earlier run left: reported and removed.
+                    let _ = docker::sweep_stale().await;
+                }
                 let (code, results, elapsed) = run(plan).await;
                 match args.write_reports(&results, elapsed) {
                     Ok(()) => code,

@@ -111,5 +111,8 @@ fn main() -> ExitCode {
     }
     drop(runtime);
     cleanup::sweep();
+    if cleanup::interrupted() {
+        return ExitCode::from(130);
+    }
     conclusion.exit_code()
 }

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, Once};
 
 /// The label put on every container and network, with the run id as value,
@@ -21,6 +21,10 @@ enum Resource {
 }
 
 static NEXT: AtomicU64 = AtomicU64::new(1);
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// Held for a whole sweep, so `main` returning cannot cut the signal
+/// handler's sweep short.
+static SWEEPING: Mutex<()> = Mutex::new(());
 static LIVE: Mutex<Option<HashMap<u64, Resource>>> = Mutex::new(None);
 
 /// A registered resource; dropping the token unregisters it (the owner has
@@ -61,6 +65,7 @@ pub fn network(id: String) -> Token {
 /// Kills and removes everything still registered. Blocking; for the signal
 /// handler and for the end of `main`.
 pub fn sweep() {
+    let _sweeping = SWEEPING.lock().unwrap_or_else(|e| e.into_inner());
     let live = LIVE
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -95,6 +100,12 @@ pub fn sweep() {
     }
 }
 
+/// Whether Ctrl-C or SIGTERM arrived: the exit code is then 130, whatever
+/// the cases that were cut short reported.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
 /// Installs the Ctrl-C / SIGTERM handler once per process.
 pub fn install_signal_handler() {
     static ONCE: Once = Once::new();
@@ -114,6 +125,7 @@ pub fn install_signal_handler() {
                         _ = term.recv() => {},
                     }
                 });
+                INTERRUPTED.store(true, Ordering::SeqCst);
                 eprintln!("\ninterrupted: stopping agents and removing their wallets");
                 sweep();
                 std::process::exit(130);
