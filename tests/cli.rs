@@ -142,6 +142,24 @@ fn processes_with_env(marker: &str) -> Vec<u32> {
     pids
 }
 
+/// Files called `name` anywhere under `dir`.
+fn count_files(dir: &Path, name: &str) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| {
+            let path = e.path();
+            if path.is_dir() {
+                count_files(&path, name)
+            } else {
+                usize::from(path.file_name().is_some_and(|n| n == name))
+            }
+        })
+        .sum()
+}
+
 fn run_isolated(args: &[&str], tmp: &Path) -> Command {
     let mut cmd = harness();
     cmd.args(args).env("TMPDIR", tmp);
@@ -213,9 +231,9 @@ fn ctrl_c_stops_agents_and_removes_wallets() {
     .spawn()
     .unwrap();
     let marker = format!("TMPDIR={}", tmp.display());
-    // Wait until both agents run, then interrupt.
+    // Wait until both agents run and have made their wallets, then interrupt.
     let deadline = Instant::now() + Duration::from_secs(120);
-    while processes_with_env(&marker).len() < 3 {
+    while processes_with_env(&marker).len() < 3 || count_files(&tmp, "sqlite.db") < 2 {
         assert!(Instant::now() < deadline, "agents never started");
         assert!(child.try_wait().unwrap().is_none(), "harness exited early");
         std::thread::sleep(Duration::from_millis(50));
