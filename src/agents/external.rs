@@ -27,8 +27,7 @@ impl Provider for ExternalProvider {
     }
 
     async fn start(&self, specs: &[AgentSpec], _case: &str) -> anyhow::Result<Vec<Agent>> {
-        let mut agents = Vec::new();
-        for spec in specs {
+        let checks = specs.iter().map(|spec| async move {
             let Some(endpoint) = self.endpoints.get(&spec.role) else {
                 anyhow::bail!(
                     "no admin URL for role `{}` (give `--agent-url {}=URL`; given: {})",
@@ -50,15 +49,15 @@ impl Provider for ExternalProvider {
             )
             .await
             .map_err(|e| anyhow::anyhow!("external agent `{}`: {e}", spec.role))?;
-            agents.push(Agent {
+            Ok(Agent {
                 role: spec.role.clone(),
                 admin_url,
                 api_key: endpoint.api_key.clone(),
                 version,
                 handle: Box::new(ExternalHandle),
-            });
-        }
-        Ok(agents)
+            })
+        });
+        futures_util::future::try_join_all(checks).await
     }
 }
 

@@ -76,12 +76,12 @@ pub async fn wait_ready(
     timeout: Duration,
     mut still_running: impl FnMut() -> Result<(), String>,
 ) -> anyhow::Result<String> {
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(2))
-        .build()?;
+    let client = crate::run::http::AdminClient::http();
     let deadline = Instant::now() + timeout;
     let get = |path: &str| {
-        let mut req = client.get(format!("{admin_url}{path}"));
+        let mut req = client
+            .get(format!("{admin_url}{path}"))
+            .timeout(Duration::from_secs(2));
         if let Some(key) = api_key {
             req = req.header("X-API-Key", key);
         }

@@ -1,6 +1,7 @@
 //! Calls to an agent's admin API.
 
 use serde_json::Value;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 #[derive(Clone)]
@@ -32,13 +33,19 @@ impl AdminClient {
         }
     }
 
-    /// One client per case: keeps connections open between steps.
+    /// One client for the whole run: building one (TLS roots) costs
+    /// milliseconds, and its pool keeps connections open between steps.
     pub fn http() -> reqwest::Client {
-        reqwest::Client::builder()
-            .timeout(Duration::from_secs(120))
-            .tcp_nodelay(true)
-            .build()
-            .expect("HTTP client")
+        static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+        CLIENT
+            .get_or_init(|| {
+                reqwest::Client::builder()
+                    .timeout(Duration::from_secs(120))
+                    .tcp_nodelay(true)
+                    .build()
+                    .expect("HTTP client")
+            })
+            .clone()
     }
 
     pub async fn send(
