@@ -201,3 +201,72 @@ pub fn is_var_name(name: &str) -> bool {
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::SourceFile;
+    use serde_json::json;
+    use std::sync::Arc;
+
+    fn at(text: &str) -> Loc {
+        let file = Arc::new(SourceFile {
+            path: "t.yaml".into(),
+            text: format!("k: {text}\n"),
+        });
+        Loc::new(&file, 1, 4, text.len())
+    }
+
+    fn vars() -> Vars {
+        Vars::from([
+            ("inv".to_owned(), json!({"@id": "x", "n": 1})),
+            ("did".to_owned(), json!("did:key:z6Mk#k-1")),
+        ])
+    }
+
+    #[test]
+    fn a_whole_variable_keeps_its_json_type() {
+        let t = Template::parse_str("${inv}", &at("${inv}")).unwrap();
+        assert_eq!(t.render(&vars()).unwrap(), json!({"@id": "x", "n": 1}));
+    }
+
+    #[test]
+    fn spliced_variables_become_text_and_dollar_dollar_escapes() {
+        let text = "a ${did} b ${inv} $${not}";
+        let t = Template::parse_str(text, &at(text)).unwrap();
+        assert_eq!(
+            t.render(&vars()).unwrap(),
+            json!(r#"a did:key:z6Mk#k-1 b {"@id":"x","n":1} ${not}"#)
+        );
+    }
+
+    #[test]
+    fn path_variables_stay_one_segment() {
+        let text = "/resolve/${did}";
+        let t = Template::parse_str(text, &at(text)).unwrap();
+        assert_eq!(
+            t.render_path(&vars()).unwrap(),
+            "/resolve/did:key:z6Mk%23k-1"
+        );
+    }
+
+    #[test]
+    fn errors_point_inside_the_string() {
+        let text = "\"x ${1bad}\"";
+        let e = Template::parse_str("x ${1bad}", &at(text)).unwrap_err();
+        assert_eq!(e.message, "invalid variable name `1bad`");
+        // Column 4 is the opening quote; `${` starts 3 characters later.
+        assert_eq!((e.loc.as_ref().unwrap().column, e.loc.unwrap().len), (7, 7));
+        let e = Template::parse_str("x ${open", &at("x ${open")).unwrap_err();
+        assert_eq!(e.message, "unterminated `${` in a template");
+    }
+
+    #[test]
+    fn an_unset_variable_is_an_error_naming_it() {
+        let t = Template::parse_str("${nope}", &at("${nope}")).unwrap();
+        assert_eq!(
+            t.render(&vars()).unwrap_err().message,
+            "variable `nope` has no value"
+        );
+    }
+}
