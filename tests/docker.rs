@@ -4,13 +4,17 @@
 //! not built: `docker/build-image.sh 1.3.6`.
 
 use acapy_harness::agents::cleanup::{self, RUN_LABEL};
-use acapy_harness::agents::docker::{engine_available, image_present, run_id, sweep_stale};
+use acapy_harness::agents::docker::{
+    engine_available, image_present, run_id, sweep_stale, DockerProvider,
+};
 use acapy_harness::agents::version::Release;
+use acapy_harness::agents::{stop_all, AgentSpec, Provider};
 use acapy_harness::report::console::render_failure;
 use acapy_harness::run::outcome::Status;
 use acapy_harness::run::{run_case, RunOptions};
 use acapy_harness::suite::{cases, load, Target};
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 const VERSION: &str = "1.3.6";
 
@@ -170,4 +174,115 @@ async fn sweep_stale_removes_what_dead_runs_left() {
     } else {
         assert!(removed >= 1);
     }
+}
+
+/// Whether the engine answers and the local image is built; says why not.
+async fn local_image_at_hand() -> bool {
+    if let Err(e) = engine_available().await {
+        println!("skipped: {e}");
+        return false;
+    }
+    let image = Release::parse(VERSION).unwrap().local_image();
+    if !image_present(&image).await {
+        println!("skipped: {image} is not built (docker/build-image.sh {VERSION})");
+        return false;
+    }
+    true
+}
+
+fn spec(role: &str, args: &[&str]) -> AgentSpec {
+    AgentSpec {
+        role: role.to_owned(),
+        label: format!("{role} agent"),
+        args: args.iter().map(|a| a.to_string()).collect(),
+    }
+}
+
+/// `docker inspect` of the one container of `case` playing `role`.
+fn inspect_role(case: &str, role: &str) -> serde_json::Value {
+    let id = docker(&[
+        "ps",
+        "-q",
+        "--filter",
+        &format!("label=acapy-harness.case={case}"),
+        "--filter",
+        &format!("label=acapy-harness.role={role}"),
+    ]);
+    assert_eq!(id.lines().count(), 1, "containers for {role}: {id:?}");
+    let info: serde_json::Value = serde_json::from_str(&docker(&["inspect", &id])).unwrap();
+    info[0].clone()
+}
+
+/// Each agent is on the case network only, under its role as alias, and
+/// only its admin port is published, on loopback, where `admin_url` says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_are_aliases_on_the_case_network_and_only_admin_is_published() {
+    if !local_image_at_hand().await {
+        return;
+    }
+    let case = format!("network-test-{}", std::process::id());
+    let provider = DockerProvider::new(Release::parse(VERSION).unwrap(), None);
+    let mut agents = provider
+        .start(&[spec("issuer", &[]), spec("holder", &[])], &case)
+        .await
+        .expect("both agents start");
+    let checks = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        for agent in &agents {
+            let info = inspect_role(&case, &agent.role);
+            let networks = info["NetworkSettings"]["Networks"].as_object().unwrap();
+            assert_eq!(networks.len(), 1, "networks: {networks:?}");
+            let (name, endpoint) = networks.iter().next().unwrap();
+            assert!(name.starts_with("acapy-harness-"), "network {name}");
+            let aliases = endpoint["Aliases"].as_array().unwrap();
+            assert!(
+                aliases.iter().any(|a| a == agent.role.as_str()),
+                "aliases: {aliases:?}"
+            );
+            let ports = info["NetworkSettings"]["Ports"].as_object().unwrap();
+            assert!(ports["8020/tcp"].is_null(), "8020 published: {ports:?}");
+            let admin = ports["8021/tcp"].as_array().unwrap();
+            assert_eq!(admin.len(), 1, "8021 bindings: {admin:?}");
+            assert_eq!(admin[0]["HostIp"], "127.0.0.1");
+            let url = format!(
+                "http://127.0.0.1:{}",
+                admin[0]["HostPort"].as_str().unwrap()
+            );
+            assert_eq!(agent.admin_url, url);
+        }
+    }));
+    stop_all(&mut agents).await;
+    if let Err(panic) = checks {
+        std::panic::resume_unwind(panic);
+    }
+    assert!(left_by_this_run(&["ps", "-a"], &case).is_empty());
+    assert!(left_by_this_run(&["network", "ls"], &case).is_empty());
+}
+
+/// An agent that exits fails its start at once, not at the readiness
+/// timeout, saying how it ended and showing its log; nothing is left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_that_exits_fails_at_once_with_its_log() {
+    if !local_image_at_hand().await {
+        return;
+    }
+    let case = format!("exit-test-{}", std::process::id());
+    let provider = DockerProvider::new(Release::parse(VERSION).unwrap(), None);
+    let started = Instant::now();
+    let result = provider
+        .start(&[spec("issuer", &["--no-such-flag"])], &case)
+        .await;
+    let Err(e) = result else {
+        panic!("an agent with an unknown flag started");
+    };
+    let message = format!("{e:#}");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(message.contains("exited with code 2"), "{message}");
+    // The log: argparse's exit, at the end of ACA-Py's traceback.
+    assert!(message.contains("SystemExit: 2"), "{message}");
+    assert!(left_by_this_run(&["ps", "-a"], &case).is_empty());
+    assert!(left_by_this_run(&["network", "ls"], &case).is_empty());
 }

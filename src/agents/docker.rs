@@ -2,13 +2,24 @@
 //! container per role on it, reachable from the other agents as `http://ROLE:8020`
 //! (network alias = role), admin API published on `127.0.0.1:RANDOM`.
 //!
-//! The engine is driven through `bollard` as re-exported by testcontainers,
-//! not through testcontainers' `AsyncRunner`: the runner cannot give a
-//! container a network alias (it sets no `NetworkingConfig`), and the
-//! `http://ROLE:8020` endpoints need one. (Legacy `--link`s through
-//! `with_host_config_modifier` would also resolve, but links are deprecated.)
-//! Doing the few calls directly also keeps removal explicit and registered in
-//! [`cleanup`], instead of split between `Drop` and testcontainers' watchdog.
+//! Containers are run by testcontainers: a [`GenericImage`] request
+//! ([`ImageExt`]: command, name, labels, log consumer, `HostConfig` for the
+//! port binding) started with [`AsyncRunner::start`], removed with
+//! [`ContainerAsync::rm`]. Its runner sets no `NetworkingConfig`, so it
+//! cannot give a container a network alias: the container starts on the
+//! default bridge and is moved to the case network, with its role as alias,
+//! right after `start` ([`join_network`]), through the `bollard` client
+//! testcontainers re-exports. Networks, images and the stale sweep go
+//! through that client too: the runner cannot label or remove a network.
+//! (The runner's own client does not negotiate the API version; over the
+//! local socket bollard sends unversioned paths, which engine 20.10, API
+//! 1.41, answers.)
+//!
+//! Readiness is [`wait_ready`] on the admin API, not a testcontainers
+//! `WaitFor`. testcontainers' `watchdog` feature is not used: its SIGINT
+//! handler stops containers one by one (10 s grace each), panics on a
+//! container already gone and then re-raises the signal, killing the
+//! process while [`cleanup`]'s handler may still be removing networks.
 //!
 //! Every network and container carries the label [`cleanup::RUN_LABEL`] with
 //! [`run_id`] as value and is registered in [`cleanup`] until removed, so
@@ -20,23 +31,27 @@ use super::version::Release;
 use super::{generate_api_key, ready_timeout, wait_ready, Agent, AgentHandle, AgentSpec, Provider};
 use anyhow::{anyhow, bail, Context};
 use async_trait::async_trait;
+use futures_util::future::BoxFuture;
 use futures_util::StreamExt;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use testcontainers::bollard::errors::Error as DockerError;
 use testcontainers::bollard::models::{
-    ContainerCreateBody, EndpointSettings, HostConfig, NetworkCreateRequest, NetworkingConfig,
+    EndpointSettings, NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest,
     PortBinding,
 };
 use testcontainers::bollard::query_parameters::{
-    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, InspectNetworkOptions,
-    ListContainersOptionsBuilder, ListNetworksOptionsBuilder, LogsOptionsBuilder,
-    RemoveContainerOptionsBuilder,
+    CreateImageOptionsBuilder, InspectNetworkOptions, ListContainersOptionsBuilder,
+    ListNetworksOptionsBuilder, RemoveContainerOptionsBuilder,
 };
 use testcontainers::bollard::Docker;
-use tokio::task::JoinHandle;
+use testcontainers::core::logs::consumer::LogConsumer;
+use testcontainers::core::logs::LogFrame;
+use testcontainers::core::IntoContainerPort;
+use testcontainers::runners::AsyncRunner;
+use testcontainers::{ContainerAsync, GenericImage, ImageExt};
 
 /// DIDComm inbound port inside the container (the official image's convention).
 const DIDCOMM_PORT: u16 = 8020;
@@ -44,6 +59,8 @@ const DIDCOMM_PORT: u16 = 8020;
 const ADMIN_PORT: u16 = 8021;
 const CASE_LABEL: &str = "acapy-harness.case";
 const ROLE_LABEL: &str = "acapy-harness.role";
+/// The engine's default network, where the runner starts a container.
+const DEFAULT_BRIDGE: &str = "bridge";
 /// How long talking to the engine may take before it counts as unreachable.
 const ENGINE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a pull may take; a machine without a registry fails well before.
@@ -407,79 +424,89 @@ async fn start_one(
     .collect();
     cmd.extend(spec.args.iter().cloned());
 
-    let admin = format!("{ADMIN_PORT}/tcp");
-    let body = ContainerCreateBody {
-        image: Some(image.to_owned()),
-        cmd: Some(cmd),
-        labels: Some(HashMap::from([
-            (RUN_LABEL.to_owned(), run_id().to_owned()),
-            (CASE_LABEL.to_owned(), case.to_owned()),
-            (ROLE_LABEL.to_owned(), spec.role.clone()),
-        ])),
-        exposed_ports: Some(vec![format!("{DIDCOMM_PORT}/tcp"), admin.clone()]),
-        host_config: Some(HostConfig {
-            network_mode: Some(network.name.clone()),
+    let name = format!("{}-{alias}", network.name);
+    let log = LogSink::default();
+    let (repository, tag) = split_image(image);
+    let request = GenericImage::new(repository, tag)
+        .with_exposed_port(DIDCOMM_PORT.tcp())
+        .with_exposed_port(ADMIN_PORT.tcp())
+        .with_cmd(cmd)
+        .with_container_name(&name)
+        .with_label(RUN_LABEL, run_id())
+        .with_label(CASE_LABEL, case)
+        .with_label(ROLE_LABEL, &spec.role)
+        .with_log_consumer(log.for_runner())
+        .with_host_config_modifier(|host| {
+            // Started on the default bridge: the case network, with the role
+            // as alias, is attached right after start (see `join_network`).
+            host.network_mode = Some(DEFAULT_BRIDGE.into());
             // Only the admin API leaves the network, and only to loopback;
-            // an empty host port lets the engine choose a free one.
-            port_bindings: Some(HashMap::from([(
-                admin.clone(),
+            // an empty host port lets the engine choose a free one. (The
+            // runner would otherwise publish every exposed port on all
+            // interfaces.)
+            host.publish_all_ports = Some(false);
+            host.port_bindings = Some(HashMap::from([(
+                format!("{ADMIN_PORT}/tcp"),
                 Some(vec![PortBinding {
                     host_ip: Some("127.0.0.1".into()),
                     host_port: Some(String::new()),
                 }]),
-            )])),
-            ..Default::default()
-        }),
-        networking_config: Some(NetworkingConfig {
-            endpoints_config: Some(HashMap::from([(
-                network.name.clone(),
-                EndpointSettings {
-                    aliases: Some(vec![alias.clone()]),
-                    ..Default::default()
-                },
-            )])),
-        }),
-        ..Default::default()
+            )]));
+        });
+
+    // Registered by name before it exists: the id is only known once
+    // `start` returns, and Ctrl-C may come before.
+    let token = cleanup::container(name.clone());
+    let container = match request.start().await {
+        Ok(container) => container,
+        Err(e) => {
+            // The runner may have created the container before failing (to
+            // start it, say); it does not remove it then.
+            let removed = remove_container(docker, &name).await.is_ok();
+            if !removed {
+                std::mem::forget(token);
+            }
+            return Err(anyhow!(
+                "cannot start the container for `{}` ({image}): {e}",
+                spec.role
+            ));
+        }
     };
-    let name = format!("{}-{alias}", network.name);
-    let created = docker
-        .create_container(
-            Some(CreateContainerOptionsBuilder::new().name(&name).build()),
-            body,
-        )
-        .await
-        .map_err(|e| anyhow!("cannot create the container for `{}`: {e}", spec.role))?;
     let mut handle = ContainerHandle {
         docker: docker.clone(),
-        id: Some(created.id.clone()),
-        token: Some(cleanup::container(created.id.clone())),
-        log: Arc::new(Mutex::new(String::new())),
-        exit: Arc::new(Mutex::new(None)),
-        follower: None,
+        name,
+        container: Some(container),
+        token: Some(token),
+        log: log.clone(),
         network: Some(network.clone()),
     };
     let ready = async {
-        docker
-            .start_container(&created.id, None)
+        let container = handle.container.as_ref().expect("just started");
+        join_network(docker, container.id(), &network.name, &alias).await?;
+        let port = container
+            .get_host_port_ipv4(ADMIN_PORT)
             .await
-            .map_err(|e| anyhow!("cannot start the container: {e}"))?;
-        handle.follower = Some(follow_logs(
-            docker.clone(),
-            created.id.clone(),
-            handle.log.clone(),
-            handle.exit.clone(),
-        ));
-        let port = admin_host_port(docker, &created.id, &admin).await?;
+            .map_err(|e| anyhow!("the engine published no host port for {ADMIN_PORT}: {e}"))?;
         let admin_url = format!("http://127.0.0.1:{port}");
-        let exit = handle.exit.clone();
-        let version = wait_ready(&admin_url, Some(&api_key), ready_timeout(), || {
-            match exit.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
-                Some(how) => Err(format!("the container {how}")),
-                None => Ok(()),
+        let ended = log.ended.clone();
+        let waited = wait_ready(&admin_url, Some(&api_key), ready_timeout(), || {
+            if ended.load(Ordering::Relaxed) {
+                Err("the container stopped".into())
+            } else {
+                Ok(())
             }
         })
-        .await?;
-        anyhow::Ok((admin_url, version))
+        .await;
+        match waited {
+            Ok(version) => anyhow::Ok((admin_url, version)),
+            Err(_) if log.ended.load(Ordering::Relaxed) => {
+                bail!(
+                    "the container {}",
+                    how_it_ended(docker, container.id()).await
+                )
+            }
+            Err(e) => Err(e),
+        }
     }
     .await;
     match ready {
@@ -491,7 +518,7 @@ async fn start_one(
             handle: Box::new(handle),
         }),
         Err(e) => {
-            // Give the log follower a moment to catch the last lines.
+            // Give the log consumer a moment to catch the last lines.
             tokio::time::sleep(Duration::from_millis(200)).await;
             let log = handle.log_tail(30).await.unwrap_or_default();
             handle.stop().await;
@@ -503,95 +530,144 @@ async fn start_one(
     }
 }
 
-/// The host port the engine chose for `port` (`8021/tcp`).
-async fn admin_host_port(docker: &Docker, id: &str, port: &str) -> anyhow::Result<u16> {
-    let info = docker
-        .inspect_container(id, None)
-        .await
-        .map_err(|e| anyhow!("cannot inspect the container: {e}"))?;
-    info.network_settings
-        .and_then(|s| s.ports)
-        .and_then(|mut ports| ports.remove(port))
-        .flatten()
-        .into_iter()
-        .flatten()
-        .find_map(|b| b.host_port.and_then(|p| p.parse().ok()))
-        .ok_or_else(|| anyhow!("the engine published no host port for {port}"))
+/// `repository[:tag]` (or `repository@digest`) as the runner wants it:
+/// the runner asks for `{name}:{tag}`.
+fn split_image(image: &str) -> (&str, &str) {
+    let last_part = image.rfind('/').map_or(0, |i| i + 1);
+    match image[last_part..].rfind(':') {
+        Some(i) => (&image[..last_part + i], &image[last_part + i + 1..]),
+        None => (image, "latest"),
+    }
 }
 
-/// Copies the container's stdout and stderr into `log` until the container
-/// stops; then records in `exit` how it ended, so readiness fails at once
-/// when the agent dies instead of at the timeout.
-fn follow_logs(
-    docker: Docker,
-    id: String,
-    log: Arc<Mutex<String>>,
-    exit: Arc<Mutex<Option<String>>>,
-) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let options = LogsOptionsBuilder::new()
-            .follow(true)
-            .stdout(true)
-            .stderr(true)
-            .build();
-        let mut stream = docker.logs(&id, Some(options));
-        while let Some(Ok(frame)) = stream.next().await {
-            log.lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push_str(&String::from_utf8_lossy(frame.as_ref()));
+/// Attaches the container to the case network with `alias` (its role) as
+/// network alias, then detaches it from the default bridge, so that, as
+/// before, only the case's agents reach it. testcontainers' runner sets no
+/// `NetworkingConfig`, hence this after `start`; ACA-Py only resolves the
+/// other agents' names when it first sends them a message, after
+/// `wait_ready`. The engine moves the published admin port to the new
+/// network (a new host port): read it afterwards.
+async fn join_network(docker: &Docker, id: &str, network: &str, alias: &str) -> anyhow::Result<()> {
+    docker
+        .connect_network(
+            network,
+            NetworkConnectRequest {
+                container: id.to_owned(),
+                endpoint_config: Some(EndpointSettings {
+                    aliases: Some(vec![alias.to_owned()]),
+                    ..Default::default()
+                }),
+            },
+        )
+        .await
+        .map_err(|e| anyhow!("cannot attach the container to the network {network}: {e}"))?;
+    docker
+        .disconnect_network(
+            DEFAULT_BRIDGE,
+            NetworkDisconnectRequest {
+                container: id.to_owned(),
+                force: Some(false),
+            },
+        )
+        .await
+        .map_err(|e| anyhow!("cannot detach the container from the default bridge: {e}"))
+}
+
+/// How a container that stopped ended: `exited with code 1 (out of memory)`.
+async fn how_it_ended(docker: &Docker, id: &str) -> String {
+    let state = docker
+        .inspect_container(id, None)
+        .await
+        .ok()
+        .and_then(|i| i.state);
+    match state {
+        Some(s) if s.running == Some(true) => "stopped sending its log".into(),
+        Some(s) => format!(
+            "exited with code {}{}",
+            s.exit_code.unwrap_or(-1),
+            if s.oom_killed == Some(true) {
+                " (out of memory)"
+            } else {
+                ""
+            }
+        ),
+        None => "is gone".into(),
+    }
+}
+
+/// Where the runner's log consumer copies the container's stdout and stderr
+/// (interleaved, as the engine sends them). The runner follows the log in a
+/// task that owns the consumer and ends with the container; the consumer's
+/// `Drop` marks that end, so readiness fails at once when the agent dies
+/// instead of at the timeout.
+#[derive(Clone, Default)]
+struct LogSink {
+    text: Arc<Mutex<String>>,
+    ended: Arc<AtomicBool>,
+    /// Only the copy the runner owns marks the end.
+    owned_by_runner: bool,
+}
+
+impl LogSink {
+    fn for_runner(&self) -> LogSink {
+        LogSink {
+            text: self.text.clone(),
+            ended: self.ended.clone(),
+            owned_by_runner: true,
         }
-        // The stream also ends on a broken connection: ask the engine.
-        let state = docker
-            .inspect_container(&id, None)
-            .await
-            .ok()
-            .and_then(|i| i.state);
-        let how = match state {
-            Some(s) if s.running == Some(true) => return,
-            Some(s) => format!(
-                "exited with code {}{}",
-                s.exit_code.unwrap_or(-1),
-                if s.oom_killed == Some(true) {
-                    " (out of memory)"
-                } else {
-                    ""
-                }
-            ),
-            None => "is gone".into(),
-        };
-        *exit.lock().unwrap_or_else(|e| e.into_inner()) = Some(how);
-    })
+    }
+}
+
+impl LogConsumer for LogSink {
+    fn accept<'a>(&'a self, record: &'a LogFrame) -> BoxFuture<'a, ()> {
+        self.text
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_str(&String::from_utf8_lossy(record.bytes()));
+        Box::pin(std::future::ready(()))
+    }
+}
+
+impl Drop for LogSink {
+    fn drop(&mut self) {
+        if self.owned_by_runner {
+            self.ended.store(true, Ordering::Relaxed);
+        }
+    }
 }
 
 struct ContainerHandle {
     docker: Docker,
+    /// The container's name, unique on the engine; what [`cleanup`] knows.
+    name: String,
     /// `None` once removed.
-    id: Option<String>,
+    container: Option<ContainerAsync<GenericImage>>,
     token: Option<cleanup::Token>,
-    log: Arc<Mutex<String>>,
-    exit: Arc<Mutex<Option<String>>>,
-    follower: Option<JoinHandle<()>>,
+    log: LogSink,
     network: Option<Arc<CaseNetwork>>,
 }
 
 #[async_trait]
 impl AgentHandle for ContainerHandle {
     async fn log_tail(&self, lines: usize) -> Option<String> {
-        let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        let log = self.log.text.lock().unwrap_or_else(|e| e.into_inner());
         Some(tail(&log, lines))
     }
 
     async fn stop(&mut self) {
-        if let Some(id) = self.id.take() {
-            if remove_container(&self.docker, &id).await.is_ok() {
+        if let Some(container) = self.container.take() {
+            // `rm` force-removes with volumes and marks the container as
+            // removed, so its `Drop` does not remove it again. When it fails
+            // (already gone, say), its `Drop` tries once more; ask the engine
+            // by name whether it is really gone.
+            let removed = container.rm().await.is_ok()
+                || remove_container(&self.docker, &self.name).await.is_ok();
+            if removed {
                 self.token = None;
             } else if let Some(token) = self.token.take() {
                 // Still there: leave it to the final sweep.
                 std::mem::forget(token);
             }
-        }
-        if let Some(follower) = self.follower.take() {
-            follower.abort();
         }
         if let Some(network) = self.network.take() {
             release_network(network).await;
@@ -601,13 +677,12 @@ impl AgentHandle for ContainerHandle {
 
 impl Drop for ContainerHandle {
     fn drop(&mut self) {
-        // Dropped without `stop` (a panic, an aborted task): keep the
-        // container registered so the sweep at exit or on a signal removes it.
+        // Dropped without `stop` (a panic, an aborted task): the
+        // `ContainerAsync` removes the container as it drops; keep it
+        // registered anyway, so the sweep at exit or on a signal removes it
+        // should that fail.
         if let Some(token) = self.token.take() {
             std::mem::forget(token);
-        }
-        if let Some(follower) = self.follower.take() {
-            follower.abort();
         }
     }
 }
@@ -671,6 +746,23 @@ mod tests {
         assert!(!run_is_over("1-abcdef"));
         assert!(run_is_over(&format!("{}-abcdef", u32::MAX)));
         assert!(run_is_over("garbage"));
+    }
+
+    #[test]
+    fn images_split_into_name_and_tag() {
+        assert_eq!(
+            split_image("acapy-harness/acapy-agent:1.3.6"),
+            ("acapy-harness/acapy-agent", "1.3.6")
+        );
+        assert_eq!(
+            split_image("localhost:5000/acapy:py3.12-1.7.0"),
+            ("localhost:5000/acapy", "py3.12-1.7.0")
+        );
+        assert_eq!(
+            split_image("localhost:5000/acapy"),
+            ("localhost:5000/acapy", "latest")
+        );
+        assert_eq!(split_image("acapy@sha256:abc"), ("acapy@sha256", "abc"));
     }
 
     #[test]

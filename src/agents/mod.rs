@@ -2,7 +2,7 @@
 //! into running ACA-Py admin endpoints; the runner only sees [`Agent`]s.
 //!
 //! - [`process`]: `aca-py` from a cached venv, as local processes;
-//! - [`docker`]: containers through testcontainers;
+//! - [`docker`]: containers, run by testcontainers;
 //! - [`external`]: agents that already run somewhere.
 
 pub mod cleanup;
