@@ -291,10 +291,6 @@ impl Provider for DockerProvider {
         "docker"
     }
 
-    fn requested_version(&self) -> Option<&str> {
-        None
-    }
-
     async fn prepare(&self) -> anyhow::Result<()> {
         self.chosen_image().await.map(|_| ())
     }

@@ -22,10 +22,6 @@ impl Provider for ExternalProvider {
         "external"
     }
 
-    fn requested_version(&self) -> Option<&str> {
-        None
-    }
-
     async fn start(&self, specs: &[AgentSpec], _case: &str) -> anyhow::Result<Vec<Agent>> {
         let checks = specs.iter().map(|spec| async move {
             let Some(endpoint) = self.endpoints.get(&spec.role) else {

@@ -50,8 +50,6 @@ pub trait AgentHandle: Send + Sync {
 pub trait Provider: Send + Sync {
     /// `process`, `docker`, `external`.
     fn kind(&self) -> &'static str;
-    /// The ACA-Py version asked for, if the provider chooses one.
-    fn requested_version(&self) -> Option<&str>;
     /// Makes sure everything is installed; says what it does on stderr.
     async fn prepare(&self) -> anyhow::Result<()> {
         Ok(())

@@ -215,10 +215,6 @@ impl Provider for ProcessProvider {
         "process"
     }
 
-    fn requested_version(&self) -> Option<&str> {
-        None
-    }
-
     async fn prepare(&self) -> anyhow::Result<()> {
         let this = ProcessProvider {
             release: self.release.clone(),
