@@ -7,19 +7,25 @@
 //! containers for `ACAPY_HARNESS_DOCKER_VERSIONS` (default 1.3.6,1.7.0; empty
 //! for none). Container cases are reported as ignored, with the reason, where
 //! no Docker engine answers or the image is not built.
+//!
+//! With `ACAPY_HARNESS_REPORT_DIR=DIR`, the run also writes `junit.xml`,
+//! `report.json` and the conformance matrix `matrix.md` there, and the
+//! artifacts of failing cases under `artifacts/`.
 
 use acapy_harness::agents::version::{Release, DEFAULT_VERSION};
 use acapy_harness::agents::{cleanup, docker};
+use acapy_harness::report;
 use acapy_harness::report::console::render_failure;
-use acapy_harness::run::outcome::Status;
+use acapy_harness::run::outcome::{CaseResult, Status};
 use acapy_harness::run::{run_case, RunOptions};
 use acapy_harness::scenario::load::{discover, load, scenario_id};
 use acapy_harness::suite::{cases, Target};
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// The versions listed in `var` (comma separated), else in `default`.
 fn versions(var: &str, default: &str) -> Vec<Release> {
@@ -29,6 +35,17 @@ fn versions(var: &str, default: &str) -> Vec<Release> {
         .filter(|v| !v.trim().is_empty())
         .map(|v| Release::parse(v).unwrap_or_else(|e| panic!("{var}: {e}")))
         .collect()
+}
+
+fn write_reports(dir: &Path, results: &[CaseResult], elapsed: Duration) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    report::junit::write(results, "acapy-harness", &dir.join("junit.xml"))?;
+    report::json::write(results, elapsed, &dir.join("report.json"))?;
+    report::markdown::write(results, elapsed, &dir.join("matrix.md"))?;
+    for failed in results.iter().filter(|r| !r.status.is_success()) {
+        report::artifacts::write(&dir.join("artifacts"), failed)?;
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -70,6 +87,14 @@ fn main() -> ExitCode {
         targets.push(target);
     }
 
+    let report_dir = std::env::var_os("ACAPY_HARNESS_REPORT_DIR").map(PathBuf::from);
+    let options = RunOptions {
+        keep_artifacts: report_dir.is_some(),
+        ..RunOptions::default()
+    };
+    let results: Arc<Mutex<Vec<CaseResult>>> = Arc::default();
+    let started = Instant::now();
+
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let mut trials = Vec::new();
     for found in discover(std::slice::from_ref(&root)).expect("scenarios/ exists") {
@@ -78,19 +103,22 @@ fn main() -> ExitCode {
                 for case in cases(&[Arc::new(scenario)], &targets) {
                     let handle = runtime.handle().clone();
                     let unavailable = unavailable.get(&case.target).cloned();
+                    let (options, results) = (options.clone(), results.clone());
                     trials.push(Trial::ignorable_test(case.name(), move || {
-                        if let Some(why) = unavailable {
-                            return Ok(Completion::ignored_with(why));
-                        }
-                        let result = handle.block_on(run_case(&case, &RunOptions::default()));
-                        match &result.status {
+                        let result = match unavailable {
+                            Some(why) => case.skipped(why),
+                            None => handle.block_on(run_case(&case, &options)),
+                        };
+                        let outcome = match &result.status {
                             Status::Passed => Ok(Completion::Completed),
                             Status::ExpectedFailure { .. } => Ok(Completion::Completed),
                             Status::Skipped { reason } => Ok(Completion::ignored_with(reason)),
                             Status::Failed | Status::UnexpectedPass { .. } => {
                                 Err(Failed::from(render_failure(&result)))
                             }
-                        }
+                        };
+                        results.lock().unwrap().push(result);
+                        outcome
                     }));
                 }
             }
@@ -105,6 +133,14 @@ fn main() -> ExitCode {
     }
 
     let conclusion = libtest_mimic::run(&args, trials);
+    if let Some(dir) = &report_dir {
+        let mut results = results.lock().unwrap();
+        results.sort_by(|a, b| a.name.cmp(&b.name));
+        if let Err(e) = write_reports(dir, &results, started.elapsed()) {
+            eprintln!("cannot write reports to {}: {e}", dir.display());
+            return ExitCode::FAILURE;
+        }
+    }
     if engine.is_ok() {
         // Containers a killed earlier run left behind: reported and removed.
         let _ = runtime.block_on(docker::sweep_stale());

@@ -49,23 +49,39 @@ pub struct RunOptions {
 const EVENTS_SHOWN: usize = 12;
 const LOG_LINES_SHOWN: usize = 25;
 
+impl Case {
+    /// The result of a case that cannot run here (no Docker engine, say).
+    pub fn skipped(&self, reason: impl Into<String>) -> CaseResult {
+        CaseResult {
+            status: Status::Skipped {
+                reason: reason.into(),
+            },
+            ..self.blank_result()
+        }
+    }
+
+    fn blank_result(&self) -> CaseResult {
+        CaseResult {
+            name: self.name(),
+            scenario_id: self.scenario.id.clone(),
+            scenario_name: self.scenario.name.clone(),
+            file: self.scenario.file.path.clone(),
+            provider: self.provider.kind().to_owned(),
+            requested_version: self.requested_version.clone(),
+            acapy_version: None,
+            status: Status::Passed,
+            duration: Default::default(),
+            steps: Vec::new(),
+            failure: None,
+            artifacts: None,
+        }
+    }
+}
+
 pub async fn run_case(case: &Case, options: &RunOptions) -> CaseResult {
     let started = Instant::now();
     let scenario = &case.scenario;
-    let mut result = CaseResult {
-        name: case.name(),
-        scenario_id: scenario.id.clone(),
-        scenario_name: scenario.name.clone(),
-        file: scenario.file.path.clone(),
-        provider: case.provider.kind().to_owned(),
-        requested_version: case.requested_version.clone(),
-        acapy_version: None,
-        status: Status::Passed,
-        duration: Default::default(),
-        steps: Vec::new(),
-        failure: None,
-        artifacts: None,
-    };
+    let mut result = case.blank_result();
 
     // Skip before starting anything when the version asked for rules it out.
     if let (Some(req), Some(asked)) = (
