@@ -262,26 +262,12 @@ impl DockerProvider {
         specs: &[AgentSpec],
         case: &str,
     ) -> anyhow::Result<Vec<Agent>> {
-        let results = futures_util::future::join_all(
+        super::start_all(
             specs
                 .iter()
                 .map(|s| start_one(docker, image, network, s, case)),
         )
-        .await;
-        let mut agents = Vec::new();
-        let mut first_error = None;
-        for r in results {
-            match r {
-                Ok(a) => agents.push(a),
-                Err(e) if first_error.is_none() => first_error = Some(e),
-                Err(_) => {}
-            }
-        }
-        if let Some(e) = first_error {
-            super::stop_all(&mut agents).await;
-            return Err(e);
-        }
-        Ok(agents)
+        .await
     }
 }
 

@@ -108,6 +108,31 @@ pub async fn wait_ready(
         .to_owned())
 }
 
+/// Starts agents concurrently; if any fails, stops those that started and
+/// returns the first error, so a failed start leaves nothing running.
+pub async fn start_all<F>(starts: impl IntoIterator<Item = F>) -> anyhow::Result<Vec<Agent>>
+where
+    F: std::future::Future<Output = anyhow::Result<Agent>>,
+{
+    let mut agents = Vec::new();
+    let mut first_error = None;
+    for result in futures_util::future::join_all(starts).await {
+        match result {
+            Ok(agent) => agents.push(agent),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match first_error {
+        None => Ok(agents),
+        Some(e) => {
+            stop_all(&mut agents).await;
+            Err(e)
+        }
+    }
+}
+
 /// Stops every agent, in parallel.
 pub async fn stop_all(agents: &mut [Agent]) {
     futures_util::future::join_all(agents.iter_mut().map(|a| a.handle.stop())).await;

@@ -225,22 +225,7 @@ impl Provider for ProcessProvider {
 
     async fn start(&self, specs: &[AgentSpec], case: &str) -> anyhow::Result<Vec<Agent>> {
         self.prepare().await?;
-        let results =
-            futures_util::future::join_all(specs.iter().map(|s| self.start_one(s, case))).await;
-        let mut agents = Vec::new();
-        let mut first_error = None;
-        for r in results {
-            match r {
-                Ok(a) => agents.push(a),
-                Err(e) if first_error.is_none() => first_error = Some(e),
-                Err(_) => {}
-            }
-        }
-        if let Some(e) = first_error {
-            super::stop_all(&mut agents).await;
-            return Err(e);
-        }
-        Ok(agents)
+        super::start_all(specs.iter().map(|s| self.start_one(s, case))).await
     }
 }
 
