@@ -6,8 +6,10 @@ use super::version::{find_python, Release};
 use super::{generate_api_key, ready_timeout, wait_ready, Agent, AgentHandle, AgentSpec, Provider};
 use anyhow::{bail, Context};
 use async_trait::async_trait;
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::Mutex;
 use std::time::Instant;
 use tokio::process::{Child, Command};
 
@@ -178,20 +180,28 @@ impl ProcessProvider {
             log_path,
             _tokens: vec![pid_token, dir_token],
         };
+        // 0.12 answers /status/ready even when its DIDComm port was taken, so
+        // the log is checked after a successful start too.
+        let tail = handle.log_tail(30).await.unwrap_or_default();
+        let port_taken = tail.to_lowercase().contains("address already in use");
         match ready {
-            Ok(version) => Ok(Agent {
+            Ok(version) if !port_taken => Ok(Agent {
                 role: spec.role.clone(),
                 admin_url,
                 api_key: Some(api_key),
                 version,
                 handle: Box::new(handle),
             }),
-            Err(e) => {
-                let tail = handle.log_tail(30).await.unwrap_or_default();
+            Ok(_) => {
                 handle.stop().await;
-                if tail.contains("Address already in use")
-                    || tail.contains("address already in use")
-                {
+                Err(StartError::PortTaken(anyhow::anyhow!(
+                    "agent `{}`: a port was taken\n{tail}",
+                    spec.role
+                )))
+            }
+            Err(e) => {
+                handle.stop().await;
+                if port_taken {
                     Err(StartError::PortTaken(anyhow::anyhow!("{e}\n{tail}")))
                 } else {
                     Err(StartError::Other(anyhow::anyhow!(
@@ -267,11 +277,23 @@ pub fn tail(text: &str, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
+/// A port that is free now and that this process has not handed out before:
+/// the kernel may offer a just-released port again, and two agents of one
+/// run must never be given the same one.
 fn free_port() -> Result<u16, StartError> {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| StartError::Other(anyhow::anyhow!("no free port on 127.0.0.1: {e}")))
+    static GIVEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    for _ in 0..100 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .map_err(|e| StartError::Other(anyhow::anyhow!("no free port on 127.0.0.1: {e}")))?;
+        if GIVEN.lock().unwrap_or_else(|e| e.into_inner()).insert(port) {
+            return Ok(port);
+        }
+    }
+    Err(StartError::Other(anyhow::anyhow!(
+        "no fresh free port on 127.0.0.1"
+    )))
 }
 
 fn sanitize(text: &str) -> String {

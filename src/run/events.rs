@@ -130,10 +130,11 @@ impl EventStream {
                             .and_then(Value::as_str)
                             .unwrap_or_default()
                             .to_owned();
-                        if topic == "ping" {
+                        // Keepalives are `ping` without a payload; trust-ping
+                        // events (`--monitor-ping`) share the topic but have one.
+                        let Some(payload) = msg.get("payload").cloned() else {
                             continue;
-                        }
-                        let payload = msg.get("payload").cloned().unwrap_or(Value::Null);
+                        };
                         writer.push(topic, payload);
                     }
                     Ok(Message::Close(_)) => break,

@@ -215,7 +215,7 @@ impl Checker {
             .into_iter()
             .map(|x| Xfail {
                 when: x.acapy.and_then(|a| self.version_req(&a)),
-                reason: x.reason.value,
+                reason: x.reason.value.trim().to_owned(),
             })
             .collect();
 
@@ -655,9 +655,38 @@ impl Checker {
                 continue;
             };
             let predicates = self.predicates(&value);
+            if !query.is_singular() {
+                self.check_list_predicates(&query, &predicates);
+            }
             out.push(Assertion { query, predicates });
         }
         (status, out)
+    }
+
+    /// A filter or wildcard selects a list: an operator that can only hold (or
+    /// only fail) on a list is a mistake worth stopping for.
+    fn check_list_predicates(&mut self, query: &Query, predicates: &[Predicate]) {
+        for p in predicates {
+            let scalar = |t: &Template| match t {
+                Template::Literal(v) => !v.is_array(),
+                Template::Text(_) => true,
+                _ => false,
+            };
+            let pointless = match &p.op {
+                Op::Equals(t) | Op::NotEquals(t) => scalar(t),
+                Op::OneOf(ts) => ts.iter().all(scalar),
+                Op::Matches(_) | Op::Compare(..) => true,
+                _ => false,
+            };
+            if pointless {
+                self.error(
+                    Diagnostic::at(&p.loc, format!("`{}` selects a list of values", query.text))
+                        .label("compares a single value")
+                        .note("note: only names and indexes (`$.a[0].b`) select one value; filters and wildcards select a list")
+                        .note("help: compare with a list (`[a, b]`), or use `contains`, `length` or `exists`"),
+                );
+            }
+        }
     }
 
     /// `expected` (equality) or a mapping of operators.
@@ -848,17 +877,22 @@ impl Checker {
 
     fn version_req(&mut self, text: &Spanned<String>) -> Option<VersionCondition> {
         let loc = self.loc(&text.referenced).shifted(0, text.value.len());
-        match semver::VersionReq::parse(&text.value) {
-            Ok(req) => Some(VersionCondition {
+        let parsed: Result<Vec<_>, _> = text
+            .value
+            .split("||")
+            .map(|alternative| semver::VersionReq::parse(alternative.trim()))
+            .collect();
+        match parsed {
+            Ok(any_of) => Some(VersionCondition {
                 text: text.value.clone(),
-                req,
+                any_of,
                 loc,
             }),
             Err(e) => {
                 self.error(
                     Diagnostic::at(&loc, format!("invalid version range `{}`", text.value))
                         .label(e.to_string())
-                        .note("help: e.g. `>=1.3`, `<1.5`, `>=0.12, <1.0`"),
+                        .note("help: e.g. `>=1.3`, `<1.5`, `>=0.12, <1.0`, `<1.4 || >=1.5.1`"),
                 );
                 None
             }

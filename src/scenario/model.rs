@@ -29,11 +29,12 @@ impl Scenario {
     }
 }
 
-/// `acapy: ">=1.3, <1.6"`: compared with the version the agent reports.
+/// `acapy: ">=1.3, <1.6"` (`||` between alternatives): compared with the
+/// version the agents report.
 #[derive(Debug, Clone)]
 pub struct VersionCondition {
     pub text: String,
-    pub req: semver::VersionReq,
+    pub any_of: Vec<semver::VersionReq>,
     pub loc: Loc,
 }
 
@@ -41,7 +42,7 @@ impl VersionCondition {
     pub fn holds(&self, version: &semver::Version) -> bool {
         // Pre-releases (1.4.0rc1) count as their release for these ranges.
         let release = semver::Version::new(version.major, version.minor, version.patch);
-        self.req.matches(&release)
+        self.any_of.iter().any(|req| req.matches(&release))
     }
 }
 
@@ -181,4 +182,36 @@ impl JsonType {
 pub struct Capture {
     pub var: String,
     pub query: Query,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn condition(text: &str) -> VersionCondition {
+        let file = Arc::new(SourceFile {
+            path: "t.yaml".into(),
+            text: String::new(),
+        });
+        VersionCondition {
+            text: text.into(),
+            any_of: text
+                .split("||")
+                .map(|t| semver::VersionReq::parse(t.trim()).unwrap())
+                .collect(),
+            loc: Loc::new(&file, 1, 1, 1),
+        }
+    }
+
+    #[test]
+    fn version_conditions_take_alternatives_and_ignore_pre_releases() {
+        let gaps = condition(">=1.3.3, <1.4 || >=1.5.1");
+        let v = |s: &str| semver::Version::parse(s).unwrap();
+        assert!(gaps.holds(&v("1.3.6")));
+        assert!(!gaps.holds(&v("1.4.0")));
+        assert!(!gaps.holds(&v("1.5.0")));
+        assert!(gaps.holds(&v("1.7.0")));
+        assert!(!gaps.holds(&v("0.12.8")));
+        assert!(condition(">=1.4").holds(&v("1.4.0-rc1")));
+    }
 }

@@ -38,6 +38,16 @@ impl Selection {
 
 impl Query {
     pub fn parse(text: &str, loc: &Loc) -> Result<Query, Diagnostic> {
+        // Paths are parsed once, when the file loads: a `${var}` in one would
+        // silently be compared as text.
+        if let Some(at) = text.find("${") {
+            return Err(Diagnostic::at(
+                &loc.shifted(text[..at].chars().count(), 2),
+                "variables are not filled in inside a JSONPath",
+            )
+            .label("taken literally")
+            .note("help: select with a fixed path and compare the value, e.g. `$.results[0].id: ${id}`, or in a wait `where: { $.id: \"${id}\" }`"));
+        }
         let path = parse_json_path(text).map_err(|e| {
             let (offset, detail) = describe_error(&e);
             Diagnostic::at(&loc.shifted(offset, 1), format!("invalid JSONPath `{text}`"))
