@@ -95,7 +95,12 @@ fn main() -> ExitCode {
     let results: Arc<Mutex<Vec<CaseResult>>> = Arc::default();
     let started = Instant::now();
 
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    // Relative when run from the package root (as `cargo test` does), so
+    // messages name `scenarios/...` rather than an absolute path.
+    let root = match Path::new("scenarios").is_dir() {
+        true => PathBuf::from("scenarios"),
+        false => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios"),
+    };
     let mut trials = Vec::new();
     for found in discover(std::slice::from_ref(&root)).expect("scenarios/ exists") {
         match load(&found) {

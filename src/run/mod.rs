@@ -253,7 +253,7 @@ impl<'a> Runner<'a> {
         for (name, template) in &self.scenario.vars {
             let value = template
                 .render(&self.vars)
-                .map_err(|d| Box::new(diagnostic_failure(d, None, None)))?;
+                .map_err(|d| Box::new(diagnostic_failure(d)))?;
             self.vars.insert(name.clone(), value);
         }
 
@@ -325,7 +325,7 @@ impl<'a> Runner<'a> {
         let fail = |this: &Self, f: Failure| -> Box<Failure> {
             Box::new(this.with_context(index, step, f))
         };
-        let diag = |this: &Self, d: Diagnostic| fail(this, diagnostic_failure(d, None, None));
+        let diag = |this: &Self, d: Diagnostic| fail(this, diagnostic_failure(d));
 
         let (document, response) = match &step.action {
             Action::Set(set) => {
@@ -568,14 +568,13 @@ fn event_as_exchange(agent: &str, payload: &Value) -> Exchange {
     }
 }
 
-fn diagnostic_failure(d: Diagnostic, expected: Option<String>, actual: Option<String>) -> Failure {
+/// A problem found while running (an unset variable, say) as a failure.
+fn diagnostic_failure(d: Diagnostic) -> Failure {
     Failure {
         message: d.message,
         loc: d.loc,
         label: d.label,
         notes: d.notes,
-        expected,
-        actual,
         ..Failure::default()
     }
 }
