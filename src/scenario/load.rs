@@ -7,11 +7,10 @@ use super::model::*;
 use super::query::Query;
 use super::raw::*;
 use super::template::{is_var_name, Template, Vars};
-use super::yaml::{Node, SpannedMap, SpannedNode};
+use super::yaml::{Node, SpannedNode};
 use crate::diagnostic::{Diagnostic, Diagnostics, Loc, SourceFile};
 use regex::Regex;
 use serde_saphyr::{Location, Spanned};
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,21 +24,6 @@ pub const CONFIG_FILE: &str = "acapy-harness.yaml";
 const DEFAULT_WAIT_TIMEOUT: Duration = Duration::from_secs(30);
 const DEFAULT_POLL_INTERVAL: Duration = Duration::from_millis(20);
 const MAX_INCLUDE_DEPTH: usize = 8;
-
-pub const OPERATORS: &[&str] = &[
-    "equals",
-    "not_equals",
-    "matches",
-    "exists",
-    "contains",
-    "one_of",
-    "length",
-    "type",
-    "gt",
-    "gte",
-    "lt",
-    "lte",
-];
 
 /// A scenario file found under one of the paths given, with the folder its id
 /// is relative to.
@@ -177,7 +161,7 @@ fn strip_position_prefix(message: &str) -> String {
     suffix.replace(&prefix.replace(first, ""), "").into_owned()
 }
 
-struct Checker {
+pub(super) struct Checker {
     file: Arc<SourceFile>,
     errors: Vec<Diagnostic>,
     roles: Vec<String>,
@@ -185,7 +169,7 @@ struct Checker {
 }
 
 impl Checker {
-    fn loc(&self, l: &Location) -> Loc {
+    pub(super) fn loc(&self, l: &Location) -> Loc {
         Loc::new(
             &self.file,
             l.line() as usize,
@@ -194,7 +178,7 @@ impl Checker {
         )
     }
 
-    fn key_loc(&self, key: &Spanned<String>) -> Loc {
+    pub(super) fn key_loc(&self, key: &Spanned<String>) -> Loc {
         Loc::new(
             &self.file,
             key.referenced.line() as usize,
@@ -203,11 +187,11 @@ impl Checker {
         )
     }
 
-    fn error(&mut self, d: Diagnostic) {
+    pub(super) fn error(&mut self, d: Diagnostic) {
         self.errors.push(d);
     }
 
-    fn scenario(&mut self, id: String, raw: RawScenario) -> Scenario {
+    pub(super) fn scenario(&mut self, id: String, raw: RawScenario) -> Scenario {
         let name = raw.name.map(|n| n.value).unwrap_or_else(|| id.clone());
         let requires = raw.requires.and_then(|c| self.condition(c));
         let xfail = raw
@@ -278,7 +262,7 @@ impl Checker {
         scenario
     }
 
-    fn steps(&mut self, raw: Vec<RawStep>) -> Vec<Step> {
+    pub(super) fn steps(&mut self, raw: Vec<RawStep>) -> Vec<Step> {
         let mut steps = Vec::new();
         for (index, step) in raw.into_iter().enumerate() {
             self.step(index + 1, step, &mut steps);
@@ -286,7 +270,7 @@ impl Checker {
         steps
     }
 
-    fn step(&mut self, number: usize, raw: RawStep, out: &mut Vec<Step>) {
+    pub(super) fn step(&mut self, number: usize, raw: RawStep, out: &mut Vec<Step>) {
         let mut actions: Vec<(&str, Loc)> = Vec::new();
         for (word, value) in [
             ("get", &raw.get),
@@ -451,7 +435,7 @@ impl Checker {
         });
     }
 
-    fn include(&mut self, raw: RawStep, out: &mut Vec<Step>) {
+    pub(super) fn include(&mut self, raw: RawStep, out: &mut Vec<Step>) {
         let include = raw.include.expect("include present");
         let loc = self
             .loc(&include.referenced)
@@ -532,7 +516,7 @@ impl Checker {
         self.file = outer;
     }
 
-    fn wait(&mut self, raw: Spanned<RawWait>) -> (Wait, String) {
+    pub(super) fn wait(&mut self, raw: Spanned<RawWait>) -> (Wait, String) {
         let loc = self.loc(&raw.referenced);
         let raw = raw.value;
         let (source, name) = match (&raw.event, &raw.get) {
@@ -609,201 +593,7 @@ impl Checker {
         (wait, name)
     }
 
-    fn expect(&mut self, map: SpannedMap<SpannedNode>) -> (Option<StatusCheck>, Vec<Assertion>) {
-        self.assertions(map, true)
-    }
-
-    /// A mapping of `$.path: expected` (and, in `expect`, `status: CODE`).
-    fn assertions(
-        &mut self,
-        map: SpannedMap<SpannedNode>,
-        allow_status: bool,
-    ) -> (Option<StatusCheck>, Vec<Assertion>) {
-        let mut status = None;
-        let mut out = Vec::new();
-        for (key, value) in map.0 {
-            let key_loc = self.key_loc(&key);
-            if allow_status && key.value == "status" {
-                let loc = self.loc(&value.referenced);
-                match &value.value {
-                    Node::Number(n) if n.as_u64().is_some_and(|c| (100..600).contains(&c)) => {
-                        status = Some(StatusCheck {
-                            code: n.as_u64().unwrap() as u16,
-                            loc,
-                        });
-                    }
-                    other => self.error(
-                        Diagnostic::at(&loc, "`status` must be an HTTP status code")
-                            .label(format!("found {}", other.kind())),
-                    ),
-                }
-                continue;
-            }
-            if !key.value.starts_with('$') {
-                let wanted = if allow_status {
-                    "`status` or a JSONPath"
-                } else {
-                    "a JSONPath"
-                };
-                self.error(
-                    Diagnostic::at(&key_loc, format!("unknown key `{}`", key.value))
-                        .label(format!("expected {wanted} starting with `$`")),
-                );
-                continue;
-            }
-            let Ok(query) = Query::parse(&key.value, &key_loc).map_err(|d| self.error(d)) else {
-                continue;
-            };
-            let predicates = self.predicates(&value);
-            if !query.is_singular() {
-                self.check_list_predicates(&query, &predicates);
-            }
-            out.push(Assertion { query, predicates });
-        }
-        (status, out)
-    }
-
-    /// A filter or wildcard selects a list: an operator that can only hold (or
-    /// only fail) on a list is a mistake worth stopping for.
-    fn check_list_predicates(&mut self, query: &Query, predicates: &[Predicate]) {
-        for p in predicates {
-            let scalar = |t: &Template| match t {
-                Template::Literal(v) => !v.is_array(),
-                Template::Text(_) => true,
-                _ => false,
-            };
-            let pointless = match &p.op {
-                Op::Equals(t) | Op::NotEquals(t) => scalar(t),
-                Op::OneOf(ts) => ts.iter().all(scalar),
-                Op::Matches(_) | Op::Compare(..) => true,
-                _ => false,
-            };
-            if pointless {
-                self.error(
-                    Diagnostic::at(&p.loc, format!("`{}` selects a list of values", query.text))
-                        .label("compares a single value")
-                        .note("note: only names and indexes (`$.a[0].b`) select one value; filters and wildcards select a list")
-                        .note("help: compare with a list (`[a, b]`), or use `contains`, `length` or `exists`"),
-                );
-            }
-        }
-    }
-
-    /// `expected` (equality) or a mapping of operators.
-    fn predicates(&mut self, node: &SpannedNode) -> Vec<Predicate> {
-        let loc = self.loc(&node.referenced);
-        let Node::Map(entries) = &node.value else {
-            return self
-                .template(node)
-                .map(|t| {
-                    vec![Predicate {
-                        op: Op::Equals(t),
-                        loc,
-                    }]
-                })
-                .unwrap_or_default();
-        };
-        let mut out = Vec::new();
-        for (op, value) in entries {
-            let op_loc = self.key_loc(op);
-            let value_loc = self.loc(&value.referenced);
-            let parsed = match op.value.as_str() {
-                "equals" => self.template(value).map(Op::Equals),
-                "not_equals" => self.template(value).map(Op::NotEquals),
-                "contains" => self.template(value).map(Op::Contains),
-                "matches" => match &value.value {
-                    Node::String(pattern) => match Regex::new(pattern) {
-                        Ok(re) => Some(Op::Matches(re)),
-                        Err(e) => {
-                            let detail = e.to_string();
-                            let last = detail
-                                .lines()
-                                .last()
-                                .unwrap_or("")
-                                .trim()
-                                .trim_start_matches("error: ")
-                                .to_owned();
-                            self.error(
-                                Diagnostic::at(&value_loc, "invalid regular expression")
-                                    .label(last),
-                            );
-                            None
-                        }
-                    },
-                    other => self.expected(&value_loc, "a regular expression string", other),
-                },
-                "exists" => match value.value {
-                    Node::Bool(b) => Some(Op::Exists(b)),
-                    ref other => self.expected(&value_loc, "true or false", other),
-                },
-                "one_of" => match &value.value {
-                    Node::Seq(items) => items
-                        .iter()
-                        .map(|i| self.template(i))
-                        .collect::<Option<Vec<_>>>()
-                        .map(Op::OneOf),
-                    other => self.expected(&value_loc, "a list of values", other),
-                },
-                "length" => match &value.value {
-                    Node::Number(n) if n.as_u64().is_some() => {
-                        Some(Op::Length(n.as_u64().unwrap() as usize))
-                    }
-                    other => self.expected(&value_loc, "a whole number", other),
-                },
-                "type" => match &value.value {
-                    Node::String(s) => match JsonType::parse(s) {
-                        Some(t) => Some(Op::Type(t)),
-                        None => {
-                            self.error(
-                                Diagnostic::at(&value_loc, format!("unknown JSON type `{s}`"))
-                                    .label(format!(
-                                        "expected one of {}",
-                                        JsonType::NAMES.join(", ")
-                                    )),
-                            );
-                            None
-                        }
-                    },
-                    other => self.expected(&value_loc, "a JSON type name", other),
-                },
-                word @ ("gt" | "gte" | "lt" | "lte") => match &value.value {
-                    Node::Number(n) => {
-                        let ord = match word {
-                            "gt" => Ordering::Greater,
-                            "gte" => Ordering::GreaterOrEqual,
-                            "lt" => Ordering::Less,
-                            _ => Ordering::LessOrEqual,
-                        };
-                        Some(Op::Compare(ord, n.as_f64().unwrap_or(f64::NAN)))
-                    }
-                    other => self.expected(&value_loc, "a number", other),
-                },
-                unknown => {
-                    self.error(
-                        Diagnostic::at(&op_loc, format!("unknown operator `{unknown}`"))
-                            .label("not an operator")
-                            .note(format!("help: operators are {}", OPERATORS.join(", ")))
-                            .note("help: to compare with a mapping, write `{ equals: { ... } }`"),
-                    );
-                    None
-                }
-            };
-            if let Some(op) = parsed {
-                out.push(Predicate { op, loc: op_loc });
-            }
-        }
-        out
-    }
-
-    fn expected<T>(&mut self, loc: &Loc, what: &str, found: &Node) -> Option<T> {
-        self.error(
-            Diagnostic::at(loc, format!("expected {what}"))
-                .label(format!("found {}", found.kind())),
-        );
-        None
-    }
-
-    fn query(&mut self, path: &Spanned<String>) -> Option<Query> {
+    pub(super) fn query(&mut self, path: &Spanned<String>) -> Option<Query> {
         let loc = self
             .loc(&path.referenced)
             .shifted(0, path.value.chars().count());
@@ -812,7 +602,7 @@ impl Checker {
             .ok()
     }
 
-    fn var_name(&mut self, key: &Spanned<String>) -> String {
+    pub(super) fn var_name(&mut self, key: &Spanned<String>) -> String {
         if !is_var_name(&key.value) {
             let loc = self.key_loc(key);
             self.error(
@@ -823,14 +613,14 @@ impl Checker {
         key.value.clone()
     }
 
-    fn string_template(&mut self, s: &Spanned<String>) -> Option<Template> {
+    pub(super) fn string_template(&mut self, s: &Spanned<String>) -> Option<Template> {
         let loc = self.loc(&s.referenced);
         Template::parse_str(&s.value, &loc)
             .map_err(|d| self.error(d))
             .ok()
     }
 
-    fn template(&mut self, node: &SpannedNode) -> Option<Template> {
+    pub(super) fn template(&mut self, node: &SpannedNode) -> Option<Template> {
         let loc = self.loc(&node.referenced);
         let t = match &node.value {
             Node::String(s) => Template::parse_str(s, &loc)
@@ -859,7 +649,7 @@ impl Checker {
         })
     }
 
-    fn duration(&mut self, s: &Spanned<String>) -> Option<Duration> {
+    pub(super) fn duration(&mut self, s: &Spanned<String>) -> Option<Duration> {
         let parsed = parse_duration(&s.value);
         if parsed.is_none() {
             let loc = self.loc(&s.referenced).shifted(0, s.value.len());
@@ -871,11 +661,11 @@ impl Checker {
         parsed
     }
 
-    fn condition(&mut self, c: RawCondition) -> Option<VersionCondition> {
+    pub(super) fn condition(&mut self, c: RawCondition) -> Option<VersionCondition> {
         c.acapy.and_then(|a| self.version_req(&a))
     }
 
-    fn version_req(&mut self, text: &Spanned<String>) -> Option<VersionCondition> {
+    pub(super) fn version_req(&mut self, text: &Spanned<String>) -> Option<VersionCondition> {
         let loc = self.loc(&text.referenced).shifted(0, text.value.len());
         let parsed: Result<Vec<_>, _> = text
             .value
@@ -898,80 +688,7 @@ impl Checker {
             }
         }
     }
-
-    /// Every `${var}` must be set by `vars`, a built-in, or an earlier capture.
-    fn check_variables(&mut self, scenario: &Scenario) {
-        let mut defined: BTreeSet<String> = BUILTIN_VARS.iter().map(|s| s.to_string()).collect();
-        defined.extend(scenario.vars.iter().map(|(n, _)| n.clone()));
-        let mut problems = Vec::new();
-        let check = |t: &Template, defined: &BTreeSet<String>, problems: &mut Vec<Diagnostic>| {
-            for v in t.vars() {
-                if !defined.contains(&v.name) {
-                    let mut known: Vec<&str> = defined.iter().map(String::as_str).collect();
-                    known.retain(|k| !BUILTIN_VARS.contains(k));
-                    problems.push(
-                        Diagnostic::at(&v.loc, format!("undefined variable `{}`", v.name))
-                            .label("not set by `vars` or by a capture in an earlier step")
-                            .note(if known.is_empty() {
-                                "note: no variables are defined at this point".to_owned()
-                            } else {
-                                format!("note: defined here: {}", known.join(", "))
-                            }),
-                    );
-                }
-            }
-        };
-        for step in &scenario.steps {
-            match &step.action {
-                Action::Request(r) => {
-                    check(&r.path, &defined, &mut problems);
-                    r.query
-                        .iter()
-                        .for_each(|(_, t)| check(t, &defined, &mut problems));
-                    if let Some(b) = &r.body {
-                        check(b, &defined, &mut problems);
-                    }
-                }
-                Action::Wait(w) => {
-                    if let WaitSource::Poll { path } = &w.source {
-                        check(path, &defined, &mut problems);
-                    }
-                    for a in w.filter.iter().chain(&w.until).chain(&w.fail_if) {
-                        a.predicates
-                            .iter()
-                            .for_each(|p| check_op(&p.op, &defined, &mut problems, &check));
-                    }
-                }
-                Action::Set(set) => {
-                    set.iter()
-                        .for_each(|(_, t)| check(t, &defined, &mut problems));
-                    defined.extend(set.iter().map(|(n, _)| n.clone()));
-                }
-            }
-            defined.extend(step.captures.iter().map(|c| c.var.clone()));
-            for a in &step.assertions {
-                a.predicates
-                    .iter()
-                    .for_each(|p| check_op(&p.op, &defined, &mut problems, &check));
-            }
-        }
-        self.errors.extend(problems);
-    }
 }
-
-fn check_op(
-    op: &Op,
-    defined: &BTreeSet<String>,
-    problems: &mut Vec<Diagnostic>,
-    check: &impl Fn(&Template, &BTreeSet<String>, &mut Vec<Diagnostic>),
-) {
-    match op {
-        Op::Equals(t) | Op::NotEquals(t) | Op::Contains(t) => check(t, defined, problems),
-        Op::OneOf(ts) => ts.iter().for_each(|t| check(t, defined, problems)),
-        _ => {}
-    }
-}
-
 /// `250ms`, `30s`, `1.5s`, `2m`.
 pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
@@ -996,7 +713,7 @@ mod tests {
     use std::time::Duration;
 
     #[test]
-    fn durations() {
+    pub(super) fn durations() {
         assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
         assert_eq!(parse_duration("1.5s"), Some(Duration::from_millis(1500)));
         assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
