@@ -6,13 +6,12 @@ pub mod events;
 pub mod http;
 pub mod outcome;
 pub mod predicate;
+mod step;
 pub mod wait;
 
 use crate::agents::{stop_all, Agent, AgentSpec, Provider};
-use crate::diagnostic::Diagnostic;
-use crate::scenario::model::{Action, Scenario, Step, VersionCondition, WaitSource};
-use crate::scenario::template::{as_text, Vars};
-use assert::{first_mismatch, short_json};
+use crate::scenario::model::{Scenario, Step, VersionCondition};
+use crate::scenario::template::Vars;
 use events::{summarize, EventStream};
 use http::{AdminClient, Exchange};
 use outcome::*;
@@ -20,7 +19,6 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
-use wait::WaitOutcome;
 
 /// A scenario paired with where its agents come from.
 #[derive(Clone)]
@@ -253,7 +251,7 @@ impl<'a> Runner<'a> {
         for (name, template) in &self.scenario.vars {
             let value = template
                 .render(&self.vars)
-                .map_err(|d| Box::new(diagnostic_failure(d)))?;
+                .map_err(|d| Box::new(Failure::from(d)))?;
             self.vars.insert(name.clone(), value);
         }
 
@@ -322,222 +320,9 @@ impl<'a> Runner<'a> {
     }
 
     async fn run_step(&mut self, index: usize, step: &Step) -> Result<(), Box<Failure>> {
-        let fail = |this: &Self, f: Failure| -> Box<Failure> {
-            Box::new(this.with_context(index, step, f))
-        };
-        let diag = |this: &Self, d: Diagnostic| fail(this, diagnostic_failure(d));
-
-        let (document, response) = match &step.action {
-            Action::Set(set) => {
-                for (name, template) in set {
-                    let value = template.render(&self.vars).map_err(|d| diag(self, d))?;
-                    self.vars.insert(name.clone(), value);
-                }
-                return Ok(());
-            }
-            Action::Request(request) => {
-                let (_, client) = self.agents[step.agent.as_str()].clone();
-                let path = request
-                    .path
-                    .render_path(&self.vars)
-                    .map_err(|d| diag(self, d))?;
-                let mut query = Vec::new();
-                for (k, t) in &request.query {
-                    query.push((
-                        k.clone(),
-                        as_text(&t.render(&self.vars).map_err(|d| diag(self, d))?),
-                    ));
-                }
-                let body = match &request.body {
-                    Some(t) => Some(t.render(&self.vars).map_err(|d| diag(self, d))?),
-                    None => None,
-                };
-                let exchange = client
-                    .send(
-                        &step.agent,
-                        request.method.clone(),
-                        &path,
-                        &query,
-                        body.as_ref(),
-                    )
-                    .await
-                    .map_err(|e| {
-                        fail(
-                            self,
-                            Failure {
-                                message: format!("{} {path} failed: {e}", request.method),
-                                loc: Some(step.loc.clone()),
-                                ..Failure::default()
-                            },
-                        )
-                    })?;
-                self.exchanges.push(exchange.clone());
-                match &step.status {
-                    Some(check) if check.code != exchange.status => {
-                        return Err(fail(
-                            self,
-                            Failure {
-                                message: "unexpected HTTP status".into(),
-                                loc: Some(check.loc.clone()),
-                                expected: Some(format!("status {}", check.code)),
-                                actual: Some(format!("status {}", exchange.status)),
-                                response: Some(exchange),
-                                ..Failure::default()
-                            },
-                        ));
-                    }
-                    None if !(200..300).contains(&exchange.status) => {
-                        return Err(fail(self, Failure {
-                            message: format!("{} {path} answered HTTP {}", request.method, exchange.status),
-                            loc: Some(step.loc.clone()),
-                            expected: Some("a 2xx status (add `expect: { status: CODE }` to expect another)".into()),
-                            actual: Some(format!("status {}", exchange.status)),
-                            response: Some(exchange),
-                            ..Failure::default()
-                        }));
-                    }
-                    _ => {}
-                }
-                (exchange.response.clone(), Some(exchange))
-            }
-            Action::Wait(wait) => {
-                // For a poll, the last response: shown if the step fails.
-                let (outcome, description, polled) = match &wait.source {
-                    WaitSource::Event { topic } => {
-                        let log = self.streams[&step.agent].log.clone();
-                        let outcome = wait::on_events(wait, topic, &log, &self.vars)
-                            .await
-                            .map_err(|d| diag(self, d))?;
-                        (outcome, format!("a `{topic}` event"), None)
-                    }
-                    WaitSource::Poll { path } => {
-                        let (_, client) = self.agents[step.agent.as_str()].clone();
-                        let path = path.render_path(&self.vars).map_err(|d| diag(self, d))?;
-                        let mut exchanges = Vec::new();
-                        let outcome = wait::by_polling(
-                            wait,
-                            &client,
-                            &step.agent,
-                            &path,
-                            &self.vars,
-                            &mut exchanges,
-                        )
-                        .await
-                        .map_err(|d| diag(self, d))?;
-                        let last = exchanges.pop();
-                        if let Some(last) = &last {
-                            self.exchanges.push(last.clone());
-                        }
-                        (outcome, format!("GET {path}"), last)
-                    }
-                };
-                let conditions = |assertions: &[crate::scenario::model::Assertion]| {
-                    assertions
-                        .iter()
-                        .map(|a| {
-                            let ops: Vec<String> = a
-                                .predicates
-                                .iter()
-                                .map(|p| predicate::describe(&p.op, &self.vars).unwrap_or_default())
-                                .collect();
-                            format!("{} {}", a.query.text, ops.join(" and "))
-                        })
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                };
-                let outcome_closed = match &outcome {
-                    WaitOutcome::StreamClosed(why, _) => Some(why.clone()),
-                    _ => None,
-                };
-                match outcome {
-                    WaitOutcome::Reached(payload) => (payload, polled),
-                    WaitOutcome::FailedIf(payload) => {
-                        return Err(fail(
-                            self,
-                            Failure {
-                                message: format!("`fail_if` held while waiting for {description}"),
-                                loc: wait.fail_if.first().map(|a| a.query.loc.clone()),
-                                label: "this condition held".into(),
-                                response: polled,
-                                expected: Some(conditions(&wait.until)),
-                                actual: Some(short_json(&payload, 600)),
-                                ..Failure::default()
-                            },
-                        ))
-                    }
-                    WaitOutcome::TimedOut(last) | WaitOutcome::StreamClosed(_, last) => {
-                        let headline = match &outcome_closed {
-                            Some(why) => format!("{why} while waiting for {description}"),
-                            None => format!(
-                                "timed out after {:.1}s waiting for {description}",
-                                wait.timeout.as_secs_f64()
-                            ),
-                        };
-                        return Err(fail(
-                            self,
-                            Failure {
-                                message: headline,
-                                loc: wait.until.first().map(|a| a.query.loc.clone()),
-                                label: "never held".into(),
-                                response: polled,
-                                expected: Some(if wait.filter.is_empty() {
-                                    conditions(&wait.until)
-                                } else {
-                                    format!(
-                                        "{} (where {})",
-                                        conditions(&wait.until),
-                                        conditions(&wait.filter)
-                                    )
-                                }),
-                                actual: Some(match last {
-                                    Some(v) => format!("last seen: {}", short_json(&v, 600)),
-                                    None => "nothing matched `where`".into(),
-                                }),
-                                ..Failure::default()
-                            },
-                        ));
-                    }
-                }
-            }
-        };
-
-        for capture in &step.captures {
-            match capture::capture(capture, &document) {
-                Some(value) => {
-                    self.vars.insert(capture.var.clone(), value);
-                }
-                None => {
-                    return Err(fail(
-                        self,
-                        Failure {
-                            message: format!("nothing to capture into `{}`", capture.var),
-                            loc: Some(capture.query.loc.clone()),
-                            label: "matched nothing".into(),
-                            expected: Some(format!("a value at {}", capture.query.text)),
-                            actual: Some(short_json(&document, 300)),
-                            response,
-                            ..Failure::default()
-                        },
-                    ))
-                }
-            }
-        }
-
-        match first_mismatch(&step.assertions, &document, &self.vars) {
-            Ok(None) => Ok(()),
-            Ok(Some(mismatch)) => Err(fail(
-                self,
-                Failure {
-                    message: "expectation failed".into(),
-                    loc: Some(mismatch.loc),
-                    expected: Some(mismatch.expected),
-                    actual: Some(mismatch.actual),
-                    response: response.or_else(|| Some(event_as_exchange(&step.agent, &document))),
-                    ..Failure::default()
-                },
-            )),
-            Err(d) => Err(diag(self, d)),
-        }
+        self.perform(step)
+            .await
+            .map_err(|failure| Box::new(self.with_context(index, step, failure)))
     }
 
     /// Adds the step, its agent and the agent's recent events to a failure.
@@ -552,29 +337,5 @@ impl<'a> Runner<'a> {
             }
         }
         failure
-    }
-}
-
-/// A matched event shown where a response would be.
-fn event_as_exchange(agent: &str, payload: &Value) -> Exchange {
-    Exchange {
-        agent: agent.to_owned(),
-        method: "EVENT".into(),
-        url: String::new(),
-        request: None,
-        status: 0,
-        response: payload.clone(),
-        elapsed_ms: 0.0,
-    }
-}
-
-/// A problem found while running (an unset variable, say) as a failure.
-fn diagnostic_failure(d: Diagnostic) -> Failure {
-    Failure {
-        message: d.message,
-        loc: d.loc,
-        label: d.label,
-        notes: d.notes,
-        ..Failure::default()
     }
 }

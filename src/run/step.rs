@@ -1,0 +1,230 @@
+//! One step: its request or wait, then its captures and expectations.
+//! Failures come back without context; the runner adds the step, the agent
+//! and its recent events.
+
+// A failure ends its case, once: passing it by value costs nothing worth boxing.
+#![allow(clippy::result_large_err)]
+
+use super::assert::{first_mismatch, short_json};
+use super::http::Exchange;
+use super::outcome::Failure;
+use super::wait::{self, WaitOutcome};
+use super::{capture, predicate, Runner};
+use crate::diagnostic::Diagnostic;
+use crate::scenario::model::{Action, Assertion, Request, Step, Wait, WaitSource};
+use crate::scenario::template::as_text;
+use serde_json::Value;
+
+/// What a step's captures and expectations look at: the response body (or
+/// matched event), and the response itself when there was one.
+type Outcome = (Value, Option<Exchange>);
+
+impl From<Diagnostic> for Failure {
+    fn from(d: Diagnostic) -> Failure {
+        Failure {
+            message: d.message,
+            loc: d.loc,
+            label: d.label,
+            notes: d.notes,
+            ..Failure::default()
+        }
+    }
+}
+
+impl Runner<'_> {
+    pub(super) async fn perform(&mut self, step: &Step) -> Result<(), Failure> {
+        let (document, response) = match &step.action {
+            Action::Set(set) => {
+                for (name, template) in set {
+                    let value = template.render(&self.vars)?;
+                    self.vars.insert(name.clone(), value);
+                }
+                return Ok(());
+            }
+            Action::Request(request) => self.request(step, request).await?,
+            Action::Wait(wait) => self.wait(step, wait).await?,
+        };
+        self.capture(step, &document, &response)?;
+        match first_mismatch(&step.assertions, &document, &self.vars)? {
+            None => Ok(()),
+            Some(mismatch) => Err(Failure {
+                message: "expectation failed".into(),
+                loc: Some(mismatch.loc),
+                expected: Some(mismatch.expected),
+                actual: Some(mismatch.actual),
+                response: response.or_else(|| Some(event_as_exchange(&step.agent, &document))),
+                ..Failure::default()
+            }),
+        }
+    }
+
+    async fn request(&mut self, step: &Step, request: &Request) -> Result<Outcome, Failure> {
+        let client = self.agents[step.agent.as_str()].1.clone();
+        let path = request.path.render_path(&self.vars)?;
+        let mut query = Vec::new();
+        for (key, template) in &request.query {
+            query.push((key.clone(), as_text(&template.render(&self.vars)?)));
+        }
+        let body = match &request.body {
+            Some(template) => Some(template.render(&self.vars)?),
+            None => None,
+        };
+        let method = &request.method;
+        let exchange = client
+            .send(&step.agent, method.clone(), &path, &query, body.as_ref())
+            .await
+            .map_err(|e| Failure {
+                message: format!("{method} {path} failed: {e}"),
+                loc: Some(step.loc.clone()),
+                ..Failure::default()
+            })?;
+        self.exchanges.push(exchange.clone());
+        let status = exchange.status;
+        match &step.status {
+            Some(check) if check.code != status => Err(Failure {
+                message: "unexpected HTTP status".into(),
+                loc: Some(check.loc.clone()),
+                expected: Some(format!("status {}", check.code)),
+                actual: Some(format!("status {status}")),
+                response: Some(exchange),
+                ..Failure::default()
+            }),
+            None if !(200..300).contains(&status) => Err(Failure {
+                message: format!("{method} {path} answered HTTP {status}"),
+                loc: Some(step.loc.clone()),
+                expected: Some(
+                    "a 2xx status (add `expect: { status: CODE }` to expect another)".into(),
+                ),
+                actual: Some(format!("status {status}")),
+                response: Some(exchange),
+                ..Failure::default()
+            }),
+            _ => Ok((exchange.response.clone(), Some(exchange))),
+        }
+    }
+
+    async fn wait(&mut self, step: &Step, wait: &Wait) -> Result<Outcome, Failure> {
+        // For a poll, the last response: shown if the step fails.
+        let (outcome, description, polled) = match &wait.source {
+            WaitSource::Event { topic } => {
+                let log = self.streams[&step.agent].log.clone();
+                let outcome = wait::on_events(wait, topic, &log, &self.vars).await?;
+                (outcome, format!("a `{topic}` event"), None)
+            }
+            WaitSource::Poll { path } => {
+                let client = self.agents[step.agent.as_str()].1.clone();
+                let path = path.render_path(&self.vars)?;
+                let mut exchanges = Vec::new();
+                let outcome = wait::by_polling(
+                    wait,
+                    &client,
+                    &step.agent,
+                    &path,
+                    &self.vars,
+                    &mut exchanges,
+                )
+                .await?;
+                let last = exchanges.pop();
+                self.exchanges.extend(last.clone());
+                (outcome, format!("GET {path}"), last)
+            }
+        };
+        let conditions = |assertions: &[Assertion]| self.describe(assertions);
+        let (message, last) = match outcome {
+            WaitOutcome::Reached(payload) => return Ok((payload, polled)),
+            WaitOutcome::FailedIf(payload) => {
+                return Err(Failure {
+                    message: format!("`fail_if` held while waiting for {description}"),
+                    loc: wait.fail_if.first().map(|a| a.query.loc.clone()),
+                    label: "this condition held".into(),
+                    response: polled,
+                    expected: Some(conditions(&wait.until)),
+                    actual: Some(short_json(&payload, 600)),
+                    ..Failure::default()
+                })
+            }
+            WaitOutcome::StreamClosed(why, last) => {
+                (format!("{why} while waiting for {description}"), last)
+            }
+            WaitOutcome::TimedOut(last) => (
+                format!(
+                    "timed out after {:.1}s waiting for {description}",
+                    wait.timeout.as_secs_f64()
+                ),
+                last,
+            ),
+        };
+        let expected = match wait.filter.is_empty() {
+            true => conditions(&wait.until),
+            false => format!(
+                "{} (where {})",
+                conditions(&wait.until),
+                conditions(&wait.filter)
+            ),
+        };
+        Err(Failure {
+            message,
+            loc: wait.until.first().map(|a| a.query.loc.clone()),
+            label: "never held".into(),
+            response: polled,
+            expected: Some(expected),
+            actual: Some(match last {
+                Some(v) => format!("last seen: {}", short_json(&v, 600)),
+                None => "nothing matched `where`".into(),
+            }),
+            ..Failure::default()
+        })
+    }
+
+    fn capture(
+        &mut self,
+        step: &Step,
+        document: &Value,
+        response: &Option<Exchange>,
+    ) -> Result<(), Failure> {
+        for capture in &step.captures {
+            let Some(value) = capture::capture(capture, document) else {
+                return Err(Failure {
+                    message: format!("nothing to capture into `{}`", capture.var),
+                    loc: Some(capture.query.loc.clone()),
+                    label: "matched nothing".into(),
+                    expected: Some(format!("a value at {}", capture.query.text)),
+                    actual: Some(short_json(document, 300)),
+                    response: response.clone(),
+                    ..Failure::default()
+                });
+            };
+            self.vars.insert(capture.var.clone(), value);
+        }
+        Ok(())
+    }
+
+    /// `$.state equals "done", $.role equals "holder"`, for wait failures.
+    fn describe(&self, assertions: &[Assertion]) -> String {
+        assertions
+            .iter()
+            .map(|a| {
+                let ops: Vec<String> = a
+                    .predicates
+                    .iter()
+                    .map(|p| predicate::describe(&p.op, &self.vars).unwrap_or_default())
+                    .collect();
+                format!("{} {}", a.query.text, ops.join(" and "))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// A matched event shown where a response would be.
+fn event_as_exchange(agent: &str, payload: &Value) -> Exchange {
+    Exchange {
+        agent: agent.to_owned(),
+        method: "EVENT".into(),
+        url: String::new(),
+        request: None,
+        status: 0,
+        response: payload.clone(),
+        elapsed_ms: 0.0,
+    }
+}
