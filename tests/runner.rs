@@ -1387,8 +1387,8 @@ async fn included_steps_get_their_with_variables_and_failures_point_into_the_fix
         names,
         [
             "connect",
-            "fixture post",
-            "fixture check",
+            "connect: fixture post",
+            "connect: fixture check",
             "GET /after/${rec}"
         ]
     );
@@ -1407,7 +1407,7 @@ async fn included_steps_get_their_with_variables_and_failures_point_into_the_fix
     .await;
     let f = failure(&result);
     assert_eq!(f.expected.as_deref(), Some(r#"$.state equals "done""#));
-    assert_eq!(f.step, Some((3, "fixture check".to_owned())));
+    assert_eq!(f.step, Some((3, "connect: fixture check".to_owned())));
     let loc = f.loc.as_ref().unwrap();
     assert!(
         loc.file.path.ends_with("fixtures/record.yaml"),

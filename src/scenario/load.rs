@@ -485,6 +485,8 @@ impl Checker {
                 return;
             }
         };
+        // The include's name, if any, heads the names of the steps it brings.
+        let title = raw.name.map(|n| n.value);
         if let Some(with) = raw.with {
             let mut set = Vec::new();
             for (key, node) in with.0 {
@@ -494,9 +496,8 @@ impl Checker {
                 }
             }
             out.push(Step {
-                name: raw
-                    .name
-                    .map(|n| n.value)
+                name: title
+                    .clone()
                     .unwrap_or_else(|| format!("include {}", include.value)),
                 loc: loc.clone(),
                 agent: String::new(),
@@ -509,8 +510,14 @@ impl Checker {
         }
         let outer = std::mem::replace(&mut self.file, file);
         self.include_stack.push(path);
+        let first = out.len();
         for (i, step) in fixture.steps.value.into_iter().enumerate() {
             self.step(i + 1, step, out);
+        }
+        if let Some(title) = &title {
+            for step in &mut out[first..] {
+                step.name = format!("{title}: {}", step.name);
+            }
         }
         self.include_stack.pop();
         self.file = outer;
