@@ -299,3 +299,38 @@ fn a_suite_config_sets_defaults_and_flags_override_it() {
     );
     assert!(stderr.contains("acapy-harness.yaml:2:1"), "{stderr}");
 }
+
+#[test]
+fn auto_provider_falls_back_to_processes_and_says_why() {
+    let out = harness()
+        .args([
+            "list",
+            "scenarios",
+            "-k",
+            "seed-flow",
+            "--provider",
+            "auto",
+            "--acapy",
+            "1.7.0",
+            "--image",
+            "acapy-harness/no-such-image:0",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "issue-credential-v2/seed-flow::process::1.7.0\n"
+    );
+    let stderr = text(&out.stderr);
+    // Either no engine answers here, or the image is missing: both say so.
+    assert!(
+        stderr.starts_with("acapy-harness: ACA-Py 1.7.0 as local processes ("),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Docker engine not reachable")
+            || stderr.contains("no image acapy-harness/no-such-image:0"),
+        "{stderr}"
+    );
+}
