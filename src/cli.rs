@@ -1,19 +1,19 @@
 //! The `acapy-harness` command line.
 
-use crate::agents::external::Endpoint;
+use crate::agents::select::{self, ProviderChoice};
 use crate::agents::version::{Release, DEFAULT_VERSION};
-use crate::agents::{cleanup, docker};
+use crate::agents::{cleanup, Provider};
 use crate::config::Config;
 use crate::report;
 use crate::report::console::{case_line, render_failure, Tally};
 use crate::run::outcome::{CaseResult, Status};
 use crate::run::{run_case, Case, RunOptions};
-use crate::suite::{self, Target};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use crate::suite;
+use clap::{Args, Parser, Subcommand};
 use futures_util::StreamExt;
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Exit codes: 0 all passed, 1 a case failed, 2 bad input (nothing was started).
@@ -62,7 +62,7 @@ pub struct SelectArgs {
     pub acapy: Vec<String>,
     /// Where agents come from [default: the config file's `provider`, else auto].
     #[arg(long, value_enum)]
-    pub provider: Option<ProviderKind>,
+    pub provider: Option<ProviderChoice>,
     /// Suite settings [default: acapy-harness.yaml in the first folder given].
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -155,21 +155,6 @@ pub struct BenchArgs {
     pub runs: usize,
 }
 
-#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProviderKind {
-    /// Docker when an engine answers and the version's image is there, else process.
-    Auto,
-    Process,
-    Docker,
-    External,
-}
-
-impl ProviderKind {
-    fn parse(text: &str) -> Option<ProviderKind> {
-        <ProviderKind as ValueEnum>::from_str(text, true).ok()
-    }
-}
-
 /// What a run will do, settled before anything starts.
 struct Plan {
     cases: Vec<Case>,
@@ -215,10 +200,8 @@ async fn dispatch(cli: Cli) -> u8 {
         Command::Run(args) => match plan(&args.select, args.jobs).await {
             Ok(mut plan) => {
                 plan.options.keep_artifacts = args.artifacts.is_some();
-                if plan.cases.iter().any(|c| c.provider.kind() == "docker") {
-                    // Containers and networks a killed earlier run left: reported and removed.
-                    let _ = docker::sweep_stale().await;
-                }
+                // What killed earlier runs left (containers, networks): reported and removed.
+                sweep_stale(&plan.cases).await;
                 let (code, results, elapsed) = run(plan).await;
                 match args.write_reports(&results, elapsed) {
                     Ok(()) => code,
@@ -251,8 +234,8 @@ async fn plan(select: &SelectArgs, jobs: Option<usize>) -> Result<Plan, u8> {
     }
     .map_err(bad_input)?;
     let scenarios = suite::load(&select.paths).map_err(bad_input)?;
-    let targets = targets(select, &config).await.map_err(bad_input)?;
-    let cases = suite::cases(&scenarios, &targets)
+    let sources = sources(select, &config).await.map_err(bad_input)?;
+    let cases = suite::cases(&scenarios, &sources)
         .into_iter()
         .filter(|c| select.filter.is_empty() || select.filter.iter().any(|f| c.name().contains(f)))
         .collect();
@@ -266,10 +249,11 @@ async fn plan(select: &SelectArgs, jobs: Option<usize>) -> Result<Plan, u8> {
     })
 }
 
-async fn targets(select: &SelectArgs, config: &Config) -> anyhow::Result<Vec<Target>> {
+/// Where agents come from: one source per version, or the external agents.
+async fn sources(select: &SelectArgs, config: &Config) -> anyhow::Result<Vec<Arc<dyn Provider>>> {
     let provider = match (select.provider, &config.provider) {
         (Some(p), _) => p,
-        (None, Some(name)) => ProviderKind::parse(name).ok_or_else(|| {
+        (None, Some(name)) => ProviderChoice::parse(name).ok_or_else(|| {
             anyhow::anyhow!(
                 "error: unknown provider `{name}` in {} (process, docker or external)",
                 config
@@ -279,9 +263,9 @@ async fn targets(select: &SelectArgs, config: &Config) -> anyhow::Result<Vec<Tar
                     .unwrap_or_default()
             )
         })?,
-        (None, None) => ProviderKind::Auto,
+        (None, None) => ProviderChoice::Auto,
     };
-    if provider == ProviderKind::External {
+    if provider == ProviderChoice::External {
         let mut urls = select.agent_urls.clone();
         let mut keys = select.agent_keys.clone();
         for (role, agent) in &config.agents {
@@ -295,7 +279,7 @@ async fn targets(select: &SelectArgs, config: &Config) -> anyhow::Result<Vec<Tar
                 }
             }
         }
-        return Ok(vec![Target::External(endpoints(&urls, &keys)?)]);
+        return Ok(vec![select::external(&urls, &keys)?]);
     }
     if !select.agent_urls.is_empty() {
         anyhow::bail!("error: --agent-url goes with --provider external");
@@ -307,80 +291,28 @@ async fn targets(select: &SelectArgs, config: &Config) -> anyhow::Result<Vec<Tar
     } else {
         vec![DEFAULT_VERSION.to_owned()]
     };
-    let engine = match provider {
-        ProviderKind::Auto => Some(docker::engine_available().await),
-        _ => None,
-    };
-    let mut targets = Vec::new();
-    for v in &versions {
-        let release = Release::parse(v).map_err(|e| anyhow::anyhow!("error: {e}"))?;
-        let image = select
+    let releases = versions
+        .iter()
+        .map(|v| Release::parse(v).map_err(|e| anyhow::anyhow!("error: {e}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let image = |release: &Release| {
+        select
             .image
             .clone()
-            .or_else(|| config.images.get(v).cloned());
-        targets.push(match (provider, &engine) {
-            (ProviderKind::Process, _) => Target::Process(release),
-            (ProviderKind::Docker, _) => Target::Docker { release, image },
-            (ProviderKind::Auto, Some(engine)) => auto_target(release, image, engine).await,
-            (ProviderKind::Auto, None) | (ProviderKind::External, _) => {
-                unreachable!("handled above")
-            }
-        });
-    }
-    Ok(targets)
+            .or_else(|| config.images.get(&release.to_string()).cloned())
+    };
+    Ok(select::for_versions(provider, &releases, image).await)
 }
 
-/// Docker when the engine answers and the image is already there (nothing
-/// to pull), else processes; says which and why.
-async fn auto_target(
-    release: Release,
-    image: Option<String>,
-    engine: &Result<(), String>,
-) -> Target {
-    let wanted = image.clone().unwrap_or_else(|| release.local_image());
-    let reason = match engine {
-        Err(e) => e.clone(),
-        Ok(()) if docker::image_present(&wanted).await => {
-            eprintln!("acapy-harness: ACA-Py {release} in Docker (image {wanted})");
-            return Target::Docker { release, image };
+/// Lets each kind of provider of the plan remove what killed runs left.
+async fn sweep_stale(cases: &[Case]) {
+    let mut swept = Vec::new();
+    for provider in cases.iter().flat_map(Case::providers) {
+        if !swept.contains(&provider.kind()) {
+            swept.push(provider.kind());
+            provider.sweep_stale().await;
         }
-        Ok(()) => format!(
-            "no image {wanted}; build it with `docker/build-image.sh {release}` or pass --image"
-        ),
-    };
-    eprintln!("acapy-harness: ACA-Py {release} as local processes ({reason})");
-    Target::Process(release)
-}
-
-pub fn endpoints(urls: &[String], keys: &[String]) -> anyhow::Result<BTreeMap<String, Endpoint>> {
-    let pair = |text: &str, what: &str| -> anyhow::Result<(String, String)> {
-        text.split_once('=')
-            .map(|(r, v)| (r.trim().to_owned(), v.trim().to_owned()))
-            .filter(|(r, v)| !r.is_empty() && !v.is_empty())
-            .ok_or_else(|| anyhow::anyhow!("error: `{text}` is not ROLE={what}"))
-    };
-    let mut endpoints = BTreeMap::new();
-    for url in urls {
-        let (role, admin_url) = pair(url, "URL")?;
-        endpoints.insert(
-            role,
-            Endpoint {
-                admin_url,
-                api_key: None,
-            },
-        );
     }
-    if endpoints.is_empty() {
-        anyhow::bail!("error: --provider external needs `--agent-url ROLE=URL` for every role");
-    }
-    for key in keys {
-        let (role, api_key) = pair(key, "KEY")?;
-        let endpoint = endpoints.get_mut(&role).ok_or_else(|| {
-            anyhow::anyhow!("error: --agent-key for `{role}`, which has no --agent-url")
-        })?;
-        endpoint.api_key = Some(api_key);
-    }
-    Ok(endpoints)
 }
 
 async fn run(plan: Plan) -> (u8, Vec<CaseResult>, std::time::Duration) {
@@ -426,11 +358,11 @@ async fn install(versions: &[String]) -> u8 {
             Err(e) => return bad_input(format!("error: {e}")),
         };
         let provider = crate::agents::process::ProcessProvider::new(release);
-        if let Err(e) = crate::agents::Provider::prepare(&provider).await {
+        if let Err(e) = provider.prepare().await {
             eprintln!("error: {e:#}");
             return EXIT_FAILED;
         }
-        println!("ACA-Py {v}: {}", provider.venv().display());
+        println!("ACA-Py {v}: {}", provider.venv().path().display());
     }
     0
 }
@@ -440,11 +372,11 @@ async fn bench(args: BenchArgs) -> u8 {
         Ok(s) => s,
         Err(d) => return bad_input(d),
     };
-    let endpoints = match endpoints(&args.agent_urls, &args.agent_keys) {
+    let external = match select::external(&args.agent_urls, &args.agent_keys) {
         Ok(e) => e,
         Err(e) => return bad_input(e),
     };
-    let cases = suite::cases(&scenarios, &[Target::External(endpoints)]);
+    let cases = suite::cases(&scenarios, &[external]);
     let Some(case) = cases.first() else {
         return bad_input("error: no scenario to run");
     };

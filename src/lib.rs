@@ -1,10 +1,12 @@
 //! acapy-harness: YAML scenarios run against real ACA-Py agents.
 //!
 //! - [`scenario`]: the file format (model, loading, checking);
-//! - [`run`]: executing a scenario's steps against running agents;
+//! - [`admin`]: talking to one agent's admin API (auth, requests, events);
 //! - [`agents`]: providers that start (or find) the agents;
+//! - [`run`]: executing a scenario's steps against running agents;
 //! - [`report`]: what the results look like to people and to CI.
 
+pub mod admin;
 pub mod agents;
 pub mod cli;
 pub mod config;

@@ -238,6 +238,15 @@ fn ctrl_c_stops_agents_and_removes_wallets() {
         assert!(child.try_wait().unwrap().is_none(), "harness exited early");
         std::thread::sleep(Duration::from_millis(50));
     }
+    // Generated secrets travel by environment: no agent's command line (what
+    // `ps` shows) carries a key.
+    for pid in processes_with_env(&marker) {
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        let cmdline = text(&cmdline).replace('\0', " ");
+        for flag in ["--admin-api-key", "--wallet-key ", "--jwt-secret"] {
+            assert!(!cmdline.contains(flag), "`{flag}` in `{cmdline}`");
+        }
+    }
     unsafe {
         libc::kill(child.id() as i32, libc::SIGINT);
     }

@@ -3,6 +3,7 @@
 //! stdout; see it with `--nocapture`) when no engine answers or the image is
 //! not built: `docker/build-image.sh 1.3.6`.
 
+use acapy_harness::admin::AdminAuth;
 use acapy_harness::agents::cleanup::{self, RUN_LABEL};
 use acapy_harness::agents::docker::{
     engine_available, image_present, run_id, sweep_stale, DockerProvider,
@@ -12,8 +13,9 @@ use acapy_harness::agents::{stop_all, AgentSpec, Provider};
 use acapy_harness::report::console::render_failure;
 use acapy_harness::run::outcome::Status;
 use acapy_harness::run::{run_case, RunOptions};
-use acapy_harness::suite::{cases, load, Target};
+use acapy_harness::suite::{cases, load};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const VERSION: &str = "1.3.6";
@@ -57,10 +59,7 @@ async fn seed_flow_passes_in_containers_and_leaves_nothing() {
     let scenarios = load(&[seed_scenario()]).expect("the seed scenario loads");
     let cases = cases(
         &scenarios,
-        &[Target::Docker {
-            release,
-            image: None,
-        }],
+        &[Arc::new(DockerProvider::new(release, None)) as Arc<dyn Provider>],
     );
     assert_eq!(cases.len(), 1);
     let result = run_case(&cases[0], &RunOptions::default()).await;
@@ -92,10 +91,7 @@ async fn a_missing_image_names_the_build_script() {
     let scenarios = load(&[seed_scenario()]).expect("the seed scenario loads");
     let cases = cases(
         &scenarios,
-        &[Target::Docker {
-            release: release.clone(),
-            image: None,
-        }],
+        &[Arc::new(DockerProvider::new(release.clone(), None)) as Arc<dyn Provider>],
     );
     let result = run_case(&cases[0], &RunOptions::default()).await;
     if result.status == Status::Passed {
@@ -247,7 +243,15 @@ async fn roles_are_aliases_on_the_case_network_and_only_admin_is_published() {
                 "http://127.0.0.1:{}",
                 admin[0]["HostPort"].as_str().unwrap()
             );
-            assert_eq!(agent.admin_url, url);
+            assert_eq!(agent.admin.url, url);
+            // The admin API key is in the container's environment, not on
+            // its command line.
+            let AdminAuth::ApiKey(key) = &agent.admin.auth else {
+                panic!("a started agent authenticates by API key");
+            };
+            let args = info["Args"].to_string();
+            assert!(!args.contains(key.as_str()), "the key is in {args}");
+            assert!(!args.contains("--admin-api-key") && !args.contains("--wallet-key "));
         }
     }));
     stop_all(&mut agents).await;

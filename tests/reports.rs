@@ -2,10 +2,10 @@
 //! right counts, JSON has the documented shape, the Markdown matrix agrees
 //! with each case, and artifacts land where they should.
 
+use acapy_harness::admin::events::Event;
+use acapy_harness::admin::Exchange;
 use acapy_harness::diagnostic::{Loc, SourceFile};
 use acapy_harness::report::{artifacts, json, junit, markdown};
-use acapy_harness::run::events::Event;
-use acapy_harness::run::http::Exchange;
 use acapy_harness::run::outcome::{Artifacts, CaseResult, Failure, Status, StepResult, StepStatus};
 use quick_junit::{Report, TestCaseStatus};
 use serde_json::{json as j, Value};
@@ -23,6 +23,7 @@ fn case(scenario: &str, name: &str, version: &str, status: Status) -> CaseResult
         scenario_id: scenario.into(),
         scenario_name: name.into(),
         file: PathBuf::from(format!("scenarios/{scenario}.yaml")),
+        target: format!("process::{version}"),
         provider: "process".into(),
         requested_version: Some(version.into()),
         acapy_version: Some(version.into()),
@@ -63,19 +64,22 @@ fn failure() -> Failure {
         path: PathBuf::from("scenarios/present-proof-v2/basic.yaml"),
         text: "steps:\n  - name: send proof request\n    expect: { state: done }\n".into(),
     });
-    Failure {
-        step: Some((3, "send proof request".into())),
-        agent: Some("issuer".into()),
-        message: "response did not match `expect`".into(),
-        loc: Some(Loc::new(&file, 3, 15, 11)),
-        label: "expected here".into(),
-        expected: Some("state == \"done\"".into()),
-        actual: Some("state == \"abandoned\" | `x`".into()),
-        notes: vec!["help: check the holder's log".into()],
-        response: Some(exchange()),
-        recent_events: vec!["+10ms issue_credential_v2_0 state=abandoned".into()],
-        log_tail: Some("WARNING something broke\n".into()),
-    }
+    let mut failure = Failure::new("response did not match `expect`")
+        .at(&Loc::new(&file, 3, 15, 11))
+        .label("expected here")
+        .expected("state == \"done\"")
+        .actual("state == \"abandoned\" | `x`")
+        .note("help: check the holder's log")
+        .response(Some(exchange()));
+    failure.step = Some((3, "send proof request".into()));
+    failure.agent = Some("issuer".into());
+    failure.recent_events = vec!["+10ms issue_credential_v2_0 state=abandoned".into()];
+    failure.log_tail = Some("WARNING something broke\n".into());
+    // As `run_case` leaves it: the case's context before the notes.
+    failure.framed(
+        "scenario: Basic proof (scenarios/present-proof-v2/basic.yaml), ACA-Py 1.3.6 (process)"
+            .into(),
+    )
 }
 
 /// Two versions; on 1.3.6: pass, fail, skip; on 1.7.0: pass, xfail, xpass.
@@ -317,10 +321,7 @@ fn json_has_the_documented_shape() {
 #[test]
 fn json_failure_without_step_or_location() {
     let mut r = case(SEED, "Seed flow", "1.3.6", Status::Failed);
-    r.failure = Some(Failure {
-        message: "agents did not start".into(),
-        ..Failure::default()
-    });
+    r.failure = Some(Failure::new("agents did not start"));
     let doc = json::render(&[r], ELAPSED);
     let f = &doc["cases"][0]["failure"];
     assert!(f["step"].is_null() && f["step_name"].is_null() && f["agent"].is_null());

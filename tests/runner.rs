@@ -7,12 +7,14 @@
 #[path = "runner/stub.rs"]
 mod stub;
 
-use acapy_harness::agents::external::Endpoint;
+use acapy_harness::admin::{AdminAuth, AdminEndpoint};
+use acapy_harness::agents::external::ExternalProvider;
+use acapy_harness::agents::Provider;
 use acapy_harness::report::console::render_failure;
 use acapy_harness::run::outcome::{CaseResult, Failure, Status, StepStatus};
 use acapy_harness::run::{run_case, RunOptions};
 use acapy_harness::scenario::load::{load, Found};
-use acapy_harness::suite::{cases, Target};
+use acapy_harness::suite::cases;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -95,19 +97,15 @@ async fn run_with(
         file,
     })
     .unwrap_or_else(|e| panic!("the scenario does not load:\n{e}\n{yaml}"));
-    let endpoints: BTreeMap<String, Endpoint> = agents
+    let endpoints: BTreeMap<String, AdminEndpoint> = agents
         .iter()
         .map(|(role, stub)| {
-            (
-                role.to_string(),
-                Endpoint {
-                    admin_url: stub.url.clone(),
-                    api_key: Some(KEY.into()),
-                },
-            )
+            let auth = AdminAuth::ApiKey(KEY.into());
+            (role.to_string(), AdminEndpoint::new(&stub.url, auth))
         })
         .collect();
-    let cases = cases(&[Arc::new(scenario)], &[Target::External(endpoints)]);
+    let external: Arc<dyn Provider> = Arc::new(ExternalProvider { endpoints });
+    let cases = cases(&[Arc::new(scenario)], &[external]);
     assert_eq!(cases.len(), 1);
     assert_eq!(cases[0].name(), "case::external");
     // Generous: a hang is a failure, but never on a merely slow machine.
@@ -143,10 +141,7 @@ fn step_statuses(result: &CaseResult) -> Vec<StepStatus> {
 }
 
 fn loc_line(f: &Failure) -> usize {
-    f.loc
-        .as_ref()
-        .expect("the failure points into the file")
-        .line
+    f.loc().expect("the failure points into the file").line
 }
 
 // ---------------------------------------------------------------------------
@@ -351,7 +346,7 @@ async fn failing_expectation_reports_expected_actual_and_its_line() {
     );
     let result = run(&yaml, &[("a", &agent)]).await;
     let f = failure(&result);
-    assert_eq!(f.message, "expectation failed");
+    assert_eq!(f.message(), "expectation failed");
     assert_eq!(f.expected.as_deref(), Some(r#"$.state equals "done""#));
     assert_eq!(f.actual.as_deref(), Some(r#""pending""#));
     assert_eq!(loc_line(f), line_of(&yaml, "$.state: done"));
@@ -565,10 +560,10 @@ async fn every_operator_can_fail_and_points_at_its_line() {
         };
         let line = line_of(&yaml, expectation);
         let got = (
-            f.message.as_str(),
+            f.message(),
             f.expected.as_deref(),
             f.actual.as_deref(),
-            f.loc.as_ref().map(|l| l.line),
+            f.loc().map(|l| l.line),
         );
         let want = (
             "expectation failed",
@@ -779,8 +774,8 @@ async fn fail_if_stops_the_wait_early() {
     let started = Instant::now();
     let result = run(&yaml, &[("a", &agent)]).await;
     let f = failure(&result);
-    assert!(f.message.contains("fail_if"), "{}", f.message);
-    assert!(f.message.contains("`records` event"), "{}", f.message);
+    assert!(f.message().contains("fail_if"), "{}", f.message());
+    assert!(f.message().contains("`records` event"), "{}", f.message());
     assert_eq!(loc_line(f), line_of(&yaml, "fail_if:"));
     assert_eq!(f.expected.as_deref(), Some(r#"$.state equals "done""#));
     let actual = f.actual.as_deref().unwrap_or_default();
@@ -832,7 +827,7 @@ async fn wait_times_out_with_what_it_last_saw() {
     let result = run(&yaml, &[("a", &agent)]).await;
     let f = failure(&result);
     assert_eq!(
-        f.message,
+        f.message(),
         "timed out after 0.3s waiting for a `records` event"
     );
     assert_eq!(loc_line(f), line_of(&yaml, "until:"));
@@ -865,7 +860,7 @@ async fn wait_times_out_with_what_it_last_saw() {
     );
     let result = run(&yaml, &[("a", &agent)]).await;
     let f = failure(&result);
-    assert!(f.message.contains("timed out"), "{}", f.message);
+    assert!(f.message().contains("timed out"), "{}", f.message());
     assert_eq!(f.actual.as_deref(), Some("nothing matched `where`"));
 }
 
@@ -891,9 +886,9 @@ async fn a_closed_event_stream_ends_the_wait() {
     let result = run(&yaml, &[("a", &agent)]).await;
     let f = failure(&result);
     assert!(
-        f.message.contains("closed its event stream"),
+        f.message().contains("closed its event stream"),
         "{}",
-        f.message
+        f.message()
     );
     assert!(started.elapsed() < Duration::from_secs(30));
 }
@@ -915,13 +910,14 @@ async fn a_refused_api_key_on_the_event_stream_fails_before_the_first_step() {
     );
     let result = run(&yaml, &[("a", &agent)]).await;
     let f = failure(&result);
-    assert_eq!(f.message, "cannot subscribe to the events of agent `a`");
+    assert_eq!(f.message(), "cannot subscribe to the events of agent `a`");
     assert!(
-        f.notes
+        f.diagnostic
+            .notes
             .iter()
             .any(|n| n.contains("did not accept the admin API key")),
         "{:?}",
-        f.notes
+        f.diagnostic.notes
     );
     assert!(agent.requests_to("GET", "/first").is_empty());
 }
@@ -995,7 +991,10 @@ async fn polling_wait_times_out_and_fail_if_stops_it() {
     );
     let result = run(&yaml, &[("a", &agent)]).await;
     let f = failure(&result);
-    assert_eq!(f.message, "timed out after 1.0s waiting for GET /records/1");
+    assert_eq!(
+        f.message(),
+        "timed out after 1.0s waiting for GET /records/1"
+    );
     assert_eq!(
         f.actual.as_deref(),
         Some(r#"last seen: {"id":1,"state":"pending"}"#)
@@ -1016,7 +1015,10 @@ async fn polling_wait_times_out_and_fail_if_stops_it() {
     let started = Instant::now();
     let result = run(&yaml, &[("a", &agent)]).await;
     let f = failure(&result);
-    assert_eq!(f.message, "`fail_if` held while waiting for GET /records/2");
+    assert_eq!(
+        f.message(),
+        "`fail_if` held while waiting for GET /records/2"
+    );
     assert!(started.elapsed() < Duration::from_secs(30));
 }
 
@@ -1045,7 +1047,7 @@ async fn non_2xx_fails_unless_the_status_is_expected() {
     );
     let result = run(&yaml, &[("a", &agent)]).await;
     let f = failure(&result);
-    assert_eq!(f.message, "POST /boom answered HTTP 500");
+    assert_eq!(f.message(), "POST /boom answered HTTP 500");
     assert!(
         f.expected.as_deref().unwrap_or_default().contains("2xx"),
         "{:?}",
@@ -1082,7 +1084,7 @@ async fn non_2xx_fails_unless_the_status_is_expected() {
     );
     let result = run(&yaml, &[("a", &agent)]).await;
     let f = failure(&result);
-    assert_eq!(f.message, "unexpected HTTP status");
+    assert_eq!(f.message(), "unexpected HTTP status");
     assert_eq!(f.expected.as_deref(), Some("status 201"));
     assert_eq!(f.actual.as_deref(), Some("status 200"));
     assert_eq!(loc_line(f), line_of(&yaml, "status: 201"));
@@ -1116,7 +1118,7 @@ async fn a_capture_that_matches_nothing_fails_naming_the_variable() {
     );
     let result = run(&yaml, &[("a", &agent)]).await;
     let f = failure(&result);
-    assert_eq!(f.message, "nothing to capture into `cred_ex_id`");
+    assert_eq!(f.message(), "nothing to capture into `cred_ex_id`");
     assert_eq!(loc_line(f), line_of(&yaml, "cred_ex_id: $.cred_ex_id"));
     assert_eq!(f.expected.as_deref(), Some("a value at $.cred_ex_id"));
     assert!(agent.requests_to("GET", "/after").is_empty());
@@ -1135,7 +1137,7 @@ async fn a_capture_that_matches_nothing_fails_naming_the_variable() {
         .await
         .failure
         .expect("a failure");
-    assert_eq!(f.message, "nothing to capture into `finished`");
+    assert_eq!(f.message(), "nothing to capture into `finished`");
 
     // ...and one that selects something captures the list of what it selected.
     agent.route("POST", "/echo", vec![Reply::ok(json!({}))]);
@@ -1308,7 +1310,7 @@ async fn a_variable_captured_by_a_skipped_step_has_no_value() {
     );
     let result = run(&yaml, &[("a", &agent)]).await;
     let f = failure(&result);
-    assert_eq!(f.message, "variable `prev` has no value");
+    assert_eq!(f.message(), "variable `prev` has no value");
     assert_eq!(loc_line(f), line_of(&yaml, r#"$.id: "${prev}""#));
     assert_eq!(f.step, Some((2, "GET /rec".to_owned())));
     assert_eq!(
@@ -1327,7 +1329,7 @@ async fn a_variable_captured_by_a_skipped_step_has_no_value() {
         "#,
     );
     let result = run(&yaml, &[("a", &agent)]).await;
-    assert_eq!(failure(&result).message, "variable `prev` has no value");
+    assert_eq!(failure(&result).message(), "variable `prev` has no value");
     assert!(agent
         .api_requests()
         .iter()
@@ -1408,7 +1410,7 @@ async fn included_steps_get_their_with_variables_and_failures_point_into_the_fix
     let f = failure(&result);
     assert_eq!(f.expected.as_deref(), Some(r#"$.state equals "done""#));
     assert_eq!(f.step, Some((3, "connect: fixture check".to_owned())));
-    let loc = f.loc.as_ref().unwrap();
+    let loc = f.loc().unwrap();
     assert!(
         loc.file.path.ends_with("fixtures/record.yaml"),
         "{}",
@@ -1518,7 +1520,7 @@ async fn not_equals_with_an_unset_variable_is_an_error_like_equals() {
         ))
     };
     let equals = run(&template("equals"), &[("a", &agent)]).await;
-    assert_eq!(failure(&equals).message, "variable `prev` has no value");
+    assert_eq!(failure(&equals).message(), "variable `prev` has no value");
 
     let not_equals = run(&template("not_equals"), &[("a", &agent)]).await;
     assert_eq!(
@@ -1526,7 +1528,10 @@ async fn not_equals_with_an_unset_variable_is_an_error_like_equals() {
         Status::Failed,
         "`not_equals: ${{prev}}` passed though `prev` has no value"
     );
-    assert_eq!(failure(&not_equals).message, "variable `prev` has no value");
+    assert_eq!(
+        failure(&not_equals).message(),
+        "variable `prev` has no value"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1548,7 +1553,7 @@ async fn a_hanging_poll_does_not_outlast_the_wait_timeout() {
     let started = Instant::now();
     let result = run(&yaml, &[("a", &agent)]).await;
     let elapsed = started.elapsed();
-    assert!(failure(&result).message.contains("timed out"));
+    assert!(failure(&result).message().contains("timed out"));
     assert!(
         elapsed < Duration::from_secs(4),
         "a `timeout: 300ms` wait took {elapsed:?}: it waited for the hanging request"
@@ -1601,7 +1606,7 @@ async fn a_timed_out_poll_reports_only_responses_that_passed_where() {
     );
     let result = run(&yaml, &[("a", &agent)]).await;
     let f = failure(&result);
-    assert!(f.message.contains("timed out"), "{}", f.message);
+    assert!(f.message().contains("timed out"), "{}", f.message());
     // As for events (and as `WaitOutcome::TimedOut` documents).
     assert_eq!(f.actual.as_deref(), Some("nothing matched `where`"));
 }

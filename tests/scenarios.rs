@@ -12,14 +12,15 @@
 //! `report.json` and the conformance matrix `matrix.md` there, and the
 //! artifacts of failing cases under `artifacts/`.
 
+use acapy_harness::agents::select::{for_versions, ProviderChoice};
 use acapy_harness::agents::version::{Release, DEFAULT_VERSION};
-use acapy_harness::agents::{cleanup, docker};
+use acapy_harness::agents::{cleanup, Provider};
 use acapy_harness::report;
 use acapy_harness::report::console::render_failure;
 use acapy_harness::run::outcome::{CaseResult, Status};
 use acapy_harness::run::{run_case, RunOptions};
 use acapy_harness::scenario::load::{discover, load, scenario_id};
-use acapy_harness::suite::{cases, Target};
+use acapy_harness::suite::cases;
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -57,34 +58,22 @@ fn main() -> ExitCode {
         .expect("tokio runtime");
     cleanup::install_signal_handler();
 
-    let mut targets: Vec<Target> = versions("ACAPY_HARNESS_VERSIONS", DEFAULT_VERSION)
-        .into_iter()
-        .map(Target::Process)
-        .collect();
-    // Why container cases of a target cannot run here, by target label.
+    let process = versions("ACAPY_HARNESS_VERSIONS", DEFAULT_VERSION);
+    let docker = versions("ACAPY_HARNESS_DOCKER_VERSIONS", "1.3.6,1.7.0");
+    let sources: Vec<Arc<dyn Provider>> = runtime.block_on(async {
+        let mut sources = for_versions(ProviderChoice::Process, &process, |_| None).await;
+        sources.extend(for_versions(ProviderChoice::Docker, &docker, |_| None).await);
+        sources
+    });
+    // Why the cases of a source cannot run here (no engine, no image), by
+    // label: reported as ignored with that reason. `--list` starts nothing.
     let mut unavailable: HashMap<String, String> = HashMap::new();
-    let docker_versions = versions("ACAPY_HARNESS_DOCKER_VERSIONS", "1.3.6,1.7.0");
-    let engine = match docker_versions.is_empty() || args.list {
-        true => Err("not needed".to_owned()),
-        false => runtime.block_on(docker::engine_available()),
-    };
-    for release in docker_versions {
-        let image = release.local_image();
-        let target = Target::Docker {
-            release: release.clone(),
-            image: None,
-        };
-        let why = match &engine {
-            Err(e) => Some(e.clone()),
-            Ok(()) if !runtime.block_on(docker::image_present(&image)) => Some(format!(
-                "image {image} is not built (docker/build-image.sh {release})"
-            )),
-            Ok(()) => None,
-        };
-        if let Some(why) = why {
-            unavailable.insert(target.label(), why);
+    if !args.list {
+        for source in &sources {
+            if let Err(why) = runtime.block_on(source.availability()) {
+                unavailable.insert(source.label(), why);
+            }
         }
-        targets.push(target);
     }
 
     let report_dir = std::env::var_os("ACAPY_HARNESS_REPORT_DIR").map(PathBuf::from);
@@ -105,7 +94,7 @@ fn main() -> ExitCode {
     for found in discover(std::slice::from_ref(&root)).expect("scenarios/ exists") {
         match load(&found) {
             Ok(scenario) => {
-                for case in cases(&[Arc::new(scenario)], &targets) {
+                for case in cases(&[Arc::new(scenario)], &sources) {
                     let handle = runtime.handle().clone();
                     let unavailable = unavailable.get(&case.target).cloned();
                     let (options, results) = (options.clone(), results.clone());
@@ -146,9 +135,16 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    if engine.is_ok() {
-        // Containers a killed earlier run left behind: reported and removed.
-        let _ = runtime.block_on(docker::sweep_stale());
+    // What killed earlier runs left behind: reported and removed.
+    let mut swept = Vec::new();
+    for source in sources
+        .iter()
+        .filter(|s| !unavailable.contains_key(&s.label()))
+    {
+        if !swept.contains(&source.kind()) {
+            swept.push(source.kind());
+            runtime.block_on(source.sweep_stale());
+        }
     }
     drop(runtime);
     cleanup::sweep();

@@ -1,7 +1,9 @@
-//! Nothing leaks: every process, temporary wallet folder and container the
-//! harness starts is registered here until it is stopped. A normal run stops
-//! them itself; on Ctrl-C or SIGTERM the handler stops what is left and exits
-//! 130. Children also get PDEATHSIG so even a SIGKILLed harness takes them down.
+//! Nothing leaks: whatever a provider starts or creates (a process, a
+//! temporary wallet folder, a container, a network) is registered here, as
+//! the action that removes it, until its owner has removed it. A normal run
+//! removes things itself; on Ctrl-C or SIGTERM the handler runs every action
+//! still registered and exits 130. Children also get PDEATHSIG so even a
+//! SIGKILLed harness takes them down.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -12,23 +14,31 @@ use std::sync::{Mutex, Once};
 /// so a later run can find what a killed run left.
 pub const RUN_LABEL: &str = "acapy-harness.run";
 
-#[derive(Debug)]
-enum Resource {
-    Process(u32),
-    Dir(PathBuf),
-    Container(String),
-    Network(String),
+/// When a removal runs in a sweep: what runs is stopped first, then what
+/// connected it, then what it wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stage {
+    /// Processes, containers.
+    Stop,
+    /// Networks.
+    Disconnect,
+    /// Folders.
+    Delete,
 }
+
+/// A blocking removal, run outside any async runtime (on the signal thread
+/// or at the end of `main`).
+type Action = Box<dyn FnOnce() + Send>;
 
 static NEXT: AtomicU64 = AtomicU64::new(1);
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 /// Held for a whole sweep, so `main` returning cannot cut the signal
 /// handler's sweep short.
 static SWEEPING: Mutex<()> = Mutex::new(());
-static LIVE: Mutex<Option<HashMap<u64, Resource>>> = Mutex::new(None);
+static LIVE: Mutex<Option<HashMap<u64, (Stage, Action)>>> = Mutex::new(None);
 
-/// A registered resource; dropping the token unregisters it (the owner has
-/// cleaned it up by then).
+/// A registered removal; dropping the token unregisters it (the owner has
+/// cleaned up by then). `std::mem::forget` keeps it registered for the sweep.
 #[derive(Debug)]
 pub struct Token(u64);
 
@@ -40,30 +50,32 @@ impl Drop for Token {
     }
 }
 
-fn register(resource: Resource) -> Token {
+/// Registers `action` to run in a sweep unless the token is dropped first.
+pub fn register(stage: Stage, action: impl FnOnce() + Send + 'static) -> Token {
     let id = NEXT.fetch_add(1, Ordering::Relaxed);
     LIVE.lock()
         .unwrap_or_else(|e| e.into_inner())
         .get_or_insert_with(HashMap::new)
-        .insert(id, resource);
+        .insert(id, (stage, Box::new(action)));
     Token(id)
 }
 
+/// A child process: SIGKILLed in a sweep.
 pub fn process(pid: u32) -> Token {
-    register(Resource::Process(pid))
-}
-pub fn dir(path: PathBuf) -> Token {
-    register(Resource::Dir(path))
-}
-pub fn container(id: String) -> Token {
-    register(Resource::Container(id))
-}
-pub fn network(id: String) -> Token {
-    register(Resource::Network(id))
+    register(Stage::Stop, move || unsafe {
+        libc::kill(pid as i32, libc::SIGKILL);
+    })
 }
 
-/// Kills and removes everything still registered. Blocking; for the signal
-/// handler and for the end of `main`.
+/// A temporary folder (an agent's `HOME` with its wallet): deleted in a sweep.
+pub fn dir(path: PathBuf) -> Token {
+    register(Stage::Delete, move || {
+        let _ = std::fs::remove_dir_all(path);
+    })
+}
+
+/// Runs every removal still registered, stage by stage. Blocking; for the
+/// signal handler and for the end of `main`.
 pub fn sweep() {
     let _sweeping = SWEEPING.lock().unwrap_or_else(|e| e.into_inner());
     let live = LIVE
@@ -71,32 +83,10 @@ pub fn sweep() {
         .unwrap_or_else(|e| e.into_inner())
         .take()
         .unwrap_or_default();
-    let mut resources: Vec<Resource> = live.into_values().collect();
-    // Processes and containers first, then what they were using.
-    resources.sort_by_key(|r| match r {
-        Resource::Process(_) | Resource::Container(_) => 0,
-        Resource::Network(_) => 1,
-        Resource::Dir(_) => 2,
-    });
-    for r in resources {
-        match r {
-            Resource::Process(pid) => unsafe {
-                libc::kill(pid as i32, libc::SIGKILL);
-            },
-            Resource::Container(id) => {
-                let _ = std::process::Command::new("docker")
-                    .args(["rm", "-f", "-v", &id])
-                    .output();
-            }
-            Resource::Network(id) => {
-                let _ = std::process::Command::new("docker")
-                    .args(["network", "rm", &id])
-                    .output();
-            }
-            Resource::Dir(path) => {
-                let _ = std::fs::remove_dir_all(path);
-            }
-        }
+    let mut actions: Vec<(Stage, Action)> = live.into_values().collect();
+    actions.sort_by_key(|(stage, _)| *stage);
+    for (_, action) in actions {
+        action();
     }
 }
 
@@ -132,4 +122,32 @@ pub fn install_signal_handler() {
             })
             .expect("signal thread");
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn a_sweep_runs_what_is_still_registered_stage_by_stage() {
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let note = |what: &'static str| {
+            let order = order.clone();
+            move || order.lock().unwrap().push(what)
+        };
+        let _folder = register(Stage::Delete, note("folder"));
+        let _network = register(Stage::Disconnect, note("network"));
+        let _process = register(Stage::Stop, note("process"));
+        let removed_already = register(Stage::Stop, note("removed by its owner"));
+        drop(removed_already);
+        sweep();
+        let seen = order.lock().unwrap().clone();
+        // Other tests in this binary may register too: look at ours only.
+        let ours: Vec<&str> = seen
+            .into_iter()
+            .filter(|w| ["folder", "network", "process", "removed by its owner"].contains(w))
+            .collect();
+        assert_eq!(ours, ["process", "network", "folder"]);
+    }
 }

@@ -1,25 +1,25 @@
 //! Agents that already run somewhere (staging, a compose file, a colleague's
 //! laptop): the user gives their admin URLs and keys; nothing is started or stopped.
 
-use super::{wait_ready, Agent, AgentHandle, AgentSpec, Provider};
+use super::{Agent, AgentHandle, AgentSpec, Provider};
+use crate::admin::{wait_ready, AdminEndpoint};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-#[derive(Debug, Clone)]
-pub struct Endpoint {
-    pub admin_url: String,
-    pub api_key: Option<String>,
-}
-
 pub struct ExternalProvider {
-    pub endpoints: BTreeMap<String, Endpoint>,
+    /// Each role's admin endpoint.
+    pub endpoints: BTreeMap<String, AdminEndpoint>,
 }
 
 #[async_trait]
 impl Provider for ExternalProvider {
     fn kind(&self) -> &'static str {
         "external"
+    }
+
+    fn label(&self) -> String {
+        "external".into()
     }
 
     async fn start(&self, specs: &[AgentSpec], _case: &str) -> anyhow::Result<Vec<Agent>> {
@@ -36,19 +36,12 @@ impl Provider for ExternalProvider {
                         .join(", ")
                 );
             };
-            let admin_url = endpoint.admin_url.trim_end_matches('/').to_owned();
-            let version = wait_ready(
-                &admin_url,
-                endpoint.api_key.as_deref(),
-                Duration::from_secs(10),
-                || Ok(()),
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("external agent `{}`: {e}", spec.role))?;
+            let version = wait_ready(endpoint, Duration::from_secs(10), || Ok(()))
+                .await
+                .map_err(|e| anyhow::anyhow!("external agent `{}`: {e}", spec.role))?;
             Ok(Agent {
                 role: spec.role.clone(),
-                admin_url,
-                api_key: endpoint.api_key.clone(),
+                admin: endpoint.clone(),
                 version,
                 handle: Box::new(ExternalHandle),
             })

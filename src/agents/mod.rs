@@ -1,18 +1,28 @@
 //! Where agents come from. A [`Provider`] turns the agents a scenario declares
 //! into running ACA-Py admin endpoints; the runner only sees [`Agent`]s.
 //!
-//! - [`process`]: `aca-py` from a cached venv, as local processes;
+//! - [`process`]: `aca-py` from a cached venv ([`venv`]), as local processes;
 //! - [`docker`]: containers, run by testcontainers;
 //! - [`external`]: agents that already run somewhere.
+//!
+//! [`select`] turns the user's choice (`auto`, versions, images) into
+//! providers; [`launch`] is the one `aca-py start` command line both starting
+//! providers build; [`cleanup`] removes whatever they leave, even on Ctrl-C.
+//! A new provider is one more module here implementing [`Provider`], plus
+//! its arm in [`select`].
 
 pub mod cleanup;
 pub mod docker;
 pub mod external;
+pub mod launch;
 pub mod process;
+pub mod select;
+pub mod venv;
 pub mod version;
 
+use crate::admin::AdminEndpoint;
 use async_trait::async_trait;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// What a scenario asks of one agent.
 #[derive(Debug, Clone)]
@@ -26,9 +36,8 @@ pub struct AgentSpec {
 /// A running agent, as far as the runner cares.
 pub struct Agent {
     pub role: String,
-    /// `http://127.0.0.1:PORT`, no trailing slash.
-    pub admin_url: String,
-    pub api_key: Option<String>,
+    /// Where its admin API answers, and how to authenticate there.
+    pub admin: AdminEndpoint,
     /// What `GET /status` reported.
     pub version: String,
     pub handle: Box<dyn AgentHandle>,
@@ -46,10 +55,26 @@ pub trait AgentHandle: Send + Sync {
     async fn stop(&mut self);
 }
 
+/// One source of agents: a column of the conformance matrix.
 #[async_trait]
 pub trait Provider: Send + Sync {
     /// `process`, `docker`, `external`.
     fn kind(&self) -> &'static str;
+    /// The part of a case name after the scenario id: `process::1.3.6`.
+    fn label(&self) -> String;
+    /// The ACA-Py version asked for, if the provider picks one.
+    fn requested_version(&self) -> Option<String> {
+        None
+    }
+    /// Whether agents can be started here; the error says why not.
+    async fn availability(&self) -> Result<(), String> {
+        Ok(())
+    }
+    /// Removes what killed earlier runs of this provider left, says so on
+    /// stderr and returns how many things it removed.
+    async fn sweep_stale(&self) -> usize {
+        0
+    }
     /// Makes sure everything is installed; says what it does on stderr.
     async fn prepare(&self) -> anyhow::Result<()> {
         Ok(())
@@ -58,67 +83,17 @@ pub trait Provider: Send + Sync {
     async fn start(&self, specs: &[AgentSpec], case: &str) -> anyhow::Result<Vec<Agent>>;
 }
 
-/// A fresh admin API key: 32 hex characters.
-pub fn generate_api_key() -> String {
-    use rand::Rng;
-    let bytes: [u8; 16] = rand::rng().random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Waits for `GET /status/ready` to answer 200, then reads the version from
-/// `GET /status`. `still_running` is asked between tries so a crashed agent
-/// fails at once instead of at the timeout.
-pub async fn wait_ready(
-    admin_url: &str,
-    api_key: Option<&str>,
-    timeout: Duration,
-    mut still_running: impl FnMut() -> Result<(), String>,
-) -> anyhow::Result<String> {
-    let client = crate::run::http::AdminClient::http();
-    let deadline = Instant::now() + timeout;
-    let get = |path: &str| {
-        let mut req = client
-            .get(format!("{admin_url}{path}"))
-            .timeout(Duration::from_secs(2));
-        if let Some(key) = api_key {
-            req = req.header("X-API-Key", key);
-        }
-        req.send()
-    };
-    loop {
-        if let Ok(resp) = get("/status/ready").await {
-            if resp.status().is_success() {
-                break;
-            }
-        }
-        still_running().map_err(|e| anyhow::anyhow!(e))?;
-        if Instant::now() > deadline {
-            anyhow::bail!(
-                "{admin_url}/status/ready did not answer 200 within {}s",
-                timeout.as_secs()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let status: serde_json::Value = get("/status").await?.error_for_status()?.json().await?;
-    Ok(status
-        .get("version")
-        .and_then(|v| v.as_str())
-        .unwrap_or("unknown")
-        .to_owned())
-}
-
 /// Starts agents concurrently; if any fails, stops those that started and
 /// returns the first error, so a failed start leaves nothing running.
 pub async fn start_all<F>(starts: impl IntoIterator<Item = F>) -> anyhow::Result<Vec<Agent>>
 where
-    F: std::future::Future<Output = anyhow::Result<Agent>>,
+    F: std::future::Future<Output = anyhow::Result<Vec<Agent>>>,
 {
     let mut agents = Vec::new();
     let mut first_error = None;
     for result in futures_util::future::join_all(starts).await {
         match result {
-            Ok(agent) => agents.push(agent),
+            Ok(started) => agents.extend(started),
             Err(e) => {
                 first_error.get_or_insert(e);
             }

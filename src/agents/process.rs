@@ -1,109 +1,34 @@
-//! ACA-Py as local processes, from a venv the harness creates and caches per
-//! version (`~/.cache/acapy-harness/venvs/acapy-VERSION`).
+//! ACA-Py as local processes, from a cached venv ([`super::venv`]), each on
+//! free 127.0.0.1 ports with a temporary `HOME` for its wallet.
 
 use super::cleanup;
-use super::version::{find_python, Release};
-use super::{generate_api_key, ready_timeout, wait_ready, Agent, AgentHandle, AgentSpec, Provider};
-use anyhow::{bail, Context};
+use super::launch::{generate_api_key, Launch};
+use super::venv::Venv;
+use super::version::Release;
+use super::{ready_timeout, Agent, AgentHandle, AgentSpec, Provider};
+use crate::admin::{wait_ready, AdminAuth, AdminEndpoint};
 use async_trait::async_trait;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Mutex;
-use std::time::Instant;
 use tokio::process::{Child, Command};
 
 pub struct ProcessProvider {
     release: Release,
-    cache: PathBuf,
-}
-
-/// Where venvs are kept: `$ACAPY_HARNESS_CACHE`, else the user cache folder.
-pub fn cache_dir() -> PathBuf {
-    std::env::var_os("ACAPY_HARNESS_CACHE")
-        .map(PathBuf::from)
-        .or_else(|| dirs::cache_dir().map(|d| d.join("acapy-harness")))
-        .unwrap_or_else(|| std::env::temp_dir().join("acapy-harness-cache"))
+    venv: Venv,
 }
 
 impl ProcessProvider {
     pub fn new(release: Release) -> ProcessProvider {
         ProcessProvider {
+            venv: Venv::new(release.clone()),
             release,
-            cache: cache_dir(),
         }
     }
 
-    pub fn venv(&self) -> PathBuf {
-        self.cache
-            .join("venvs")
-            .join(format!("acapy-{}", self.release))
-    }
-
-    fn aca_py(&self) -> PathBuf {
-        self.venv().join("bin/aca-py")
-    }
-
-    /// Creates the venv once; concurrent harnesses wait on a file lock.
-    fn ensure_venv(&self) -> anyhow::Result<()> {
-        let venv = self.venv();
-        let ready = venv.join(".acapy-harness-ready");
-        if ready.exists() {
-            return Ok(());
-        }
-        let parent = venv.parent().expect("venv has a parent");
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create the cache folder {}", parent.display()))?;
-        let lock_path = parent.join(format!("acapy-{}.lock", self.release));
-        let lock = std::fs::File::create(&lock_path)
-            .with_context(|| format!("cannot create {}", lock_path.display()))?;
-        lock.lock().context("cannot lock the venv cache")?;
-        if ready.exists() {
-            return Ok(());
-        }
-        let python = find_python(self.release.pythons()).map_err(|e| {
-            anyhow::anyhow!(
-                "ACA-Py {} needs Python {}: {e}",
-                self.release,
-                self.release.pythons().join(" or ")
-            )
-        })?;
-        let requirement = self.release.requirement();
-        eprintln!(
-            "acapy-harness: installing ACA-Py {} ({requirement}) with {} into {} (first use, about a minute)",
-            self.release,
-            python.display(),
-            venv.display()
-        );
-        let started = Instant::now();
-        let _ = std::fs::remove_dir_all(&venv);
-        run(std::process::Command::new(&python)
-            .arg("-m")
-            .arg("venv")
-            .arg(&venv))?;
-        run(std::process::Command::new(venv.join("bin/pip")).args([
-            "install",
-            "--disable-pip-version-check",
-            "--quiet",
-            &requirement,
-        ]))?;
-        let out = std::process::Command::new(venv.join("bin/aca-py"))
-            .arg("--version")
-            .output()
-            .context("cannot run aca-py --version")?;
-        let reported = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-        if !out.status.success() {
-            bail!(
-                "the installed aca-py does not start: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::fs::write(&ready, &reported)?;
-        eprintln!(
-            "acapy-harness: installed ACA-Py {reported} in {:.0}s",
-            started.elapsed().as_secs_f64()
-        );
-        Ok(())
+    pub fn venv(&self) -> &Venv {
+        &self.venv
     }
 
     async fn start_one(&self, spec: &AgentSpec, case: &str) -> anyhow::Result<Agent> {
@@ -130,21 +55,19 @@ impl ProcessProvider {
         let log_path = home.path().join("agent.log");
         let log = std::fs::File::create(&log_path).map_err(|e| StartError::Other(e.into()))?;
         let endpoint = format!("http://127.0.0.1:{didcomm_port}");
-        let mut cmd = Command::new(self.aca_py());
-        cmd.arg("start")
-            .args(["--label", &spec.label])
-            .args(["-it", "http", "127.0.0.1", &didcomm_port.to_string()])
-            .args(["-ot", "http", "-e", &endpoint])
-            .args(["--admin", "127.0.0.1", &admin_port.to_string()])
-            .args(["--admin-api-key", &api_key])
-            .args(["--no-ledger", "--wallet-type", "askar"])
-            .args([
-                "--wallet-name",
-                &format!("{}-{}", spec.role, sanitize(case)),
-            ])
-            .args(["--wallet-key", &generate_api_key()])
-            .args(["--auto-provision", "--log-level", "warning"])
-            .args(&spec.args)
+        let launch = Launch {
+            label: &spec.label,
+            inbound: ("127.0.0.1", didcomm_port),
+            endpoint: &endpoint,
+            admin: ("127.0.0.1", admin_port),
+            wallet_name: &format!("{}-{}", spec.role, sanitize(case)),
+            api_key: &api_key,
+            extra: &spec.args,
+        }
+        .command();
+        let mut cmd = Command::new(self.venv.aca_py());
+        cmd.args(&launch.args)
+            .envs(launch.env)
             // ACA-Py keeps its wallet under $HOME: a temporary HOME per agent.
             .env("HOME", home.path())
             .stdin(Stdio::null())
@@ -162,14 +85,15 @@ impl ProcessProvider {
         let mut child = cmd.spawn().map_err(|e| {
             StartError::Other(anyhow::anyhow!(
                 "cannot start {}: {e}",
-                self.aca_py().display()
+                self.venv.aca_py().display()
             ))
         })?;
         let pid_token = cleanup::process(child.id().unwrap_or(0));
-        let admin_url = format!("http://127.0.0.1:{admin_port}");
-        let ready = wait_ready(&admin_url, Some(&api_key), ready_timeout(), || match child
-            .try_wait()
-        {
+        let admin = AdminEndpoint::new(
+            &format!("http://127.0.0.1:{admin_port}"),
+            AdminAuth::ApiKey(api_key),
+        );
+        let ready = wait_ready(&admin, ready_timeout(), || match child.try_wait() {
             Ok(Some(status)) => Err(format!("aca-py for `{}` exited ({status})", spec.role)),
             _ => Ok(()),
         })
@@ -187,8 +111,7 @@ impl ProcessProvider {
         match ready {
             Ok(version) if !port_taken => Ok(Agent {
                 role: spec.role.clone(),
-                admin_url,
-                api_key: Some(api_key),
+                admin,
                 version,
                 handle: Box::new(handle),
             }),
@@ -225,17 +148,27 @@ impl Provider for ProcessProvider {
         "process"
     }
 
+    fn label(&self) -> String {
+        format!("process::{}", self.release)
+    }
+
+    fn requested_version(&self) -> Option<String> {
+        Some(self.release.to_string())
+    }
+
     async fn prepare(&self) -> anyhow::Result<()> {
-        let this = ProcessProvider {
-            release: self.release.clone(),
-            cache: self.cache.clone(),
-        };
-        tokio::task::spawn_blocking(move || this.ensure_venv()).await?
+        let venv = self.venv.clone();
+        tokio::task::spawn_blocking(move || venv.ensure()).await?
     }
 
     async fn start(&self, specs: &[AgentSpec], case: &str) -> anyhow::Result<Vec<Agent>> {
         self.prepare().await?;
-        super::start_all(specs.iter().map(|s| self.start_one(s, case))).await
+        super::start_all(
+            specs
+                .iter()
+                .map(|s| async move { self.start_one(s, case).await.map(|a| vec![a]) }),
+        )
+        .await
     }
 }
 
@@ -300,20 +233,4 @@ fn sanitize(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect()
-}
-
-fn run(cmd: &mut std::process::Command) -> anyhow::Result<()> {
-    let out = cmd
-        .output()
-        .with_context(|| format!("cannot run {:?}", cmd.get_program()))?;
-    if !out.status.success() {
-        bail!(
-            "{:?} failed ({}):\n{}{}",
-            cmd,
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(())
 }

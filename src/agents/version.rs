@@ -1,5 +1,6 @@
 //! ACA-Py version → PyPI package → Python interpreter → official image.
-//! The facts behind this table: `shared/reference/acapy-facts.md`.
+//! Each line of ACA-Py was checked by installing it from PyPI: see
+//! `docs/providers.md` for the table and what needs which Python.
 
 use std::path::{Path, PathBuf};
 

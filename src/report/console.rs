@@ -1,6 +1,5 @@
 //! Terminal output: one line per case, failures in full, a summary.
 
-use crate::diagnostic::Diagnostic;
 use crate::run::assert::short_json;
 use crate::run::outcome::{CaseResult, Status};
 use std::fmt::Write as _;
@@ -49,37 +48,7 @@ pub fn render_failure(result: &CaseResult) -> String {
             _ => String::new(),
         };
     };
-    let mut notes = vec![format!(
-        "scenario: {} ({}), {}",
-        result.scenario_name,
-        result.file.display(),
-        match &result.acapy_version {
-            Some(v) => format!("ACA-Py {v} ({})", result.provider),
-            None => format!("{} provider", result.provider),
-        }
-    )];
-    if let Some((number, name)) = &failure.step {
-        let agent = failure
-            .agent
-            .as_ref()
-            .map(|a| format!(" on {a}"))
-            .unwrap_or_default();
-        notes.push(format!("step {number}: `{name}`{agent}"));
-    }
-    if let Some(expected) = &failure.expected {
-        notes.push(format!("expected: {expected}"));
-    }
-    if let Some(actual) = &failure.actual {
-        notes.push(format!("actual:   {actual}"));
-    }
-    notes.extend(failure.notes.iter().cloned());
-    let diagnostic = Diagnostic {
-        message: failure.message.clone(),
-        loc: failure.loc.clone(),
-        label: failure.label.clone(),
-        notes,
-    };
-    let mut out = diagnostic.render("failure");
+    let mut out = failure.diagnostic.render("failure");
 
     if let Some(exchange) = &failure.response {
         if exchange.method == "EVENT" {

@@ -89,7 +89,7 @@ pub fn case(result: &CaseResult) -> Value {
     case.insert("scenario".into(), json!(result.scenario_id));
     case.insert("scenario_name".into(), json!(result.scenario_name));
     case.insert("file".into(), json!(result.file.display().to_string()));
-    case.insert("target".into(), json!(target(result)));
+    case.insert("target".into(), json!(result.target));
     case.insert("provider".into(), json!(result.provider));
     case.insert("requested_version".into(), json!(result.requested_version));
     case.insert("acapy_version".into(), json!(result.acapy_version));
@@ -125,8 +125,8 @@ fn failure(failure: &Failure) -> Value {
         json!(failure.step.as_ref().map(|s| &s.1)),
     );
     out.insert("agent".into(), json!(failure.agent));
-    out.insert("message".into(), json!(failure.message));
-    if let Some(loc) = &failure.loc {
+    out.insert("message".into(), json!(failure.message()));
+    if let Some(loc) = failure.loc() {
         out.insert("location".into(), json!(loc.to_string()));
     }
     out.insert("expected".into(), json!(failure.expected));
@@ -165,23 +165,6 @@ pub fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Where the case ran: the case name after its scenario id (`process::1.3.6`),
-/// which is what the reports group by.
-pub fn target(result: &CaseResult) -> String {
-    if let Some(rest) = result
-        .name
-        .strip_prefix(result.scenario_id.as_str())
-        .and_then(|r| r.strip_prefix("::"))
-    {
-        return rest.to_owned();
-    }
-    // A hand-made name: rebuild what the runner would have called it.
-    match &result.requested_version {
-        Some(v) => format!("{}::{v}", result.provider),
-        None => result.provider.clone(),
-    }
-}
-
 /// Orders targets by the ACA-Py version they end with (`1.3.6` before `1.10.0`,
 /// `1.3.0rc1` before `1.3.0`), then by name; targets without a version last.
 pub fn compare_targets(a: &str, b: &str) -> Ordering {
@@ -210,7 +193,7 @@ pub fn compare_targets(a: &str, b: &str) -> Ordering {
 
 /// The distinct targets of `results`, in version order.
 pub fn targets(results: &[CaseResult]) -> Vec<String> {
-    let mut targets: Vec<String> = results.iter().map(target).collect();
+    let mut targets: Vec<String> = results.iter().map(|r| r.target.clone()).collect();
     targets.sort_by(|a, b| compare_targets(a, b));
     targets.dedup();
     targets

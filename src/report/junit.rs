@@ -5,7 +5,7 @@
 //! so CI tools group a version's cases together.
 
 use super::console::render_failure;
-use super::json::{millis, reason, step_word, target, targets};
+use super::json::{millis, reason, step_word, targets};
 use crate::run::outcome::{CaseResult, Status};
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 use std::fmt::Write as _;
@@ -17,7 +17,7 @@ pub fn render(results: &[CaseResult], suite_name: &str) -> String {
     for t in targets(results) {
         let mut suite = TestSuite::new(t.as_str());
         let mut time = std::time::Duration::ZERO;
-        for result in results.iter().filter(|r| target(r) == t) {
+        for result in results.iter().filter(|r| r.target == t) {
             time += result.duration;
             suite.add_test_case(test_case(result, &t));
         }
@@ -42,7 +42,7 @@ fn test_case(result: &CaseResult, target: &str) -> TestCase {
         Status::Passed | Status::ExpectedFailure { .. } => TestCaseStatus::success(),
         Status::Failed | Status::UnexpectedPass { .. } => {
             let message = match (&result.failure, &result.status) {
-                (Some(f), _) => f.message.clone(),
+                (Some(f), _) => f.message().to_owned(),
                 (None, Status::UnexpectedPass { reason }) => {
                     format!("passed but is marked `xfail` here: {reason}")
                 }

@@ -8,7 +8,7 @@
 //! ```
 
 use super::console::{render_failure, Tally};
-use super::json::{reason, target, targets};
+use super::json::{reason, targets};
 use crate::run::outcome::{CaseResult, Status};
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
@@ -51,7 +51,7 @@ pub fn render(results: &[CaseResult], elapsed: Duration) -> String {
             rows.push((&r.scenario_id, &r.scenario_name));
         }
         // A repeated (scenario, target) keeps its first result.
-        cells.entry((&r.scenario_id, target(r))).or_insert(r);
+        cells.entry((&r.scenario_id, r.target.clone())).or_insert(r);
     }
 
     let _ = write!(out, "| Scenario | Name |");
@@ -181,7 +181,7 @@ fn failure_entry(out: &mut String, r: &CaseResult, anchor: &str) {
                 .unwrap_or_default();
             let _ = writeln!(out, "- **Step {number}:** {}{agent}", code(name));
         }
-        let _ = writeln!(out, "- **Message:** {}", inline(&f.message));
+        let _ = writeln!(out, "- **Message:** {}", inline(f.message()));
         if let Some(expected) = &f.expected {
             let _ = writeln!(out, "- **Expected:** {}", code(expected));
         }

@@ -1,38 +1,146 @@
-//! Running one case: a scenario against agents from one provider.
+//! Running one case: a scenario against the agents of its sources.
+//!
+//! [`run_case`] is the whole life of a case: skip early if the version
+//! asked for is ruled out, start each role's agent, let the [`runner`] run
+//! the steps, set the status once (with `xfail`), stop the agents.
 
 pub mod assert;
 pub mod capture;
-pub mod events;
-pub mod http;
 pub mod outcome;
 pub mod predicate;
+mod runner;
 mod step;
 pub mod wait;
 
-use crate::agents::{stop_all, Agent, AgentSpec, Provider};
-use crate::scenario::model::{Scenario, Step, VersionCondition};
-use crate::scenario::template::Vars;
-use events::{summarize, EventStream};
-use http::{AdminClient, Exchange};
+use crate::agents::{start_all, stop_all, Agent, AgentSpec, Provider};
+use crate::scenario::model::{Scenario, VersionCondition};
 use outcome::*;
-use serde_json::Value;
+use runner::{RunOutput, Runner};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// A scenario paired with where its agents come from.
+/// A scenario paired with where each of its roles' agents comes from.
 #[derive(Clone)]
 pub struct Case {
     pub scenario: Arc<Scenario>,
-    pub provider: Arc<dyn Provider>,
-    /// `process::1.3.6`, `docker::1.7.0`, `external`.
+    /// Each role's agent source. Every role has the same one for now.
+    pub sources: BTreeMap<String, Arc<dyn Provider>>,
+    /// The case name after the scenario id: `process::1.3.6`, `external`.
     pub target: String,
-    pub requested_version: Option<String>,
+    /// `process`, `docker`, `external`.
+    pub provider: &'static str,
+    requested_version: Option<String>,
 }
 
 impl Case {
+    /// Every role of `scenario` on agents from `source`.
+    pub fn new(scenario: Arc<Scenario>, source: Arc<dyn Provider>) -> Case {
+        Case {
+            sources: scenario
+                .agents
+                .iter()
+                .map(|a| (a.role.clone(), source.clone()))
+                .collect(),
+            target: source.label(),
+            provider: source.kind(),
+            requested_version: source.requested_version(),
+            scenario,
+        }
+    }
+
     pub fn name(&self) -> String {
         format!("{}::{}", self.scenario.id, self.target)
+    }
+
+    /// The ACA-Py version asked for, if the sources pick one.
+    pub fn requested_version(&self) -> Option<&str> {
+        self.requested_version.as_deref()
+    }
+
+    /// The distinct sources, each once.
+    pub fn providers(&self) -> Vec<Arc<dyn Provider>> {
+        let mut distinct: Vec<Arc<dyn Provider>> = Vec::new();
+        for source in self.sources.values() {
+            if !distinct.iter().any(|p| Arc::ptr_eq(p, source)) {
+                distinct.push(source.clone());
+            }
+        }
+        distinct
+    }
+
+    /// The result of a case that cannot run here (no Docker engine, say).
+    pub fn skipped(&self, reason: impl Into<String>) -> CaseResult {
+        self.result(RunOutput::skipped(reason.into()), None, Default::default())
+    }
+
+    /// The one place a case's status is decided.
+    fn result(
+        &self,
+        output: RunOutput,
+        acapy_version: Option<String>,
+        duration: std::time::Duration,
+    ) -> CaseResult {
+        let RunOutput {
+            steps,
+            skip,
+            failure,
+            artifacts,
+        } = output;
+        let mut status = match (&skip, &failure) {
+            (Some(reason), _) => Status::Skipped {
+                reason: reason.clone(),
+            },
+            (None, Some(_)) => Status::Failed,
+            (None, None) => Status::Passed,
+        };
+        // Only cases whose agents ran: a start failure is never expected.
+        let ran = acapy_version.as_deref();
+        if let Some(reason) = ran.and_then(|v| self.xfail_reason(Some(v))) {
+            status = match status {
+                Status::Failed => Status::ExpectedFailure { reason },
+                Status::Passed => Status::UnexpectedPass { reason },
+                other => other,
+            };
+        }
+        let ran_on = match &acapy_version {
+            Some(v) => format!("ACA-Py {v} ({})", self.provider),
+            None => format!("{} provider", self.provider),
+        };
+        let case_note = format!(
+            "scenario: {} ({}), {ran_on}",
+            self.scenario.name,
+            self.scenario.file.path.display(),
+        );
+        CaseResult {
+            name: self.name(),
+            scenario_id: self.scenario.id.clone(),
+            scenario_name: self.scenario.name.clone(),
+            file: self.scenario.file.path.clone(),
+            target: self.target.clone(),
+            provider: self.provider.to_owned(),
+            requested_version: self.requested_version.clone(),
+            acapy_version,
+            status,
+            duration,
+            steps,
+            failure: failure.map(|f| f.framed(case_note)),
+            artifacts,
+        }
+    }
+
+    /// The reason of the first `xfail` that applies to `version`.
+    fn xfail_reason(&self, version: Option<&str>) -> Option<String> {
+        let version = parse_version(version);
+        self.scenario
+            .xfail
+            .iter()
+            .find(|x| match (&x.when, &version) {
+                (None, _) => true,
+                (Some(cond), Some(v)) => cond.holds(v),
+                (Some(_), None) => false,
+            })
+            .map(|x| x.reason.clone())
     }
 }
 
@@ -44,112 +152,99 @@ pub struct RunOptions {
     pub agent_args: Vec<String>,
 }
 
-const EVENTS_SHOWN: usize = 12;
 const LOG_LINES_SHOWN: usize = 25;
-
-impl Case {
-    /// The result of a case that cannot run here (no Docker engine, say).
-    pub fn skipped(&self, reason: impl Into<String>) -> CaseResult {
-        CaseResult {
-            status: Status::Skipped {
-                reason: reason.into(),
-            },
-            ..self.blank_result()
-        }
-    }
-
-    fn blank_result(&self) -> CaseResult {
-        CaseResult {
-            name: self.name(),
-            scenario_id: self.scenario.id.clone(),
-            scenario_name: self.scenario.name.clone(),
-            file: self.scenario.file.path.clone(),
-            provider: self.provider.kind().to_owned(),
-            requested_version: self.requested_version.clone(),
-            acapy_version: None,
-            status: Status::Passed,
-            duration: Default::default(),
-            steps: Vec::new(),
-            failure: None,
-            artifacts: None,
-        }
-    }
-}
 
 pub async fn run_case(case: &Case, options: &RunOptions) -> CaseResult {
     let started = Instant::now();
     let scenario = &case.scenario;
-    let mut result = case.blank_result();
 
     // Skip before starting anything when the version asked for rules it out.
-    if let (Some(req), Some(asked)) = (
-        &scenario.requires,
-        parse_version(case.requested_version.as_deref()),
-    ) {
+    let asked = parse_version(case.requested_version());
+    if let (Some(req), Some(asked)) = (&scenario.requires, asked) {
         if !req.holds(&asked) {
-            result.status = skipped(req);
-            return result;
+            return case.result(
+                RunOutput::skipped(skip_reason(req)),
+                None,
+                started.elapsed(),
+            );
         }
     }
 
-    let specs: Vec<AgentSpec> = scenario
-        .agents
-        .iter()
-        .map(|a| AgentSpec {
-            role: a.role.clone(),
-            label: a.label.clone(),
-            args: options.agent_args.iter().chain(&a.args).cloned().collect(),
-        })
-        .collect();
-    let mut agents = match case.provider.start(&specs, &result.name).await {
+    let mut agents = match start_agents(case, options).await {
         Ok(agents) => agents,
         Err(e) => {
-            result.status = Status::Failed;
-            result.failure = Some(Failure {
-                message: "the agents did not start".into(),
-                notes: vec![format!("{e:#}")],
-                ..Failure::default()
-            });
-            result.duration = started.elapsed();
-            return result;
+            let failure = Failure::new("the agents did not start").note(format!("{e:#}"));
+            return case.result(RunOutput::failed(failure), None, started.elapsed());
         }
     };
-    result.acapy_version = agents.first().map(|a| a.version.clone());
-
-    let outcome = Runner::new(scenario, &agents, started)
-        .run(&mut result, options)
+    let acapy_version = agents.first().map(|a| a.version.clone());
+    let mut output = Runner::new(scenario, &agents, started)
+        .run(options.keep_artifacts)
         .await;
-    if let Err(failure) = outcome {
-        if options.keep_artifacts {
-            let mut artifacts = result.artifacts.take().unwrap_or_default();
+    if let Some(failure) = &mut output.failure {
+        if let Some(agent) = failure
+            .agent
+            .as_ref()
+            .and_then(|role| agents.iter().find(|a| &a.role == role))
+        {
+            failure.log_tail = agent.handle.log_tail(LOG_LINES_SHOWN).await;
+        }
+        if let Some(artifacts) = &mut output.artifacts {
             for agent in &agents {
                 if let Some(log) = agent.handle.log().await {
                     artifacts.logs.insert(agent.role.clone(), log);
                 }
             }
-            result.artifacts = Some(artifacts);
         }
-        let mut failure = *failure;
-        if let Some(role) = &failure.agent {
-            if let Some(agent) = agents.iter().find(|a| &a.role == role) {
-                failure.log_tail = agent.handle.log_tail(LOG_LINES_SHOWN).await;
-            }
-        }
-        result.status = Status::Failed;
-        result.failure = Some(failure);
-    } else {
-        result.artifacts = None;
     }
     stop_all(&mut agents).await;
-    apply_xfail(scenario, &mut result);
-    result.duration = started.elapsed();
-    result
+    case.result(output, acapy_version, started.elapsed())
 }
 
-fn skipped(req: &VersionCondition) -> Status {
-    Status::Skipped {
-        reason: format!("requires ACA-Py {} ({})", req.text, req.loc),
-    }
+/// Starts every role's agent, each source starting its own roles at once;
+/// if any fails, none is left running.
+async fn start_agents(case: &Case, options: &RunOptions) -> anyhow::Result<Vec<Agent>> {
+    let name = case.name();
+    let spec = |role: &str| {
+        let decl = case
+            .scenario
+            .agent(role)
+            .expect("sources are the declared roles");
+        AgentSpec {
+            role: decl.role.clone(),
+            label: decl.label.clone(),
+            args: options
+                .agent_args
+                .iter()
+                .chain(&decl.args)
+                .cloned()
+                .collect(),
+        }
+    };
+    let groups = case.providers().into_iter().map(|provider| {
+        let specs: Vec<AgentSpec> = case
+            .sources
+            .iter()
+            .filter(|(_, source)| Arc::ptr_eq(source, &provider))
+            .map(|(role, _)| spec(role))
+            .collect();
+        let name = name.clone();
+        async move { provider.start(&specs, &name).await }
+    });
+    let mut agents = start_all(groups).await?;
+    // In the order the scenario declares them, as before.
+    agents.sort_by_key(|a| {
+        case.scenario
+            .agents
+            .iter()
+            .position(|d| d.role == a.role)
+            .unwrap_or(usize::MAX)
+    });
+    Ok(agents)
+}
+
+fn skip_reason(req: &VersionCondition) -> String {
+    format!("requires ACA-Py {} ({})", req.text, req.loc)
 }
 
 /// `1.3.6`, `0.12.8`, `1.4.0rc1` → a semver version (pre-release dropped).
@@ -167,175 +262,4 @@ pub fn parse_version(text: Option<&str>) -> Option<semver::Version> {
     let minor = parts.next().and_then(Result::ok).unwrap_or(0);
     let patch = parts.next().and_then(Result::ok).unwrap_or(0);
     Some(semver::Version::new(major, minor, patch))
-}
-
-fn apply_xfail(scenario: &Scenario, result: &mut CaseResult) {
-    let version = parse_version(result.acapy_version.as_deref());
-    let matching = scenario.xfail.iter().find(|x| match (&x.when, &version) {
-        (None, _) => true,
-        (Some(cond), Some(v)) => cond.holds(v),
-        (Some(_), None) => false,
-    });
-    if let Some(xfail) = matching {
-        let reason = xfail.reason.clone();
-        result.status = match result.status {
-            Status::Failed => Status::ExpectedFailure { reason },
-            Status::Passed => Status::UnexpectedPass { reason },
-            ref other => other.clone(),
-        };
-    }
-}
-
-struct Runner<'a> {
-    scenario: &'a Scenario,
-    agents: BTreeMap<&'a str, (&'a Agent, AdminClient)>,
-    streams: BTreeMap<String, EventStream>,
-    vars: Vars,
-    version: Option<semver::Version>,
-    exchanges: Vec<Exchange>,
-    started: Instant,
-}
-
-impl<'a> Runner<'a> {
-    fn new(scenario: &'a Scenario, agents: &'a [Agent], started: Instant) -> Runner<'a> {
-        let http = AdminClient::http();
-        Runner {
-            scenario,
-            agents: agents
-                .iter()
-                .map(|a| {
-                    let client = AdminClient::new(&a.admin_url, a.api_key.clone(), http.clone());
-                    (a.role.as_str(), (a, client))
-                })
-                .collect(),
-            streams: BTreeMap::new(),
-            vars: Vars::new(),
-            version: parse_version(agents.first().map(|a| a.version.as_str())),
-            exchanges: Vec::new(),
-            started,
-        }
-    }
-
-    async fn run(
-        &mut self,
-        result: &mut CaseResult,
-        options: &RunOptions,
-    ) -> Result<(), Box<Failure>> {
-        let outcome = self.run_steps(result).await;
-        if outcome.is_err() && options.keep_artifacts {
-            result.artifacts = Some(Artifacts {
-                exchanges: std::mem::take(&mut self.exchanges),
-                events: self
-                    .streams
-                    .iter()
-                    .map(|(role, s)| (role.clone(), s.log.snapshot()))
-                    .collect(),
-                logs: BTreeMap::new(),
-            });
-        }
-        outcome
-    }
-
-    async fn run_steps(&mut self, result: &mut CaseResult) -> Result<(), Box<Failure>> {
-        if let (Some(req), Some(v)) = (&self.scenario.requires, &self.version) {
-            if !req.holds(v) {
-                result.status = skipped(req);
-                return Ok(());
-            }
-        }
-        self.subscribe().await?;
-        self.vars.insert(
-            "run_id".into(),
-            Value::String(crate::agents::generate_api_key()[..12].to_owned()),
-        );
-        for (name, template) in &self.scenario.vars {
-            let value = template
-                .render(&self.vars)
-                .map_err(|d| Box::new(Failure::from(d)))?;
-            self.vars.insert(name.clone(), value);
-        }
-
-        let steps = &self.scenario.steps;
-        for (index, step) in steps.iter().enumerate() {
-            let step_started = Instant::now();
-            let skip = match (&step.when, &self.version) {
-                (Some(cond), Some(v)) => !cond.holds(v),
-                _ => false,
-            };
-            let outcome = if skip {
-                Ok(())
-            } else {
-                self.run_step(index, step).await
-            };
-            result.steps.push(StepResult {
-                name: step.name.clone(),
-                agent: step.agent.clone(),
-                status: match (&outcome, skip) {
-                    (_, true) => StepStatus::Skipped,
-                    (Ok(()), _) => StepStatus::Passed,
-                    (Err(_), _) => StepStatus::Failed,
-                },
-                duration: step_started.elapsed(),
-            });
-            if let Err(failure) = outcome {
-                for rest in &steps[index + 1..] {
-                    result.steps.push(StepResult {
-                        name: rest.name.clone(),
-                        agent: rest.agent.clone(),
-                        status: StepStatus::NotRun,
-                        duration: Default::default(),
-                    });
-                }
-                return Err(failure);
-            }
-        }
-        Ok(())
-    }
-
-    /// Subscribes to every agent's events before the first step.
-    async fn subscribe(&mut self) -> Result<(), Box<Failure>> {
-        let started = self.started;
-        let connections = self.agents.values().map(|(agent, _)| async move {
-            (
-                agent.role.clone(),
-                EventStream::connect(&agent.admin_url, agent.api_key.as_deref(), started).await,
-            )
-        });
-        for (role, stream) in futures_util::future::join_all(connections).await {
-            match stream {
-                Ok(s) => {
-                    self.streams.insert(role, s);
-                }
-                Err(e) => {
-                    return Err(Box::new(Failure {
-                        agent: Some(role.clone()),
-                        message: format!("cannot subscribe to the events of agent `{role}`"),
-                        notes: vec![format!("{e:#}")],
-                        ..Failure::default()
-                    }))
-                }
-            }
-        }
-        Ok(())
-    }
-
-    async fn run_step(&mut self, index: usize, step: &Step) -> Result<(), Box<Failure>> {
-        self.perform(step)
-            .await
-            .map_err(|failure| Box::new(self.with_context(index, step, failure)))
-    }
-
-    /// Adds the step, its agent and the agent's recent events to a failure.
-    fn with_context(&self, index: usize, step: &Step, mut failure: Failure) -> Failure {
-        failure.step = Some((index + 1, step.name.clone()));
-        if !step.agent.is_empty() {
-            failure.agent = Some(step.agent.clone());
-            if let Some(stream) = self.streams.get(&step.agent) {
-                let events = stream.log.snapshot();
-                let from = events.len().saturating_sub(EVENTS_SHOWN);
-                failure.recent_events = events[from..].iter().map(summarize).collect();
-            }
-        }
-        failure
-    }
 }

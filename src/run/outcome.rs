@@ -1,8 +1,8 @@
 //! What running a case produced: the data every report is made from.
 
-use super::events::Event;
-use super::http::Exchange;
-use crate::diagnostic::Loc;
+use crate::admin::events::Event;
+use crate::admin::Exchange;
+use crate::diagnostic::{Diagnostic, Loc};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -60,24 +60,105 @@ pub struct StepResult {
 }
 
 /// Why a case failed, with everything needed to see why.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Failure {
     /// 1-based step number and name, when a step failed.
     pub step: Option<(usize, String)>,
     pub agent: Option<String>,
-    pub message: String,
-    pub loc: Option<Loc>,
-    pub label: String,
+    /// The message, where in the file, and the notes under it: printed as
+    /// is. [`Failure::framed`] adds the case's own notes once it ends.
+    pub diagnostic: Diagnostic,
     pub expected: Option<String>,
     pub actual: Option<String>,
-    /// Other lines worth reading (`help: ...`).
-    pub notes: Vec<String>,
     /// The response the failing step got (or the event it last saw).
     pub response: Option<Exchange>,
     /// The failing agent's recent events, one line each.
     pub recent_events: Vec<String>,
     /// The failing agent's log tail.
     pub log_tail: Option<String>,
+}
+
+impl Failure {
+    pub fn new(message: impl Into<String>) -> Failure {
+        Failure::from(Diagnostic::new(message, None))
+    }
+
+    pub fn at(mut self, loc: &Loc) -> Failure {
+        self.diagnostic.loc = Some(loc.clone());
+        self
+    }
+
+    /// Text beside the underline.
+    pub fn label(mut self, label: impl Into<String>) -> Failure {
+        self.diagnostic.label = label.into();
+        self
+    }
+
+    pub fn note(mut self, note: impl Into<String>) -> Failure {
+        self.diagnostic.notes.push(note.into());
+        self
+    }
+
+    pub fn expected(mut self, expected: impl Into<String>) -> Failure {
+        self.expected = Some(expected.into());
+        self
+    }
+
+    pub fn actual(mut self, actual: impl Into<String>) -> Failure {
+        self.actual = Some(actual.into());
+        self
+    }
+
+    pub fn response(mut self, response: Option<Exchange>) -> Failure {
+        self.response = response;
+        self
+    }
+
+    pub fn message(&self) -> &str {
+        &self.diagnostic.message
+    }
+
+    pub fn loc(&self) -> Option<&Loc> {
+        self.diagnostic.loc.as_ref()
+    }
+
+    /// Puts the case's context before the failure's own notes: which
+    /// scenario ran where, the step, what was expected and what came.
+    pub fn framed(mut self, case: String) -> Failure {
+        let mut notes = vec![case];
+        if let Some((number, name)) = &self.step {
+            let agent = self
+                .agent
+                .as_ref()
+                .map(|a| format!(" on {a}"))
+                .unwrap_or_default();
+            notes.push(format!("step {number}: `{name}`{agent}"));
+        }
+        if let Some(expected) = &self.expected {
+            notes.push(format!("expected: {expected}"));
+        }
+        if let Some(actual) = &self.actual {
+            notes.push(format!("actual:   {actual}"));
+        }
+        notes.append(&mut self.diagnostic.notes);
+        self.diagnostic.notes = notes;
+        self
+    }
+}
+
+impl From<Diagnostic> for Failure {
+    fn from(diagnostic: Diagnostic) -> Failure {
+        Failure {
+            step: None,
+            agent: None,
+            diagnostic,
+            expected: None,
+            actual: None,
+            response: None,
+            recent_events: Vec::new(),
+            log_tail: None,
+        }
+    }
 }
 
 /// Everything a failing case leaves for `--artifacts`.
@@ -95,6 +176,9 @@ pub struct CaseResult {
     pub scenario_id: String,
     pub scenario_name: String,
     pub file: PathBuf,
+    /// Where the case ran: the case name after the scenario id (`process::1.3.6`).
+    pub target: String,
+    /// `process`, `docker`, `external`.
     pub provider: String,
     /// The version asked for, if any.
     pub requested_version: Option<String>,

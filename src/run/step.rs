@@ -6,11 +6,11 @@
 #![allow(clippy::result_large_err)]
 
 use super::assert::{first_mismatch, short_json};
-use super::http::Exchange;
 use super::outcome::Failure;
+use super::runner::Runner;
 use super::wait::{self, WaitOutcome};
-use super::{capture, predicate, Runner};
-use crate::diagnostic::Diagnostic;
+use super::{capture, predicate};
+use crate::admin::Exchange;
 use crate::scenario::model::{Action, Assertion, Request, Step, Wait, WaitSource};
 use crate::scenario::template::as_text;
 use serde_json::Value;
@@ -18,18 +18,6 @@ use serde_json::Value;
 /// What a step's captures and expectations look at: the response body (or
 /// matched event), and the response itself when there was one.
 type Outcome = (Value, Option<Exchange>);
-
-impl From<Diagnostic> for Failure {
-    fn from(d: Diagnostic) -> Failure {
-        Failure {
-            message: d.message,
-            loc: d.loc,
-            label: d.label,
-            notes: d.notes,
-            ..Failure::default()
-        }
-    }
-}
 
 impl Runner<'_> {
     pub(super) async fn perform(&mut self, step: &Step) -> Result<(), Failure> {
@@ -47,19 +35,16 @@ impl Runner<'_> {
         self.capture(step, &document, &response)?;
         match first_mismatch(&step.assertions, &document, &self.vars)? {
             None => Ok(()),
-            Some(mismatch) => Err(Failure {
-                message: "expectation failed".into(),
-                loc: Some(mismatch.loc),
-                expected: Some(mismatch.expected),
-                actual: Some(mismatch.actual),
-                response: response.or_else(|| Some(event_as_exchange(&step.agent, &document))),
-                ..Failure::default()
-            }),
+            Some(mismatch) => Err(Failure::new("expectation failed")
+                .at(&mismatch.loc)
+                .expected(mismatch.expected)
+                .actual(mismatch.actual)
+                .response(response.or_else(|| Some(event_as_exchange(&step.agent, &document))))),
         }
     }
 
     async fn request(&mut self, step: &Step, request: &Request) -> Result<Outcome, Failure> {
-        let client = self.agents[step.agent.as_str()].1.clone();
+        let client = self.agents[step.agent.as_str()].clone();
         let path = request.path.render_path(&self.vars)?;
         let mut query = Vec::new();
         for (key, template) in &request.query {
@@ -73,32 +58,22 @@ impl Runner<'_> {
         let exchange = client
             .send(&step.agent, method.clone(), &path, &query, body.as_ref())
             .await
-            .map_err(|e| Failure {
-                message: format!("{method} {path} failed: {e}"),
-                loc: Some(step.loc.clone()),
-                ..Failure::default()
-            })?;
+            .map_err(|e| Failure::new(format!("{method} {path} failed: {e}")).at(&step.loc))?;
         self.exchanges.push(exchange.clone());
         let status = exchange.status;
         match &step.status {
-            Some(check) if check.code != status => Err(Failure {
-                message: "unexpected HTTP status".into(),
-                loc: Some(check.loc.clone()),
-                expected: Some(format!("status {}", check.code)),
-                actual: Some(format!("status {status}")),
-                response: Some(exchange),
-                ..Failure::default()
-            }),
-            None if !(200..300).contains(&status) => Err(Failure {
-                message: format!("{method} {path} answered HTTP {status}"),
-                loc: Some(step.loc.clone()),
-                expected: Some(
-                    "a 2xx status (add `expect: { status: CODE }` to expect another)".into(),
-                ),
-                actual: Some(format!("status {status}")),
-                response: Some(exchange),
-                ..Failure::default()
-            }),
+            Some(check) if check.code != status => Err(Failure::new("unexpected HTTP status")
+                .at(&check.loc)
+                .expected(format!("status {}", check.code))
+                .actual(format!("status {status}"))
+                .response(Some(exchange))),
+            None if !(200..300).contains(&status) => Err(Failure::new(format!(
+                "{method} {path} answered HTTP {status}"
+            ))
+            .at(&step.loc)
+            .expected("a 2xx status (add `expect: { status: CODE }` to expect another)")
+            .actual(format!("status {status}"))
+            .response(Some(exchange))),
             _ => Ok((exchange.response.clone(), Some(exchange))),
         }
     }
@@ -112,7 +87,7 @@ impl Runner<'_> {
                 (outcome, format!("a `{topic}` event"), None)
             }
             WaitSource::Poll { path } => {
-                let client = self.agents[step.agent.as_str()].1.clone();
+                let client = self.agents[step.agent.as_str()].clone();
                 let path = path.render_path(&self.vars)?;
                 let mut exchanges = Vec::new();
                 let outcome = wait::by_polling(
@@ -133,15 +108,14 @@ impl Runner<'_> {
         let (message, last) = match outcome {
             WaitOutcome::Reached(payload) => return Ok((payload, polled)),
             WaitOutcome::FailedIf(payload) => {
-                return Err(Failure {
-                    message: format!("`fail_if` held while waiting for {description}"),
-                    loc: wait.fail_if.first().map(|a| a.query.loc.clone()),
-                    label: "this condition held".into(),
-                    response: polled,
-                    expected: Some(conditions(&wait.until)),
-                    actual: Some(short_json(&payload, 600)),
-                    ..Failure::default()
-                })
+                let mut failure =
+                    Failure::new(format!("`fail_if` held while waiting for {description}"))
+                        .label("this condition held")
+                        .expected(conditions(&wait.until))
+                        .actual(short_json(&payload, 600))
+                        .response(polled);
+                failure.diagnostic.loc = wait.fail_if.first().map(|a| a.query.loc.clone());
+                return Err(failure);
             }
             WaitOutcome::StreamClosed(why, last) => {
                 (format!("{why} while waiting for {description}"), last)
@@ -162,18 +136,16 @@ impl Runner<'_> {
                 conditions(&wait.filter)
             ),
         };
-        Err(Failure {
-            message,
-            loc: wait.until.first().map(|a| a.query.loc.clone()),
-            label: "never held".into(),
-            response: polled,
-            expected: Some(expected),
-            actual: Some(match last {
+        let mut failure = Failure::new(message)
+            .label("never held")
+            .expected(expected)
+            .actual(match last {
                 Some(v) => format!("last seen: {}", short_json(&v, 600)),
                 None => "nothing matched `where`".into(),
-            }),
-            ..Failure::default()
-        })
+            })
+            .response(polled);
+        failure.diagnostic.loc = wait.until.first().map(|a| a.query.loc.clone());
+        Err(failure)
     }
 
     fn capture(
@@ -184,15 +156,14 @@ impl Runner<'_> {
     ) -> Result<(), Failure> {
         for capture in &step.captures {
             let Some(value) = capture::capture(capture, document) else {
-                return Err(Failure {
-                    message: format!("nothing to capture into `{}`", capture.var),
-                    loc: Some(capture.query.loc.clone()),
-                    label: "matched nothing".into(),
-                    expected: Some(format!("a value at {}", capture.query.text)),
-                    actual: Some(short_json(document, 300)),
-                    response: response.clone(),
-                    ..Failure::default()
-                });
+                return Err(
+                    Failure::new(format!("nothing to capture into `{}`", capture.var))
+                        .at(&capture.query.loc)
+                        .label("matched nothing")
+                        .expected(format!("a value at {}", capture.query.text))
+                        .actual(short_json(document, 300))
+                        .response(response.clone()),
+                );
             };
             self.vars.insert(capture.var.clone(), value);
         }

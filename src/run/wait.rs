@@ -2,8 +2,8 @@
 //! No fixed sleeps: events wake the waiter; polls are spaced by `interval`.
 
 use super::assert::{all_hold, any_given_and_holds};
-use super::events::EventLog;
-use super::http::{AdminClient, Exchange};
+use crate::admin::events::EventLog;
+use crate::admin::{AdminClient, Exchange};
 use crate::diagnostic::Diagnostic;
 use crate::scenario::model::Wait;
 use crate::scenario::template::Vars;

@@ -1,6 +1,7 @@
 //! Each agent's admin `/ws` event stream, subscribed before the first step and
 //! buffered for the whole case, so a wait sees events that came before it.
 
+use super::AdminEndpoint;
 use futures_util::StreamExt;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
@@ -73,23 +74,25 @@ impl Drop for EventStream {
 }
 
 impl EventStream {
-    /// Connects to `ADMIN/ws` with the API key and waits for the `settings`
-    /// message that says the key was accepted.
+    /// Connects to `ADMIN/ws` with the endpoint's credentials and waits for
+    /// the `settings` message that says they were accepted. For a sub-wallet,
+    /// only the events tagged with its `wallet_id` are kept.
     pub async fn connect(
-        admin_url: &str,
-        api_key: Option<&str>,
+        endpoint: &AdminEndpoint,
         started: Instant,
     ) -> anyhow::Result<EventStream> {
         let ws_url = format!(
             "{}/ws",
-            admin_url
+            endpoint
+                .url
                 .replacen("http://", "ws://", 1)
                 .replacen("https://", "wss://", 1)
         );
         let mut request = ws_url.as_str().into_client_request()?;
-        if let Some(key) = api_key {
-            request.headers_mut().insert("X-API-Key", key.parse()?);
+        for (name, value) in endpoint.auth.headers() {
+            request.headers_mut().insert(name, value.parse()?);
         }
+        let wallet_id = endpoint.auth.wallet_id().map(str::to_owned);
         let (mut socket, _) = tokio::time::timeout(
             Duration::from_secs(10),
             tokio_tungstenite::connect_async(request),
@@ -125,6 +128,12 @@ impl EventStream {
                         let Ok(msg) = serde_json::from_str::<Value>(&text) else {
                             continue;
                         };
+                        // A multitenant agent tags each sub-wallet's events.
+                        if let Some(wanted) = &wallet_id {
+                            if msg.get("wallet_id").and_then(Value::as_str) != Some(wanted) {
+                                continue;
+                            }
+                        }
                         let topic = msg
                             .get("topic")
                             .and_then(Value::as_str)

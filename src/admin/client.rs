@@ -1,13 +1,28 @@
-//! Calls to an agent's admin API.
+//! Requests to an agent's admin API.
 
+use super::AdminEndpoint;
 use serde_json::Value;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+/// One client for the whole run: building one (TLS roots) costs
+/// milliseconds, and its pool keeps connections open between steps.
+pub fn http_client() -> reqwest::Client {
+    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            reqwest::Client::builder()
+                .timeout(Duration::from_secs(120))
+                .tcp_nodelay(true)
+                .build()
+                .expect("HTTP client")
+        })
+        .clone()
+}
+
 #[derive(Clone)]
 pub struct AdminClient {
-    base: String,
-    api_key: Option<String>,
+    endpoint: AdminEndpoint,
     http: reqwest::Client,
 }
 
@@ -25,29 +40,22 @@ pub struct Exchange {
 }
 
 impl AdminClient {
-    pub fn new(base: &str, api_key: Option<String>, http: reqwest::Client) -> AdminClient {
+    pub fn new(endpoint: &AdminEndpoint) -> AdminClient {
         AdminClient {
-            base: base.trim_end_matches('/').to_owned(),
-            api_key,
-            http,
+            endpoint: endpoint.clone(),
+            http: http_client(),
         }
     }
 
-    /// One client for the whole run: building one (TLS roots) costs
-    /// milliseconds, and its pool keeps connections open between steps.
-    pub fn http() -> reqwest::Client {
-        static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
-        CLIENT
-            .get_or_init(|| {
-                reqwest::Client::builder()
-                    .timeout(Duration::from_secs(120))
-                    .tcp_nodelay(true)
-                    .build()
-                    .expect("HTTP client")
-            })
-            .clone()
+    /// A request to `path` (relative to the admin URL), authenticated.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let sep = if path.starts_with('/') { "" } else { "/" };
+        let url = format!("{}{sep}{path}", self.endpoint.url);
+        self.endpoint.auth.apply(self.http.request(method, url))
     }
 
+    /// Sends a request and keeps it with its response; a body that is not
+    /// JSON is kept as a string.
     pub async fn send(
         &self,
         agent: &str,
@@ -56,15 +64,9 @@ impl AdminClient {
         query: &[(String, String)],
         body: Option<&Value>,
     ) -> Result<Exchange, reqwest::Error> {
-        let sep = if path.starts_with('/') { "" } else { "/" };
-        let mut req = self
-            .http
-            .request(method.clone(), format!("{}{sep}{path}", self.base));
+        let mut req = self.request(method.clone(), path);
         if !query.is_empty() {
             req = req.query(query);
-        }
-        if let Some(key) = &self.api_key {
-            req = req.header("X-API-Key", key);
         }
         if let Some(body) = body {
             req = req.json(body);

@@ -1,0 +1,175 @@
+//! ACA-Py in containers: one user-defined Docker network per case, one
+//! container per role on it, reachable from the other agents as `http://ROLE:8020`
+//! (network alias = role), admin API published on `127.0.0.1:RANDOM`.
+//!
+//! Containers are run by testcontainers: a [`GenericImage`] request
+//! ([`ImageExt`]: command, name, labels, log consumer, `HostConfig` for the
+//! port binding) started with [`AsyncRunner::start`], removed with
+//! [`ContainerAsync::rm`]. Its runner sets no `NetworkingConfig`, so it
+//! cannot give a container a network alias: the container starts on the
+//! default bridge and is moved to the case network, with its role as alias,
+//! right after `start` ([`join_network`]), through the `bollard` client
+//! testcontainers re-exports. Networks, images and the stale sweep go
+//! through that client too: the runner cannot label or remove a network.
+//! (The runner's own client does not negotiate the API version; over the
+//! local socket bollard sends unversioned paths, which engine 20.10, API
+//! 1.41, answers.)
+//!
+//! Readiness is [`wait_ready`] on the admin API, not a testcontainers
+//! `WaitFor`. testcontainers' `watchdog` feature is not used: its SIGINT
+//! handler stops containers one by one (10 s grace each), panics on a
+//! container already gone and then re-raises the signal, killing the
+//! process while [`crate::agents::cleanup`]'s handler may still be removing networks.
+//!
+//! Every network and container carries the label [`cleanup::RUN_LABEL`] with
+//! [`run_id`] as value and is registered in [`crate::agents::cleanup`] until removed, so
+//! Ctrl-C removes it; [`sweep_stale`] removes what a killed run left.
+
+mod container;
+mod engine;
+mod network;
+
+pub use engine::{engine_available, image_present, run_id, sweep_stale};
+
+use super::version::Release;
+use super::{Agent, AgentSpec, Provider};
+use anyhow::anyhow;
+use async_trait::async_trait;
+use engine::{connect, pull};
+use network::{release_network, CaseNetwork};
+use std::sync::Arc;
+use testcontainers::bollard::Docker;
+
+/// Labels every network and container with the case it belongs to.
+const CASE_LABEL: &str = "acapy-harness.case";
+
+pub struct DockerProvider {
+    release: Release,
+    image: Option<String>,
+    /// The image chosen by `prepare`, or why none is usable; decided once.
+    resolved: tokio::sync::OnceCell<Result<String, String>>,
+}
+
+impl DockerProvider {
+    pub fn new(release: Release, image: Option<String>) -> DockerProvider {
+        DockerProvider {
+            release,
+            image,
+            resolved: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// The image asked for: `--image`, else the locally built one. The one
+    /// actually run may be the official image, see [`Self::resolve_image`].
+    pub fn image(&self) -> String {
+        self.image
+            .clone()
+            .unwrap_or_else(|| self.release.local_image())
+    }
+
+    /// The image that would run without pulling anything: `--image` if
+    /// present, else the local build, else the official image if present.
+    async fn present_image(&self, docker: &Docker) -> Option<String> {
+        let candidates = match &self.image {
+            Some(image) => vec![image.clone()],
+            None => vec![self.release.local_image(), self.release.official_image()],
+        };
+        for image in candidates {
+            if docker.inspect_image(&image).await.is_ok() {
+                return Some(image);
+            }
+        }
+        None
+    }
+
+    /// `--image` if given (pulled if absent), else the local image if built,
+    /// else the official image (pulled if absent).
+    async fn resolve_image(&self) -> anyhow::Result<String> {
+        let docker = connect().await?;
+        if let Some(image) = self.present_image(&docker).await {
+            return Ok(image);
+        }
+        let v = &self.release;
+        let wanted = self.image.clone().unwrap_or_else(|| v.official_image());
+        pull(&docker, &wanted)
+            .await
+            .map_err(|e| match &self.image {
+                Some(image) => anyhow!(
+                    "image {image} is not present locally and cannot be pulled: {e} \
+                 (`docker/build-image.sh {v} {image}` builds one offline)"
+                ),
+                None => anyhow!(
+                    "no image for ACA-Py {v}: {} is not built (build it offline with \
+                 `docker/build-image.sh {v}`) and {wanted} cannot be pulled: {e}",
+                    v.local_image()
+                ),
+            })?;
+        Ok(wanted)
+    }
+
+    /// The image to run, chosen on first use; a failure is remembered too, so
+    /// every case of the run fails fast with the same message.
+    async fn chosen_image(&self) -> anyhow::Result<String> {
+        self.resolved
+            .get_or_init(|| async { self.resolve_image().await.map_err(|e| format!("{e:#}")) })
+            .await
+            .clone()
+            .map_err(|e| anyhow!(e))
+    }
+}
+
+#[async_trait]
+impl Provider for DockerProvider {
+    fn kind(&self) -> &'static str {
+        "docker"
+    }
+
+    fn label(&self) -> String {
+        format!("docker::{}", self.release)
+    }
+
+    fn requested_version(&self) -> Option<String> {
+        Some(self.release.to_string())
+    }
+
+    /// The engine answers and the image is there: nothing to pull.
+    async fn availability(&self) -> Result<(), String> {
+        engine_available().await?;
+        let docker = connect().await.map_err(|e| e.to_string())?;
+        match self.present_image(&docker).await {
+            Some(_) => Ok(()),
+            None => Err(format!(
+                "no image {}; build it with `docker/build-image.sh {}` or pass --image",
+                self.image(),
+                self.release
+            )),
+        }
+    }
+
+    async fn sweep_stale(&self) -> usize {
+        sweep_stale().await.unwrap_or(0)
+    }
+
+    async fn prepare(&self) -> anyhow::Result<()> {
+        self.chosen_image().await.map(|_| ())
+    }
+
+    async fn start(&self, specs: &[AgentSpec], case: &str) -> anyhow::Result<Vec<Agent>> {
+        let image = self.chosen_image().await?;
+        let docker = connect().await?;
+        let network = Arc::new(CaseNetwork::create(&docker, case).await?);
+        let starts = specs.iter().map(|spec| {
+            let (docker, image, network) = (&docker, &image, &network);
+            async move {
+                let agent = container::start_one(docker, image, network, spec, case).await?;
+                Ok(vec![agent])
+            }
+        });
+        let started = super::start_all(starts).await;
+        if started.is_err() {
+            // The agents that did start are stopped; this was the last user.
+            release_network(network).await;
+        }
+        started
+    }
+}

@@ -1,0 +1,122 @@
+//! The `aca-py start` command line, built one way for every provider that
+//! starts agents. Secrets (the admin API key, the wallet key) travel in
+//! ACA-Py's `ACAPY_*` environment variables, never as arguments, so `ps`
+//! and `docker inspect`'s command line do not show them.
+
+/// What to start one agent with.
+#[derive(Debug, Clone)]
+pub struct Launch<'a> {
+    pub label: &'a str,
+    /// Host and port the DIDComm inbound transport binds to.
+    pub inbound: (&'a str, u16),
+    /// The DIDComm endpoint other agents are told to use.
+    pub endpoint: &'a str,
+    /// Host and port the admin API binds to.
+    pub admin: (&'a str, u16),
+    /// Unique within the wallet folder (ACA-Py keys its files by it).
+    pub wallet_name: &'a str,
+    pub api_key: &'a str,
+    /// The user's own flags (suite `agent_args`, then the role's `args`).
+    pub extra: &'a [String],
+}
+
+/// A command line and the environment that goes with it.
+#[derive(Clone)]
+pub struct Command {
+    /// Starting with `start`: what follows `aca-py`.
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for Command {
+    /// Environment values are secrets: only their names are shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.env.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("Command")
+            .field("args", &self.args)
+            .field("env", &names)
+            .finish()
+    }
+}
+
+impl Launch<'_> {
+    pub fn command(&self) -> Command {
+        let mut args: Vec<String> = ["start", "--label", self.label]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        let mut push = |items: &[&str]| args.extend(items.iter().map(|s| s.to_string()));
+        push(&["-it", "http", self.inbound.0, &self.inbound.1.to_string()]);
+        push(&["-ot", "http", "-e", self.endpoint]);
+        push(&["--admin", self.admin.0, &self.admin.1.to_string()]);
+        push(&["--no-ledger", "--wallet-type", "askar"]);
+        push(&["--wallet-name", self.wallet_name]);
+        // A random 32-byte key used as is: no Argon2 derivation, which costs
+        // about 0.6 s each time the wallet opens.
+        push(&["--wallet-key-derivation-method", "RAW"]);
+        push(&["--auto-provision", "--log-level", "warning"]);
+        args.extend(self.extra.iter().cloned());
+        Command {
+            args,
+            env: vec![
+                ("ACAPY_ADMIN_API_KEY".into(), self.api_key.to_owned()),
+                ("ACAPY_WALLET_KEY".into(), raw_wallet_key()),
+            ],
+        }
+    }
+}
+
+/// A fresh admin API key: 32 hex characters.
+pub fn generate_api_key() -> String {
+    use rand::Rng;
+    let bytes: [u8; 16] = rand::rng().random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What ACA-Py takes as a RAW wallet key: 32 random bytes in base58.
+pub fn raw_wallet_key() -> String {
+    use rand::Rng;
+    let bytes: [u8; 32] = rand::rng().random();
+    bs58::encode(bytes).into_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn launch(extra: &[String]) -> Command {
+        Launch {
+            label: "Issuer",
+            inbound: ("0.0.0.0", 8020),
+            endpoint: "http://issuer:8020",
+            admin: ("0.0.0.0", 8021),
+            wallet_name: "issuer-wallet",
+            api_key: "the-admin-key",
+            extra,
+        }
+        .command()
+    }
+
+    #[test]
+    fn secrets_go_in_the_environment_and_user_flags_last() {
+        let cmd = launch(&["--auto-store-credential".into()]);
+        let line = cmd.args.join(" ");
+        assert!(line.starts_with("start --label Issuer -it http 0.0.0.0 8020"));
+        assert!(line.contains("-e http://issuer:8020 --admin 0.0.0.0 8021"));
+        assert!(line.ends_with("--log-level warning --auto-store-credential"));
+        assert!(!line.contains("the-admin-key"), "{line}");
+        assert!(!line.contains("--admin-api-key") && !line.contains("--wallet-key "));
+        let env: std::collections::HashMap<_, _> = cmd.env.iter().cloned().collect();
+        assert_eq!(env["ACAPY_ADMIN_API_KEY"], "the-admin-key");
+        let key = bs58::decode(&env["ACAPY_WALLET_KEY"]).into_vec().unwrap();
+        assert_eq!(key.len(), 32);
+        assert!(!format!("{cmd:?}").contains("the-admin-key"));
+    }
+
+    #[test]
+    fn every_agent_gets_its_own_keys() {
+        assert_ne!(generate_api_key(), generate_api_key());
+        assert_ne!(raw_wallet_key(), raw_wallet_key());
+        assert_eq!(generate_api_key().len(), 32);
+    }
+}

@@ -1,0 +1,103 @@
+//! From what the user chose (a provider, versions, images, external agents)
+//! to the providers a run uses: one per column of the matrix.
+
+use super::docker::DockerProvider;
+use super::external::ExternalProvider;
+use super::process::ProcessProvider;
+use super::version::Release;
+use super::Provider;
+use crate::admin::{AdminAuth, AdminEndpoint};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderChoice {
+    /// Docker when an engine answers and the version's image is there, else process.
+    Auto,
+    Process,
+    Docker,
+    External,
+}
+
+impl ProviderChoice {
+    pub fn parse(text: &str) -> Option<ProviderChoice> {
+        <ProviderChoice as clap::ValueEnum>::from_str(text, true).ok()
+    }
+}
+
+/// One provider per version. `image` is the image asked for a version
+/// (`--image`, or the suite's `images`).
+pub async fn for_versions(
+    choice: ProviderChoice,
+    releases: &[Release],
+    image: impl Fn(&Release) -> Option<String>,
+) -> Vec<Arc<dyn Provider>> {
+    let mut providers: Vec<Arc<dyn Provider>> = Vec::new();
+    for release in releases {
+        let process = || Arc::new(ProcessProvider::new(release.clone())) as Arc<dyn Provider>;
+        let docker = || DockerProvider::new(release.clone(), image(release));
+        providers.push(match choice {
+            ProviderChoice::Process => process(),
+            ProviderChoice::Docker => Arc::new(docker()),
+            ProviderChoice::Auto => {
+                let docker = docker();
+                match docker.availability().await {
+                    Ok(()) => {
+                        eprintln!(
+                            "acapy-harness: ACA-Py {release} in Docker (image {})",
+                            docker.image()
+                        );
+                        Arc::new(docker)
+                    }
+                    Err(why) => {
+                        eprintln!("acapy-harness: ACA-Py {release} as local processes ({why})");
+                        process()
+                    }
+                }
+            }
+            ProviderChoice::External => {
+                unreachable!("external agents are not chosen by version")
+            }
+        });
+    }
+    providers
+}
+
+/// Agents that already run: `ROLE=URL` and `ROLE=KEY` pairs.
+pub fn external(urls: &[String], keys: &[String]) -> anyhow::Result<Arc<dyn Provider>> {
+    Ok(Arc::new(ExternalProvider {
+        endpoints: endpoints(urls, keys)?,
+    }))
+}
+
+pub fn endpoints(
+    urls: &[String],
+    keys: &[String],
+) -> anyhow::Result<BTreeMap<String, AdminEndpoint>> {
+    let pair = |text: &str, what: &str| -> anyhow::Result<(String, String)> {
+        text.split_once('=')
+            .map(|(r, v)| (r.trim().to_owned(), v.trim().to_owned()))
+            .filter(|(r, v)| !r.is_empty() && !v.is_empty())
+            .ok_or_else(|| match what {
+                // Never echo what may be a key.
+                "KEY" => anyhow::anyhow!("error: an --agent-key is not ROLE=KEY"),
+                _ => anyhow::anyhow!("error: `{text}` is not ROLE={what}"),
+            })
+    };
+    let mut endpoints = BTreeMap::new();
+    for url in urls {
+        let (role, admin_url) = pair(url, "URL")?;
+        endpoints.insert(role, AdminEndpoint::new(&admin_url, AdminAuth::None));
+    }
+    if endpoints.is_empty() {
+        anyhow::bail!("error: --provider external needs `--agent-url ROLE=URL` for every role");
+    }
+    for key in keys {
+        let (role, api_key) = pair(key, "KEY")?;
+        let endpoint: &mut AdminEndpoint = endpoints.get_mut(&role).ok_or_else(|| {
+            anyhow::anyhow!("error: --agent-key for `{role}`, which has no --agent-url")
+        })?;
+        endpoint.auth = AdminAuth::ApiKey(api_key);
+    }
+    Ok(endpoints)
+}

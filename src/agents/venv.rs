@@ -1,0 +1,120 @@
+//! ACA-Py installed from PyPI into a venv the harness creates and caches
+//! per version (`~/.cache/acapy-harness/venvs/acapy-VERSION`).
+
+use super::version::{find_python, Release};
+use anyhow::{bail, Context};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Where venvs are kept: `$ACAPY_HARNESS_CACHE`, else the user cache folder.
+pub fn cache_dir() -> PathBuf {
+    std::env::var_os("ACAPY_HARNESS_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| dirs::cache_dir().map(|d| d.join("acapy-harness")))
+        .unwrap_or_else(|| std::env::temp_dir().join("acapy-harness-cache"))
+}
+
+/// The cached venv of one ACA-Py release.
+#[derive(Debug, Clone)]
+pub struct Venv {
+    release: Release,
+    cache: PathBuf,
+}
+
+impl Venv {
+    pub fn new(release: Release) -> Venv {
+        Venv {
+            release,
+            cache: cache_dir(),
+        }
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.cache
+            .join("venvs")
+            .join(format!("acapy-{}", self.release))
+    }
+
+    pub fn aca_py(&self) -> PathBuf {
+        self.path().join("bin/aca-py")
+    }
+
+    /// Creates the venv once; concurrent harnesses wait on a file lock.
+    /// Blocking: call it from `spawn_blocking`.
+    pub fn ensure(&self) -> anyhow::Result<()> {
+        let venv = self.path();
+        let ready = venv.join(".acapy-harness-ready");
+        if ready.exists() {
+            return Ok(());
+        }
+        let parent = venv.parent().expect("venv has a parent");
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create the cache folder {}", parent.display()))?;
+        let lock_path = parent.join(format!("acapy-{}.lock", self.release));
+        let lock = std::fs::File::create(&lock_path)
+            .with_context(|| format!("cannot create {}", lock_path.display()))?;
+        lock.lock().context("cannot lock the venv cache")?;
+        if ready.exists() {
+            return Ok(());
+        }
+        let python = find_python(self.release.pythons()).map_err(|e| {
+            anyhow::anyhow!(
+                "ACA-Py {} needs Python {}: {e}",
+                self.release,
+                self.release.pythons().join(" or ")
+            )
+        })?;
+        let requirement = self.release.requirement();
+        eprintln!(
+            "acapy-harness: installing ACA-Py {} ({requirement}) with {} into {} (first use, about a minute)",
+            self.release,
+            python.display(),
+            venv.display()
+        );
+        let started = Instant::now();
+        let _ = std::fs::remove_dir_all(&venv);
+        run(std::process::Command::new(&python)
+            .arg("-m")
+            .arg("venv")
+            .arg(&venv))?;
+        run(std::process::Command::new(venv.join("bin/pip")).args([
+            "install",
+            "--disable-pip-version-check",
+            "--quiet",
+            &requirement,
+        ]))?;
+        let out = std::process::Command::new(self.aca_py())
+            .arg("--version")
+            .output()
+            .context("cannot run aca-py --version")?;
+        let reported = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        if !out.status.success() {
+            bail!(
+                "the installed aca-py does not start: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::fs::write(&ready, &reported)?;
+        eprintln!(
+            "acapy-harness: installed ACA-Py {reported} in {:.0}s",
+            started.elapsed().as_secs_f64()
+        );
+        Ok(())
+    }
+}
+
+fn run(cmd: &mut std::process::Command) -> anyhow::Result<()> {
+    let out = cmd
+        .output()
+        .with_context(|| format!("cannot run {:?}", cmd.get_program()))?;
+    if !out.status.success() {
+        bail!(
+            "{:?} failed ({}):\n{}{}",
+            cmd,
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(())
+}

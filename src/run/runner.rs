@@ -1,0 +1,196 @@
+//! Runs a scenario's steps, in order, against agents that are already up,
+//! and returns what happened; the case's status is decided by the caller.
+
+// A failure ends its case, once: passing it by value costs nothing worth boxing.
+#![allow(clippy::result_large_err)]
+
+use super::outcome::{Artifacts, Failure, StepResult, StepStatus};
+use super::{parse_version, skip_reason};
+use crate::admin::events::{summarize, EventStream};
+use crate::admin::{AdminClient, Exchange};
+use crate::agents::Agent;
+use crate::scenario::model::{Scenario, Step};
+use crate::scenario::template::Vars;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+const EVENTS_SHOWN: usize = 12;
+
+/// What running the steps produced.
+#[derive(Default)]
+pub(super) struct RunOutput {
+    pub steps: Vec<StepResult>,
+    /// Why the case was skipped (a `requires` ruled out the agents' version).
+    pub skip: Option<String>,
+    pub failure: Option<Failure>,
+    /// Requests, events (and later logs) of a failing case, when asked for.
+    pub artifacts: Option<Artifacts>,
+}
+
+impl RunOutput {
+    pub fn skipped(reason: String) -> RunOutput {
+        RunOutput {
+            skip: Some(reason),
+            ..RunOutput::default()
+        }
+    }
+
+    pub fn failed(failure: Failure) -> RunOutput {
+        RunOutput {
+            failure: Some(failure),
+            ..RunOutput::default()
+        }
+    }
+}
+
+pub(super) struct Runner<'a> {
+    pub(super) scenario: &'a Scenario,
+    pub(super) agents: BTreeMap<&'a str, AdminClient>,
+    endpoints: &'a [Agent],
+    pub(super) streams: BTreeMap<String, EventStream>,
+    pub(super) vars: Vars,
+    version: Option<semver::Version>,
+    pub(super) exchanges: Vec<Exchange>,
+    started: Instant,
+}
+
+impl<'a> Runner<'a> {
+    pub fn new(scenario: &'a Scenario, agents: &'a [Agent], started: Instant) -> Runner<'a> {
+        Runner {
+            scenario,
+            agents: agents
+                .iter()
+                .map(|a| (a.role.as_str(), AdminClient::new(&a.admin)))
+                .collect(),
+            endpoints: agents,
+            streams: BTreeMap::new(),
+            vars: Vars::new(),
+            version: parse_version(agents.first().map(|a| a.version.as_str())),
+            exchanges: Vec::new(),
+            started,
+        }
+    }
+
+    /// Runs every step; with `keep_artifacts`, a failing run keeps its
+    /// requests and events.
+    pub async fn run(mut self, keep_artifacts: bool) -> RunOutput {
+        let mut output = RunOutput::default();
+        if let (Some(req), Some(v)) = (&self.scenario.requires, &self.version) {
+            if !req.holds(v) {
+                output.skip = Some(skip_reason(req));
+                return output;
+            }
+        }
+        if let Err(failure) = self.run_steps(&mut output.steps).await {
+            output.failure = Some(failure);
+            if keep_artifacts {
+                output.artifacts = Some(Artifacts {
+                    exchanges: std::mem::take(&mut self.exchanges),
+                    events: self
+                        .streams
+                        .iter()
+                        .map(|(role, s)| (role.clone(), s.log.snapshot()))
+                        .collect(),
+                    logs: BTreeMap::new(),
+                });
+            }
+        }
+        output
+    }
+
+    async fn run_steps(&mut self, results: &mut Vec<StepResult>) -> Result<(), Failure> {
+        self.subscribe().await?;
+        self.vars.insert("run_id".into(), Value::String(run_id()));
+        for (name, template) in &self.scenario.vars {
+            let value = template.render(&self.vars)?;
+            self.vars.insert(name.clone(), value);
+        }
+
+        let steps = &self.scenario.steps;
+        for (index, step) in steps.iter().enumerate() {
+            let step_started = Instant::now();
+            let skip = match (&step.when, &self.version) {
+                (Some(cond), Some(v)) => !cond.holds(v),
+                _ => false,
+            };
+            let outcome = match skip {
+                true => Ok(()),
+                false => self.run_step(index, step).await,
+            };
+            results.push(StepResult {
+                name: step.name.clone(),
+                agent: step.agent.clone(),
+                status: match (&outcome, skip) {
+                    (_, true) => StepStatus::Skipped,
+                    (Ok(()), _) => StepStatus::Passed,
+                    (Err(_), _) => StepStatus::Failed,
+                },
+                duration: step_started.elapsed(),
+            });
+            if let Err(failure) = outcome {
+                results.extend(steps[index + 1..].iter().map(|rest| StepResult {
+                    name: rest.name.clone(),
+                    agent: rest.agent.clone(),
+                    status: StepStatus::NotRun,
+                    duration: Default::default(),
+                }));
+                return Err(failure);
+            }
+        }
+        Ok(())
+    }
+
+    /// Subscribes to every agent's events before the first step.
+    async fn subscribe(&mut self) -> Result<(), Failure> {
+        let started = self.started;
+        let connections = self.endpoints.iter().map(|agent| async move {
+            (
+                agent.role.clone(),
+                EventStream::connect(&agent.admin, started).await,
+            )
+        });
+        for (role, stream) in futures_util::future::join_all(connections).await {
+            match stream {
+                Ok(s) => {
+                    self.streams.insert(role, s);
+                }
+                Err(e) => {
+                    let mut failure =
+                        Failure::new(format!("cannot subscribe to the events of agent `{role}`"))
+                            .note(format!("{e:#}"));
+                    failure.agent = Some(role);
+                    return Err(failure);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn run_step(&mut self, index: usize, step: &Step) -> Result<(), Failure> {
+        self.perform(step)
+            .await
+            .map_err(|failure| self.with_context(index, step, failure))
+    }
+
+    /// Adds the step, its agent and the agent's recent events to a failure.
+    fn with_context(&self, index: usize, step: &Step, mut failure: Failure) -> Failure {
+        failure.step = Some((index + 1, step.name.clone()));
+        if !step.agent.is_empty() {
+            failure.agent = Some(step.agent.clone());
+            if let Some(stream) = self.streams.get(&step.agent) {
+                let events = stream.log.snapshot();
+                let from = events.len().saturating_sub(EVENTS_SHOWN);
+                failure.recent_events = events[from..].iter().map(summarize).collect();
+            }
+        }
+        failure
+    }
+}
+
+/// `${run_id}`: 12 hex characters, fresh for each case.
+fn run_id() -> String {
+    use rand::Rng;
+    let bytes: [u8; 6] = rand::rng().random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
