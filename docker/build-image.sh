@@ -36,7 +36,7 @@ main() {
 
     IFS=. read -r MAJOR MINOR _ <<<"$VERSION"
     # Package name and Debian suite (hence Python) per ACA-Py line; see
-    # shared/reference/acapy-facts.md. trixie has Python 3.13, bookworm 3.11.
+    # docs/providers.md. trixie has Python 3.13, bookworm 3.11.
     if [[ $MAJOR == 0 ]]; then
         [[ $MINOR -ge 12 ]] || die "ACA-Py $VERSION is older than 0.12, not supported"
         REQUIREMENT="aries-cloudagent[askar]==$VERSION" # without [askar], start fails: import anoncreds
