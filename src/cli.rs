@@ -90,7 +90,7 @@ pub struct RunArgs {
     /// Write a JUnit XML report (one test case per scenario and version).
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
-    /// Write a JSON report (shape: README, "Reports").
+    /// Write a JSON report (shape: docs/reports.md).
     #[arg(long = "report-json", value_name = "FILE")]
     pub report_json: Option<PathBuf>,
     /// Write a Markdown conformance matrix (scenarios x versions).
