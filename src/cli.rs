@@ -1,6 +1,6 @@
 //! The `acapy-harness` command line.
 
-use crate::agents::select::{self, ProviderChoice};
+use crate::agents::select::{self, AgentMode, ProviderChoice};
 use crate::agents::version::{Release, DEFAULT_VERSION};
 use crate::agents::{cleanup, Provider};
 use crate::config::Config;
@@ -78,6 +78,11 @@ pub struct SelectArgs {
     /// Only cases whose name contains this text (repeatable: any of them).
     #[arg(long, short = 'k')]
     pub filter: Vec<String>,
+    /// `shared`: every role is a fresh sub-wallet of one multitenant agent
+    /// per version, started once per run; `dedicated`: every case starts
+    /// its own agents [default: the config file's `agent_mode`, else shared].
+    #[arg(long = "agents", value_enum, value_name = "MODE")]
+    pub agent_mode: Option<AgentMode>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -234,7 +239,9 @@ async fn plan(select: &SelectArgs, jobs: Option<usize>) -> Result<Plan, u8> {
     }
     .map_err(bad_input)?;
     let scenarios = suite::load(&select.paths).map_err(bad_input)?;
+    let mode = agent_mode(select, &config).map_err(bad_input)?;
     let sources = sources(select, &config).await.map_err(bad_input)?;
+    let sources = select::with_mode(sources, mode, &config.agent_args);
     let cases = suite::cases(&scenarios, &sources)
         .into_iter()
         .filter(|c| select.filter.is_empty() || select.filter.iter().any(|f| c.name().contains(f)))
@@ -247,6 +254,24 @@ async fn plan(select: &SelectArgs, jobs: Option<usize>) -> Result<Plan, u8> {
             ..RunOptions::default()
         },
     })
+}
+
+/// `--agents`, else the config file's `agent_mode`, else shared.
+fn agent_mode(select: &SelectArgs, config: &Config) -> anyhow::Result<AgentMode> {
+    match (select.agent_mode, &config.agent_mode) {
+        (Some(mode), _) => Ok(mode),
+        (None, Some(name)) => AgentMode::parse(name).ok_or_else(|| {
+            anyhow::anyhow!(
+                "error: unknown agent_mode `{name}` in {} (shared or dedicated)",
+                config
+                    .path
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            )
+        }),
+        (None, None) => Ok(AgentMode::Shared),
+    }
 }
 
 /// Where agents come from: one source per version, or the external agents.
@@ -304,6 +329,17 @@ async fn sources(select: &SelectArgs, config: &Config) -> anyhow::Result<Vec<Arc
     Ok(select::for_versions(provider, &releases, image).await)
 }
 
+/// Stops what outlived the cases (shared base agents).
+async fn finish(cases: &[Case]) {
+    let mut sources: Vec<Arc<dyn Provider>> = Vec::new();
+    for source in cases.iter().flat_map(Case::providers) {
+        if !sources.iter().any(|s| Arc::ptr_eq(s, &source)) {
+            sources.push(source);
+        }
+    }
+    futures_util::future::join_all(sources.iter().map(|s| s.finish())).await;
+}
+
 /// Lets each kind of provider of the plan remove what killed runs left.
 async fn sweep_stale(cases: &[Case]) {
     let mut swept = Vec::new();
@@ -332,6 +368,7 @@ async fn run(plan: Plan) -> (u8, Vec<CaseResult>, std::time::Duration) {
         .inspect(|result| println!("{}", case_line(result)))
         .collect()
         .await;
+    finish(&cases).await;
     results.sort_by(|a, b| a.name.cmp(&b.name));
     let failures: Vec<&CaseResult> = results.iter().filter(|r| !r.status.is_success()).collect();
     if !failures.is_empty() {

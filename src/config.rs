@@ -8,6 +8,7 @@
 //! images: { 1.7.0: registry.example/acapy:1.7.0-plugins }
 //! agent_args: [--log-level, info]
 //! jobs: 2
+//! agent_mode: shared           # shared | dedicated
 //! agents:                      # for provider: external
 //!   issuer: { url: http://127.0.0.1:8021, api_key_env: ISSUER_ADMIN_KEY }
 //! ```
@@ -29,6 +30,8 @@ pub struct Config {
     #[serde(default)]
     pub agent_args: Vec<String>,
     pub jobs: Option<usize>,
+    /// `shared` or `dedicated`: see `--agents`.
+    pub agent_mode: Option<String>,
     #[serde(default)]
     pub agents: BTreeMap<String, ExternalAgent>,
     /// Where it was read from, for messages.

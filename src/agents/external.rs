@@ -22,6 +22,10 @@ impl Provider for ExternalProvider {
         "external".into()
     }
 
+    fn starts_agents(&self) -> bool {
+        false
+    }
+
     async fn start(&self, specs: &[AgentSpec], _case: &str) -> anyhow::Result<Vec<Agent>> {
         let checks = specs.iter().map(|spec| async move {
             let Some(endpoint) = self.endpoints.get(&spec.role) else {

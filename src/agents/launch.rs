@@ -18,6 +18,8 @@ pub struct Launch<'a> {
     pub api_key: &'a str,
     /// The user's own flags (suite `agent_args`, then the role's `args`).
     pub extra: &'a [String],
+    /// More `ACAPY_*` settings, kept out of the command line.
+    pub extra_env: &'a [(String, String)],
 }
 
 /// A command line and the environment that goes with it.
@@ -56,13 +58,12 @@ impl Launch<'_> {
         push(&["--wallet-key-derivation-method", "RAW"]);
         push(&["--auto-provision", "--log-level", "warning"]);
         args.extend(self.extra.iter().cloned());
-        Command {
-            args,
-            env: vec![
-                ("ACAPY_ADMIN_API_KEY".into(), self.api_key.to_owned()),
-                ("ACAPY_WALLET_KEY".into(), raw_wallet_key()),
-            ],
-        }
+        let mut env = vec![
+            ("ACAPY_ADMIN_API_KEY".into(), self.api_key.to_owned()),
+            ("ACAPY_WALLET_KEY".into(), raw_wallet_key()),
+        ];
+        env.extend(self.extra_env.iter().cloned());
+        Command { args, env }
     }
 }
 
@@ -93,6 +94,7 @@ mod tests {
             wallet_name: "issuer-wallet",
             api_key: "the-admin-key",
             extra,
+            extra_env: &[],
         }
         .command()
     }

@@ -17,6 +17,7 @@ pub mod external;
 pub mod launch;
 pub mod process;
 pub mod select;
+pub mod shared;
 pub mod venv;
 pub mod version;
 
@@ -25,12 +26,14 @@ use async_trait::async_trait;
 use std::time::Duration;
 
 /// What a scenario asks of one agent.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct AgentSpec {
     pub role: String,
     pub label: String,
     /// Extra `aca-py start` arguments.
     pub args: Vec<String>,
+    /// Extra settings passed by environment (`ACAPY_*`): secrets go here.
+    pub env: Vec<(String, String)>,
 }
 
 /// A running agent, as far as the runner cares.
@@ -62,6 +65,10 @@ pub trait Provider: Send + Sync {
     fn kind(&self) -> &'static str;
     /// The part of a case name after the scenario id: `process::1.3.6`.
     fn label(&self) -> String;
+    /// Whether it starts its agents (it can then start a shared base agent).
+    fn starts_agents(&self) -> bool {
+        true
+    }
     /// The ACA-Py version asked for, if the provider picks one.
     fn requested_version(&self) -> Option<String> {
         None
@@ -81,6 +88,8 @@ pub trait Provider: Send + Sync {
     }
     /// Starts every agent; on error nothing is left running.
     async fn start(&self, specs: &[AgentSpec], case: &str) -> anyhow::Result<Vec<Agent>>;
+    /// Stops what outlives a case (a shared base agent) at the end of a run.
+    async fn finish(&self) {}
 }
 
 /// Starts agents concurrently; if any fails, stops those that started and

@@ -63,6 +63,7 @@ impl ProcessProvider {
             wallet_name: &format!("{}-{}", spec.role, sanitize(case)),
             api_key: &api_key,
             extra: &spec.args,
+            extra_env: &spec.env,
         }
         .command();
         let mut cmd = Command::new(self.venv.aca_py());

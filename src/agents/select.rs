@@ -4,6 +4,7 @@
 use super::docker::DockerProvider;
 use super::external::ExternalProvider;
 use super::process::ProcessProvider;
+use super::shared::SharedProvider;
 use super::version::Release;
 use super::Provider;
 use crate::admin::{AdminAuth, AdminEndpoint};
@@ -22,6 +23,49 @@ pub enum ProviderChoice {
 impl ProviderChoice {
     pub fn parse(text: &str) -> Option<ProviderChoice> {
         <ProviderChoice as clap::ValueEnum>::from_str(text, true).ok()
+    }
+}
+
+/// Whether each case gets agents of its own, or sub-wallets of one
+/// multitenant agent per source that the whole run shares.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentMode {
+    /// Sub-wallets of one multitenant base agent per version (fast).
+    Shared,
+    /// Freshly started agents for every case.
+    Dedicated,
+}
+
+impl AgentMode {
+    pub fn parse(text: &str) -> Option<AgentMode> {
+        <AgentMode as clap::ValueEnum>::from_str(text, true).ok()
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            AgentMode::Shared => "shared",
+            AgentMode::Dedicated => "dedicated",
+        }
+    }
+}
+
+/// In `Shared` mode, each source becomes a shared one; `suite_args` are
+/// the flags every agent of the run gets (given to the base agents).
+pub fn with_mode(
+    sources: Vec<Arc<dyn Provider>>,
+    mode: AgentMode,
+    suite_args: &[String],
+) -> Vec<Arc<dyn Provider>> {
+    match mode {
+        AgentMode::Dedicated => sources,
+        AgentMode::Shared => sources
+            .into_iter()
+            .map(|inner| match inner.starts_agents() {
+                true => Arc::new(SharedProvider::new(inner, suite_args.to_vec())),
+                // Agents that already run are used as they are.
+                false => inner,
+            })
+            .collect(),
     }
 }
 

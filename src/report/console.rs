@@ -24,6 +24,9 @@ pub fn case_line(result: &CaseResult) -> String {
     if let Some(v) = &result.acapy_version {
         details.push(format!("ACA-Py {v}"));
     }
+    if let Some(mode) = result.agent_mode {
+        details.push(format!("{mode} agents"));
+    }
     match &result.status {
         Status::Skipped { reason }
         | Status::ExpectedFailure { reason }

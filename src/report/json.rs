@@ -19,6 +19,7 @@
 //!     "provider": "process",
 //!     "requested_version": "1.3.6",         // or null
 //!     "acapy_version": "1.3.6",             // as the agents reported it, or null
+//!     "agents": "shared",                   // shared | dedicated, or null (none started)
 //!     "status": "pass",                     // pass | fail | skip | xfail | xpass
 //!     "reason": "...",                      // only for skip, xfail and xpass
 //!     "duration_ms": 3210,
@@ -93,6 +94,7 @@ pub fn case(result: &CaseResult) -> Value {
     case.insert("provider".into(), json!(result.provider));
     case.insert("requested_version".into(), json!(result.requested_version));
     case.insert("acapy_version".into(), json!(result.acapy_version));
+    case.insert("agents".into(), json!(result.agent_mode));
     case.insert("status".into(), json!(result.status.word()));
     if let Some(reason) = reason(&result.status) {
         case.insert("reason".into(), json!(reason));

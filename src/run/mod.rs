@@ -12,6 +12,7 @@ mod runner;
 mod step;
 pub mod wait;
 
+use crate::admin::AdminAuth;
 use crate::agents::{start_all, stop_all, Agent, AgentSpec, Provider};
 use crate::scenario::model::{Scenario, VersionCondition};
 use outcome::*;
@@ -74,13 +75,25 @@ impl Case {
         self.result(RunOutput::skipped(reason.into()), None, Default::default())
     }
 
+    /// How the agents that ran were provided: a sub-wallet authenticates
+    /// with a Bearer token.
+    fn agent_mode(agents: &[Agent]) -> Option<&'static str> {
+        let shared = |a: &Agent| matches!(a.admin.auth, AdminAuth::Bearer { .. });
+        match agents {
+            [] => None,
+            agents if agents.iter().any(shared) => Some("shared"),
+            _ => Some("dedicated"),
+        }
+    }
+
     /// The one place a case's status is decided.
     fn result(
         &self,
         output: RunOutput,
-        acapy_version: Option<String>,
+        agents: Option<&[Agent]>,
         duration: std::time::Duration,
     ) -> CaseResult {
+        let acapy_version = agents.and_then(|a| a.first()).map(|a| a.version.clone());
         let RunOutput {
             steps,
             skip,
@@ -121,6 +134,7 @@ impl Case {
             provider: self.provider.to_owned(),
             requested_version: self.requested_version.clone(),
             acapy_version,
+            agent_mode: agents.and_then(Case::agent_mode),
             status,
             duration,
             steps,
@@ -177,7 +191,6 @@ pub async fn run_case(case: &Case, options: &RunOptions) -> CaseResult {
             return case.result(RunOutput::failed(failure), None, started.elapsed());
         }
     };
-    let acapy_version = agents.first().map(|a| a.version.clone());
     let mut output = Runner::new(scenario, &agents, started)
         .run(options.keep_artifacts)
         .await;
@@ -198,7 +211,7 @@ pub async fn run_case(case: &Case, options: &RunOptions) -> CaseResult {
         }
     }
     stop_all(&mut agents).await;
-    case.result(output, acapy_version, started.elapsed())
+    case.result(output, Some(&agents), started.elapsed())
 }
 
 /// Starts every role's agent, each source starting its own roles at once;
@@ -219,6 +232,7 @@ async fn start_agents(case: &Case, options: &RunOptions) -> anyhow::Result<Vec<A
                 .chain(&decl.args)
                 .cloned()
                 .collect(),
+            env: Vec::new(),
         }
     };
     let groups = case.providers().into_iter().map(|provider| {

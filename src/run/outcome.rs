@@ -184,6 +184,9 @@ pub struct CaseResult {
     pub requested_version: Option<String>,
     /// The version the agents reported.
     pub acapy_version: Option<String>,
+    /// `shared` (sub-wallets of a multitenant agent) or `dedicated`; `None`
+    /// when no agent started.
+    pub agent_mode: Option<&'static str>,
     pub status: Status,
     pub duration: Duration,
     pub steps: Vec<StepResult>,

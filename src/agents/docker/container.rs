@@ -53,6 +53,7 @@ pub async fn start_one(
         wallet_name: &format!("{alias}-wallet"),
         api_key: &api_key,
         extra: &spec.args,
+        extra_env: &spec.env,
     }
     .command();
 

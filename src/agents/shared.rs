@@ -1,0 +1,400 @@
+//! Shared agents: one multitenant base agent per source (version ×
+//! provider) for the whole run, and every role of every case a fresh
+//! sub-wallet on it, created before the case and removed after it.
+//!
+//! Creating a sub-wallet with a RAW key takes milliseconds where starting
+//! an agent takes seconds. A role whose flags ACA-Py cannot set per wallet
+//! (`extra_settings`) makes its case run on dedicated agents instead, and
+//! the run says so once per scenario.
+
+use super::launch::{generate_api_key, raw_wallet_key};
+use super::{Agent, AgentHandle, AgentSpec, Provider};
+use crate::admin::{AdminAuth, AdminClient, AdminEndpoint};
+use anyhow::{anyhow, Context};
+use async_trait::async_trait;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+/// The `aca-py start` flags a sub-wallet can be given through
+/// `extra_settings` (`ACAPY_LIFECYCLE_CONFIG_FLAG_ARGS_MAP` in ACA-Py's
+/// `multitenant/admin/routes.py`; the same from 0.12.8 to 1.7.0).
+pub const PER_WALLET_FLAGS: &[&str] = &[
+    "auto-accept-invites",
+    "auto-accept-requests",
+    "auto-create-revocation-transactions",
+    "auto-ping-connection",
+    "auto-promote-author-did",
+    "auto-request-endorsement",
+    "auto-respond-credential-offer",
+    "auto-respond-credential-request",
+    "auto-respond-messages",
+    "auto-verify-presentation",
+    "auto-write-transactions",
+    "endorser-alias",
+    "endorser-invitation",
+    "endorser-protocol-role",
+    "endorser-public-did",
+    "invite-public",
+    "log-level",
+    "monitor-ping",
+    "notify-revocation",
+    "preserve-exchange-records",
+    "public-invites",
+    "requests-through-public-did",
+];
+
+/// `args` as `extra_settings`, or the first flag that cannot be set per wallet.
+pub fn wallet_settings(args: &[String]) -> Result<Map<String, Value>, String> {
+    let mut settings = Map::new();
+    let mut args = args.iter().peekable();
+    while let Some(arg) = args.next() {
+        let Some(flag) = arg.strip_prefix("--") else {
+            return Err(arg.clone());
+        };
+        let (name, inline) = match flag.split_once('=') {
+            Some((name, value)) => (name, Some(value.to_owned())),
+            None => (flag, None),
+        };
+        if !PER_WALLET_FLAGS.contains(&name) {
+            return Err(format!("--{name}"));
+        }
+        let value = match inline {
+            Some(v) => Value::String(v),
+            None => match args.next_if(|next| !next.starts_with("--")) {
+                Some(v) => Value::String(v.clone()),
+                None => Value::Bool(true),
+            },
+        };
+        settings.insert(name.to_owned(), value);
+    }
+    Ok(settings)
+}
+
+/// Runs cases on sub-wallets of one base agent that `inner` starts.
+pub struct SharedProvider {
+    inner: Arc<dyn Provider>,
+    /// Flags every agent of the run gets (the suite's `agent_args`): given
+    /// to the base agent, so they need not be set per wallet.
+    suite_args: Vec<String>,
+    base: tokio::sync::Mutex<Option<Arc<Base>>>,
+    /// Scenarios already told that they run on dedicated agents.
+    told: Mutex<BTreeSet<String>>,
+}
+
+impl SharedProvider {
+    pub fn new(inner: Arc<dyn Provider>, suite_args: Vec<String>) -> SharedProvider {
+        SharedProvider {
+            inner,
+            suite_args,
+            base: tokio::sync::Mutex::new(None),
+            told: Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    /// The running base agent, started on first use, and again after one died.
+    async fn base(&self, case: &str) -> anyhow::Result<Arc<Base>> {
+        let mut slot = self.base.lock().await;
+        if let Some(base) = slot.as_ref().filter(|b| b.alive()) {
+            return Ok(base.clone());
+        }
+        if let Some(dead) = slot.take() {
+            dead.stop().await;
+        }
+        let spec = AgentSpec {
+            role: "tenants".into(),
+            label: "acapy-harness base agent".into(),
+            args: self
+                .suite_args
+                .iter()
+                .cloned()
+                .chain(["--multitenant".into(), "--multitenant-admin".into()])
+                .collect(),
+            env: vec![("ACAPY_MULTITENANT_JWT_SECRET".into(), generate_api_key())],
+        };
+        let mut agents = self
+            .inner
+            .start(std::slice::from_ref(&spec), case)
+            .await
+            .context("the shared base agent did not start")?;
+        let agent = agents.pop().expect("one spec, one agent");
+        let base = Arc::new(Base {
+            label: self.inner.label(),
+            admin: agent.admin,
+            version: agent.version,
+            handle: tokio::sync::Mutex::new(agent.handle),
+            dead: Mutex::new(None),
+        });
+        *slot = Some(base.clone());
+        Ok(base)
+    }
+
+    /// Says once per scenario why its cases run on dedicated agents.
+    fn tell_dedicated(&self, case: &str, flag: &str) {
+        let scenario = case
+            .strip_suffix(&format!("::{}", self.label()))
+            .unwrap_or(case);
+        let first = self
+            .told
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(scenario.to_owned());
+        if first {
+            eprintln!(
+                "acapy-harness: {scenario} runs on dedicated agents: `{flag}` cannot be set per sub-wallet"
+            );
+        }
+    }
+}
+
+#[async_trait]
+impl Provider for SharedProvider {
+    fn kind(&self) -> &'static str {
+        self.inner.kind()
+    }
+
+    /// The same as the inner provider's: the mode is reported, not named.
+    fn label(&self) -> String {
+        self.inner.label()
+    }
+
+    fn requested_version(&self) -> Option<String> {
+        self.inner.requested_version()
+    }
+
+    async fn availability(&self) -> Result<(), String> {
+        self.inner.availability().await
+    }
+
+    async fn sweep_stale(&self) -> usize {
+        self.inner.sweep_stale().await
+    }
+
+    async fn prepare(&self) -> anyhow::Result<()> {
+        self.inner.prepare().await
+    }
+
+    async fn start(&self, specs: &[AgentSpec], case: &str) -> anyhow::Result<Vec<Agent>> {
+        let mut settings = Vec::new();
+        for spec in specs {
+            let own = spec.args.strip_prefix(self.suite_args.as_slice());
+            match own.map(wallet_settings) {
+                Some(Ok(s)) => settings.push(s),
+                Some(Err(flag)) => {
+                    self.tell_dedicated(case, &flag);
+                    return self.inner.start(specs, case).await;
+                }
+                None => return self.inner.start(specs, case).await,
+            }
+        }
+        let base = self.base(case).await?;
+        let mut agents = Vec::new();
+        for (spec, settings) in specs.iter().zip(settings) {
+            match base.create_wallet(spec, settings).await {
+                Ok(agent) => agents.push(agent),
+                Err(e) => {
+                    super::stop_all(&mut agents).await;
+                    return Err(e);
+                }
+            }
+        }
+        Ok(agents)
+    }
+
+    async fn finish(&self) {
+        if let Some(base) = self.base.lock().await.take() {
+            base.stop().await;
+        }
+        self.inner.finish().await;
+    }
+}
+
+/// The multitenant agent the sub-wallets live on.
+struct Base {
+    /// Its source, for messages.
+    label: String,
+    /// Authenticated with the base agent's API key.
+    admin: AdminEndpoint,
+    version: String,
+    handle: tokio::sync::Mutex<Box<dyn AgentHandle>>,
+    /// Why it stopped answering, once it did.
+    dead: Mutex<Option<String>>,
+}
+
+impl Base {
+    fn alive(&self) -> bool {
+        self.dead
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_none()
+    }
+
+    fn api_key(&self) -> Option<String> {
+        match &self.admin.auth {
+            AdminAuth::ApiKey(key) => Some(key.clone()),
+            _ => None,
+        }
+    }
+
+    async fn create_wallet(
+        self: &Arc<Self>,
+        spec: &AgentSpec,
+        settings: Map<String, Value>,
+    ) -> anyhow::Result<Agent> {
+        let client = AdminClient::new(&self.admin);
+        let body = json!({
+            "wallet_name": format!("{}-{}", spec.role, generate_api_key()),
+            "wallet_key": raw_wallet_key(),
+            "wallet_type": "askar",
+            "wallet_key_derivation": "RAW",
+            "label": spec.label,
+            "wallet_dispatch_type": "default",
+            "extra_settings": settings,
+        });
+        let exchange = client
+            .send(
+                &spec.role,
+                reqwest::Method::POST,
+                "/multitenancy/wallet",
+                &[],
+                Some(&body),
+            )
+            .await;
+        let exchange = match exchange {
+            Ok(exchange) => exchange,
+            Err(e) => return Err(self.died(&e.to_string()).await),
+        };
+        let field = |name: &str| {
+            exchange
+                .response
+                .get(name)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        let (Some(wallet_id), Some(token)) = (field("wallet_id"), field("token")) else {
+            return Err(anyhow!(
+                "the shared base agent ({}) did not create a sub-wallet for `{}`: HTTP {} {}",
+                self.label,
+                spec.role,
+                exchange.status,
+                exchange.response
+            ));
+        };
+        Ok(Agent {
+            role: spec.role.clone(),
+            admin: AdminEndpoint::new(
+                &self.admin.url,
+                AdminAuth::Bearer {
+                    token,
+                    wallet_id: wallet_id.clone(),
+                    api_key: self.api_key(),
+                },
+            ),
+            version: self.version.clone(),
+            handle: Box::new(SubWallet {
+                base: self.clone(),
+                wallet_id: Some(wallet_id),
+            }),
+        })
+    }
+
+    /// Marks the base agent as gone; the next case starts a new one.
+    async fn died(&self, cause: &str) -> anyhow::Error {
+        let log = self.handle.lock().await.log_tail(20).await;
+        *self.dead.lock().unwrap_or_else(|e| e.into_inner()) = Some(cause.to_owned());
+        let mut message = format!(
+            "the shared base agent ({}) stopped answering: {cause}",
+            self.label
+        );
+        if let Some(log) = log.filter(|l| !l.trim().is_empty()) {
+            message.push_str(&format!("\n--- last lines of its log ---\n{log}"));
+        }
+        anyhow!(message)
+    }
+
+    async fn stop(&self) {
+        self.handle.lock().await.stop().await;
+    }
+}
+
+/// A role's sub-wallet; stopping it removes the wallet.
+struct SubWallet {
+    base: Arc<Base>,
+    /// `None` once removed.
+    wallet_id: Option<String>,
+}
+
+#[async_trait]
+impl AgentHandle for SubWallet {
+    /// The base agent's log: every sub-wallet's lines are in it.
+    async fn log_tail(&self, lines: usize) -> Option<String> {
+        self.base.handle.lock().await.log_tail(lines).await
+    }
+
+    async fn stop(&mut self) {
+        let Some(wallet_id) = self.wallet_id.take() else {
+            return;
+        };
+        if !self.base.alive() {
+            return;
+        }
+        let client = AdminClient::new(&self.base.admin);
+        let path = format!("/multitenancy/wallet/{wallet_id}/remove");
+        let removed = client
+            .send(
+                "tenants",
+                reqwest::Method::POST,
+                &path,
+                &[],
+                Some(&json!({})),
+            )
+            .await;
+        if let Err(e) = removed {
+            self.base.died(&e.to_string()).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(text: &str) -> Vec<String> {
+        text.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn per_wallet_flags_become_extra_settings() {
+        let settings = wallet_settings(&args(
+            "--auto-respond-credential-offer --log-level debug --preserve-exchange-records",
+        ))
+        .unwrap();
+        assert_eq!(
+            Value::Object(settings),
+            json!({
+                "auto-respond-credential-offer": true,
+                "log-level": "debug",
+                "preserve-exchange-records": true,
+            })
+        );
+        assert_eq!(
+            Value::Object(wallet_settings(&args("--log-level=info")).unwrap()),
+            json!({"log-level": "info"})
+        );
+        assert!(wallet_settings(&[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn other_flags_name_themselves() {
+        assert_eq!(
+            wallet_settings(&args(
+                "--auto-respond-credential-offer --auto-store-credential"
+            )),
+            Err("--auto-store-credential".into())
+        );
+        assert_eq!(
+            wallet_settings(&args("--wallet-type=askar-anoncreds")),
+            Err("--wallet-type".into())
+        );
+    }
+}
