@@ -2,11 +2,14 @@
 //! a built-in, `with`, or a capture in an earlier step (or, in `expect`, the
 //! same step's capture).
 
-use super::load::{Checker, BUILTIN_VARS};
-use super::model::*;
-use super::template::Template;
+use super::Checker;
 use crate::diagnostic::Diagnostic;
+use crate::scenario::model::*;
+use crate::scenario::template::Template;
 use std::collections::BTreeSet;
+
+/// Variables every scenario has without capturing them.
+pub const BUILTIN_VARS: &[&str] = &["run_id"];
 
 impl Checker {
     /// Every `${var}` must be set by `vars`, a built-in, or an earlier capture.
