@@ -1,5 +1,7 @@
-//! Checking a parsed scenario file into the model: every problem becomes a
-//! [`Diagnostic`] pointing at its line and column, all reported together.
+//! Checking a parsed scenario file into the model, every problem reported.
+//!
+//! Each problem becomes a [`Diagnostic`] pointing at its line and column; a
+//! file's problems are reported together rather than one per run.
 
 mod expect;
 mod include;
@@ -11,10 +13,12 @@ mod wait;
 use crate::diagnostic::{Diagnostic, Diagnostics, Loc, SourceFile};
 use crate::scenario::model::*;
 use crate::scenario::raw::*;
-use crate::scenario::template::is_var_name;
+use crate::scenario::template::{is_var_name, Template};
+use crate::scenario::yaml::{SpannedMap, SpannedNode};
 use serde_saphyr::{Location, Spanned};
 use std::path::PathBuf;
 use std::sync::Arc;
+use variables::Variables;
 
 /// Checks a scenario read from `file`: the model, or every problem found.
 pub(super) fn check_scenario(
@@ -27,8 +31,9 @@ pub(super) fn check_scenario(
         file,
         errors: Vec::new(),
         roles: Vec::new(),
+        variables: Variables::default(),
     };
-    let scenario = checker.scenario(id, raw);
+    let scenario = checker.check_scenario(id, raw);
     if checker.errors.is_empty() {
         Ok(scenario)
     } else {
@@ -37,14 +42,16 @@ pub(super) fn check_scenario(
 }
 
 struct Checker {
+    /// The file being checked: the scenario, or a file it includes.
     file: Arc<SourceFile>,
     errors: Vec<Diagnostic>,
     roles: Vec<String>,
     include_stack: Vec<PathBuf>,
+    variables: Variables,
 }
 
 impl Checker {
-    pub(super) fn loc(&self, l: &Location) -> Loc {
+    fn loc(&self, l: &Location) -> Loc {
         Loc::new(
             &self.file,
             l.line() as usize,
@@ -53,7 +60,7 @@ impl Checker {
         )
     }
 
-    pub(super) fn key_loc(&self, key: &Spanned<String>) -> Loc {
+    fn key_loc(&self, key: &Spanned<String>) -> Loc {
         Loc::new(
             &self.file,
             key.referenced.line() as usize,
@@ -62,11 +69,11 @@ impl Checker {
         )
     }
 
-    pub(super) fn error(&mut self, d: Diagnostic) {
+    fn error(&mut self, d: Diagnostic) {
         self.errors.push(d);
     }
 
-    pub(super) fn scenario(&mut self, id: String, raw: RawScenario) -> Scenario {
+    fn check_scenario(&mut self, id: String, raw: RawScenario) -> Scenario {
         let name = raw.name.map(|n| n.value).unwrap_or_else(|| id.clone());
         let requires = raw.requires.and_then(|c| self.condition(c));
         let xfail = raw
@@ -77,9 +84,37 @@ impl Checker {
                 reason: x.reason.value.trim().to_owned(),
             })
             .collect();
+        let agents = self.check_agents(raw.agents);
+        self.roles = agents.iter().map(|a| a.role.clone()).collect();
+        let vars = self.check_vars(raw.vars);
+        self.variables = Variables::new(vars.iter().map(|(name, _)| name));
 
+        if raw.steps.value.is_empty() {
+            let loc = self.loc(&raw.steps.referenced);
+            self.error(Diagnostic::at(&loc, "a scenario needs at least one step"));
+        }
+        let steps = self.check_steps(raw.steps.value);
+        let undefined = std::mem::take(&mut self.variables).into_problems();
+        undefined.into_iter().for_each(|d| self.error(d));
+
+        Scenario {
+            id,
+            file: self.file.clone(),
+            name,
+            description: raw.description,
+            tags: raw.tags.into_iter().map(|t| t.value).collect(),
+            requires,
+            xfail,
+            vars,
+            agents,
+            steps,
+        }
+    }
+
+    /// `agents: { ROLE: { label, args } }`: at least one, each role a name.
+    fn check_agents(&mut self, raw: Spanned<SpannedMap<RawAgent>>) -> Vec<AgentDecl> {
         let mut agents = Vec::new();
-        for (role, agent) in raw.agents.value.0 {
+        for (role, agent) in raw.value.0 {
             if !is_var_name(&role.value) {
                 let loc = self.key_loc(&role);
                 self.error(
@@ -98,50 +133,25 @@ impl Checker {
             });
         }
         if agents.is_empty() {
-            let loc = self.loc(&raw.agents.referenced);
+            let loc = self.loc(&raw.referenced);
             self.error(
                 Diagnostic::at(&loc, "a scenario needs at least one agent")
                     .label("no agents declared")
                     .note("help: e.g. `agents: { issuer: {}, holder: {} }`"),
             );
         }
-        self.roles = agents.iter().map(|a| a.role.clone()).collect();
+        agents
+    }
 
+    /// `vars: { NAME: value }`, set before the first step.
+    fn check_vars(&mut self, raw: SpannedMap<SpannedNode>) -> Vec<(String, Template)> {
         let mut vars = Vec::new();
-        for (key, node) in raw.vars.0 {
+        for (key, node) in raw.0 {
             let name = self.var_name(&key);
             if let Some(t) = self.template(&node) {
                 vars.push((name, t));
             }
         }
-
-        if raw.steps.value.is_empty() {
-            let loc = self.loc(&raw.steps.referenced);
-            self.error(Diagnostic::at(&loc, "a scenario needs at least one step"));
-        }
-        let steps = self.steps(raw.steps.value);
-
-        let scenario = Scenario {
-            id,
-            file: self.file.clone(),
-            name,
-            description: raw.description,
-            tags: raw.tags.into_iter().map(|t| t.value).collect(),
-            requires,
-            xfail,
-            vars,
-            agents,
-            steps,
-        };
-        self.check_variables(&scenario);
-        scenario
-    }
-
-    pub(super) fn steps(&mut self, raw: Vec<RawStep>) -> Vec<Step> {
-        let mut steps = Vec::new();
-        for (index, step) in raw.into_iter().enumerate() {
-            self.step(index + 1, step, &mut steps);
-        }
-        steps
+        vars
     }
 }
