@@ -1,5 +1,4 @@
-//! Loading scenario files: reading each one, parsing its YAML and checking it.
-//! Keeps the paths other modules use (`scenario::load::{discover, load, ...}`).
+//! Loading scenario files: read, parse the YAML, check; keeps `scenario::load::*` paths.
 
 use super::check::check_scenario;
 pub use super::discover::{discover, scenario_id, Found, CONFIG_FILE};

@@ -1,5 +1,4 @@
-//! YAML to structs with our diagnostics, and a YAML value that remembers
-//! where each of its parts came from.
+//! YAML parsing: into structs with our diagnostics, or into a position-keeping value.
 //!
 //! serde-saphyr gives positions through `Spanned<T>`; the [`Node`] tree nests
 //! it, so a `${var}` deep inside a request body can still be pointed at.

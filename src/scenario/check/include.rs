@@ -1,5 +1,6 @@
-//! Checking `include`: reading the included file, then checking its steps in
-//! place, after a `set` step for the variables its `with` gives.
+//! Checking `include`: reading the included file and checking its steps in place.
+//!
+//! A `with:` becomes a `set` step before them.
 
 use super::Checker;
 use crate::diagnostic::{Diagnostic, Loc, SourceFile};

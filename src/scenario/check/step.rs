@@ -1,5 +1,4 @@
-//! Checking one step: that it does one thing, which agent it talks to, its
-//! request, and what it captures and expects.
+//! Checking one step: one action, its agent, its request, its captures and expectations.
 
 use super::Checker;
 use crate::diagnostic::{Diagnostic, Loc};

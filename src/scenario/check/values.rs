@@ -1,5 +1,4 @@
-//! Checking the values steps are made of: variable names, templates,
-//! JSONPaths, durations and version ranges.
+//! Checking the values steps are made of: names, templates, JSONPaths, durations, versions.
 
 use super::Checker;
 use crate::diagnostic::Diagnostic;

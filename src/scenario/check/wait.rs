@@ -1,5 +1,4 @@
-//! Checking a `wait`: where it looks (events or polling), what it waits for,
-//! and for how long.
+//! Checking a `wait`: its source (events or polling), its conditions and its timing.
 
 use super::Checker;
 use crate::diagnostic::{Diagnostic, Loc};
