@@ -14,7 +14,8 @@
 //! ```
 
 use crate::diagnostic::{Diagnostic, SourceFile};
-use crate::scenario::load::{parse_yaml, CONFIG_FILE};
+use crate::scenario::discover::CONFIG_FILE;
+use crate::scenario::yaml::parse_yaml;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -120,7 +120,7 @@ impl<'a> Runner<'a> {
             };
             results.push(StepResult {
                 name: step.name.clone(),
-                agent: step.agent.clone(),
+                agent: step.agent.clone().unwrap_or_default(),
                 status: match (&outcome, skip) {
                     (_, true) => StepStatus::Skipped,
                     (Ok(()), _) => StepStatus::Passed,
@@ -131,7 +131,7 @@ impl<'a> Runner<'a> {
             if let Err(failure) = outcome {
                 results.extend(steps[index + 1..].iter().map(|rest| StepResult {
                     name: rest.name.clone(),
-                    agent: rest.agent.clone(),
+                    agent: rest.agent.clone().unwrap_or_default(),
                     status: StepStatus::NotRun,
                     duration: Default::default(),
                 }));
@@ -176,9 +176,9 @@ impl<'a> Runner<'a> {
     /// Adds the step, its agent and the agent's recent events to a failure.
     fn with_context(&self, index: usize, step: &Step, mut failure: Failure) -> Failure {
         failure.step = Some((index + 1, step.name.clone()));
-        if !step.agent.is_empty() {
-            failure.agent = Some(step.agent.clone());
-            if let Some(stream) = self.streams.get(&step.agent) {
+        if let Some(role) = &step.agent {
+            failure.agent = Some(role.clone());
+            if let Some(stream) = self.streams.get(role) {
                 let events = stream.log.snapshot();
                 let from = events.len().saturating_sub(EVENTS_SHOWN);
                 failure.recent_events = events[from..].iter().map(summarize).collect();

@@ -39,12 +39,12 @@ impl Runner<'_> {
                 .at(&mismatch.loc)
                 .expected(mismatch.expected)
                 .actual(mismatch.actual)
-                .response(response.or_else(|| Some(event_as_exchange(&step.agent, &document))))),
+                .response(response.or_else(|| Some(event_as_exchange(role(step), &document))))),
         }
     }
 
     async fn request(&mut self, step: &Step, request: &Request) -> Result<Outcome, Failure> {
-        let client = self.agents[step.agent.as_str()].clone();
+        let client = self.agents[role(step)].clone();
         let path = request.path.render_path(&self.vars)?;
         let mut query = Vec::new();
         for (key, template) in &request.query {
@@ -56,7 +56,7 @@ impl Runner<'_> {
         };
         let method = &request.method;
         let exchange = client
-            .send(&step.agent, method.clone(), &path, &query, body.as_ref())
+            .send(role(step), method.clone(), &path, &query, body.as_ref())
             .await
             .map_err(|e| Failure::new(format!("{method} {path} failed: {e}")).at(&step.loc))?;
         self.exchanges.push(exchange.clone());
@@ -82,23 +82,17 @@ impl Runner<'_> {
         // For a poll, the last response: shown if the step fails.
         let (outcome, description, polled) = match &wait.source {
             WaitSource::Event { topic } => {
-                let log = self.streams[&step.agent].log.clone();
+                let log = self.streams[role(step)].log.clone();
                 let outcome = wait::on_events(wait, topic, &log, &self.vars).await?;
                 (outcome, format!("a `{topic}` event"), None)
             }
             WaitSource::Poll { path } => {
-                let client = self.agents[step.agent.as_str()].clone();
+                let client = self.agents[role(step)].clone();
                 let path = path.render_path(&self.vars)?;
                 let mut exchanges = Vec::new();
-                let outcome = wait::by_polling(
-                    wait,
-                    &client,
-                    &step.agent,
-                    &path,
-                    &self.vars,
-                    &mut exchanges,
-                )
-                .await?;
+                let outcome =
+                    wait::by_polling(wait, &client, role(step), &path, &self.vars, &mut exchanges)
+                        .await?;
                 let last = exchanges.pop();
                 self.exchanges.extend(last.clone());
                 (outcome, format!("GET {path}"), last)
@@ -188,6 +182,13 @@ impl Runner<'_> {
 }
 
 /// A matched event shown where a response would be.
+/// The role a request or wait step talks to: checking makes sure it has one.
+fn role(step: &Step) -> &str {
+    step.agent
+        .as_deref()
+        .expect("request and wait steps name their agent")
+}
+
 fn event_as_exchange(agent: &str, payload: &Value) -> Exchange {
     Exchange {
         agent: agent.to_owned(),

@@ -1,14 +1,16 @@
 //! The scenario file format: its model, loading and checking. Nothing here
 //! talks to an agent.
 
-mod expect;
+mod check;
+pub mod discover;
+pub mod duration;
 pub mod load;
 pub mod model;
 pub mod query;
 pub mod raw;
 pub mod template;
-mod variables;
 pub mod yaml;
 
-pub use load::{discover, load_all, Found};
+pub use discover::{discover, Found};
+pub use load::load_all;
 pub use model::Scenario;

@@ -64,7 +64,9 @@ pub struct AgentDecl {
 pub struct Step {
     pub name: String,
     pub loc: Loc,
-    pub agent: String,
+    /// The role the step talks to; None for the `set` step that an
+    /// `include` with `with:` becomes.
+    pub agent: Option<String>,
     pub when: Option<VersionCondition>,
     pub action: Action,
     pub status: Option<StatusCheck>,

@@ -1,5 +1,5 @@
 //! The scenario file exactly as written: serde structs with positions, no
-//! meaning yet. `load.rs` turns these into the checked model in `model.rs`.
+//! meaning yet. `check/` turns these into the checked model in `model.rs`.
 
 use super::yaml::{SpannedMap, SpannedNode};
 use serde::Deserialize;

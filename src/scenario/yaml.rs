@@ -1,11 +1,39 @@
-//! A YAML value that remembers where each of its parts came from.
+//! YAML parsing: into structs with our diagnostics, or into a position-keeping value.
 //!
-//! serde-saphyr gives positions through `Spanned<T>`; this tree nests it, so a
-//! `${var}` deep inside a request body can still be pointed at.
+//! serde-saphyr gives positions through `Spanned<T>`; the [`Node`] tree nests
+//! it, so a `${var}` deep inside a request body can still be pointed at.
 
+use crate::diagnostic::{Diagnostic, Loc, SourceFile};
+use regex::Regex;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 use std::fmt;
+use std::sync::Arc;
+
+/// Parses YAML into `T`, turning serde-saphyr's error into our diagnostic.
+pub fn parse_yaml<T: serde::de::DeserializeOwned>(file: &Arc<SourceFile>) -> Result<T, Diagnostic> {
+    let options = serde_saphyr::options! { with_snippet: false };
+    serde_saphyr::from_str_with_options(&file.text, options).map_err(|e| {
+        let message = strip_position_prefix(&e.to_string());
+        let loc = e.location().filter(|l| l.line() > 0).map(|l| {
+            Loc::new(
+                file,
+                l.line() as usize,
+                l.column() as usize,
+                l.span().len() as usize,
+            )
+        });
+        let loc = loc.or_else(|| Some(Loc::new(file, 1, 1, 1)));
+        Diagnostic::new(message, loc)
+    })
+}
+
+fn strip_position_prefix(message: &str) -> String {
+    let first = message.lines().next().unwrap_or(message).trim();
+    let prefix = Regex::new(r"^(error: )?(line \d+ column \d+: )?").expect("static regex");
+    let suffix = Regex::new(r",? at line \d+,? column \d+$").expect("static regex");
+    suffix.replace(&prefix.replace(first, ""), "").into_owned()
+}
 
 pub type SpannedNode = Spanned<Node>;
 

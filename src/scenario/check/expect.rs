@@ -1,12 +1,12 @@
 //! Checking `expect`, `where`, `until` and `fail_if`: `$.path: expected` or
 //! `$.path: { operator: value, ... }`, each JSONPath parsed as the file loads.
 
-use super::load::Checker;
-use super::model::*;
-use super::query::Query;
-use super::template::Template;
-use super::yaml::{Node, SpannedMap, SpannedNode};
+use super::Checker;
 use crate::diagnostic::{Diagnostic, Loc};
+use crate::scenario::model::*;
+use crate::scenario::query::Query;
+use crate::scenario::template::Template;
+use crate::scenario::yaml::{Node, SpannedMap, SpannedNode};
 use regex::Regex;
 
 pub const OPERATORS: &[&str] = &[

@@ -1,0 +1,157 @@
+//! Checking a parsed scenario file into the model, every problem reported.
+//!
+//! Each problem becomes a [`Diagnostic`] pointing at its line and column; a
+//! file's problems are reported together rather than one per run.
+
+mod expect;
+mod include;
+mod step;
+mod values;
+mod variables;
+mod wait;
+
+use crate::diagnostic::{Diagnostic, Diagnostics, Loc, SourceFile};
+use crate::scenario::model::*;
+use crate::scenario::raw::*;
+use crate::scenario::template::{is_var_name, Template};
+use crate::scenario::yaml::{SpannedMap, SpannedNode};
+use serde_saphyr::{Location, Spanned};
+use std::path::PathBuf;
+use std::sync::Arc;
+use variables::Variables;
+
+/// Checks a scenario read from `file`: the model, or every problem found.
+pub(super) fn check_scenario(
+    file: Arc<SourceFile>,
+    id: String,
+    raw: RawScenario,
+) -> Result<Scenario, Diagnostics> {
+    let mut checker = Checker {
+        include_stack: vec![file.path.clone()],
+        file,
+        errors: Vec::new(),
+        roles: Vec::new(),
+        variables: Variables::default(),
+    };
+    let scenario = checker.check_scenario(id, raw);
+    if checker.errors.is_empty() {
+        Ok(scenario)
+    } else {
+        Err(Diagnostics(checker.errors))
+    }
+}
+
+struct Checker {
+    /// The file being checked: the scenario, or a file it includes.
+    file: Arc<SourceFile>,
+    errors: Vec<Diagnostic>,
+    roles: Vec<String>,
+    include_stack: Vec<PathBuf>,
+    variables: Variables,
+}
+
+impl Checker {
+    fn loc(&self, l: &Location) -> Loc {
+        Loc::new(
+            &self.file,
+            l.line() as usize,
+            l.column() as usize,
+            l.span().len() as usize,
+        )
+    }
+
+    fn key_loc(&self, key: &Spanned<String>) -> Loc {
+        Loc::new(
+            &self.file,
+            key.referenced.line() as usize,
+            key.referenced.column() as usize,
+            key.value.chars().count(),
+        )
+    }
+
+    fn error(&mut self, d: Diagnostic) {
+        self.errors.push(d);
+    }
+
+    fn check_scenario(&mut self, id: String, raw: RawScenario) -> Scenario {
+        let name = raw.name.map(|n| n.value).unwrap_or_else(|| id.clone());
+        let requires = raw.requires.and_then(|c| self.condition(c));
+        let xfail = raw
+            .xfail
+            .into_iter()
+            .map(|x| Xfail {
+                when: x.acapy.and_then(|a| self.version_req(&a)),
+                reason: x.reason.value.trim().to_owned(),
+            })
+            .collect();
+        let agents = self.check_agents(raw.agents);
+        self.roles = agents.iter().map(|a| a.role.clone()).collect();
+        let vars = self.check_vars(raw.vars);
+        self.variables = Variables::new(vars.iter().map(|(name, _)| name));
+
+        if raw.steps.value.is_empty() {
+            let loc = self.loc(&raw.steps.referenced);
+            self.error(Diagnostic::at(&loc, "a scenario needs at least one step"));
+        }
+        let steps = self.check_steps(raw.steps.value);
+        let undefined = std::mem::take(&mut self.variables).into_problems();
+        undefined.into_iter().for_each(|d| self.error(d));
+
+        Scenario {
+            id,
+            file: self.file.clone(),
+            name,
+            description: raw.description,
+            tags: raw.tags.into_iter().map(|t| t.value).collect(),
+            requires,
+            xfail,
+            vars,
+            agents,
+            steps,
+        }
+    }
+
+    /// `agents: { ROLE: { label, args } }`: at least one, each role a name.
+    fn check_agents(&mut self, raw: Spanned<SpannedMap<RawAgent>>) -> Vec<AgentDecl> {
+        let mut agents = Vec::new();
+        for (role, agent) in raw.value.0 {
+            if !is_var_name(&role.value) {
+                let loc = self.key_loc(&role);
+                self.error(
+                    Diagnostic::at(&loc, format!("invalid agent role `{}`", role.value))
+                        .label("roles are letters, digits and `_`"),
+                );
+            }
+            agents.push(AgentDecl {
+                label: agent
+                    .label
+                    .map(|l| l.value)
+                    .unwrap_or_else(|| role.value.clone()),
+                args: agent.args.into_iter().map(|a| a.value).collect(),
+                loc: self.key_loc(&role),
+                role: role.value,
+            });
+        }
+        if agents.is_empty() {
+            let loc = self.loc(&raw.referenced);
+            self.error(
+                Diagnostic::at(&loc, "a scenario needs at least one agent")
+                    .label("no agents declared")
+                    .note("help: e.g. `agents: { issuer: {}, holder: {} }`"),
+            );
+        }
+        agents
+    }
+
+    /// `vars: { NAME: value }`, set before the first step.
+    fn check_vars(&mut self, raw: SpannedMap<SpannedNode>) -> Vec<(String, Template)> {
+        let mut vars = Vec::new();
+        for (key, node) in raw.0 {
+            let name = self.var_name(&key);
+            if let Some(t) = self.template(&node) {
+                vars.push((name, t));
+            }
+        }
+        vars
+    }
+}

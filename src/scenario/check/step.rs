@@ -1,0 +1,243 @@
+//! Checking one step: one action, its agent, its request, its captures and expectations.
+
+use super::Checker;
+use crate::diagnostic::{Diagnostic, Loc};
+use crate::scenario::model::*;
+use crate::scenario::raw::*;
+use crate::scenario::yaml::{SpannedMap, SpannedNode};
+use serde_saphyr::Spanned;
+
+/// A step's action key (`get`, ..., `wait`, `include`) and where it is.
+type ActionKey = (&'static str, Loc);
+
+impl Checker {
+    pub(super) fn check_steps(&mut self, raw: Vec<RawStep>) -> Vec<Step> {
+        let mut steps = Vec::new();
+        for (index, step) in raw.into_iter().enumerate() {
+            self.check_step(index + 1, step, &mut steps);
+        }
+        steps
+    }
+
+    /// Checks step `number` of the current file. A valid step goes to `out`;
+    /// an include puts the steps it brings there instead.
+    pub(super) fn check_step(&mut self, number: usize, raw: RawStep, out: &mut Vec<Step>) {
+        let actions = self.list_actions(&raw);
+        let step_loc = self.locate_step(&raw, &actions);
+        let Some((word, action_loc)) = self.require_one_action(number, &step_loc, actions) else {
+            return;
+        };
+        if word == "include" {
+            self.check_include(raw, out);
+            return;
+        }
+
+        let step_name = raw.name.as_ref().map(|n| n.value.clone());
+        let when = raw.when.and_then(|c| self.condition(c));
+        let agent = self.check_agent(number, &step_loc, raw.agent.as_ref());
+        let action = if word == "wait" {
+            self.reject_request_parts(&action_loc, raw.query.is_some(), raw.body.is_some());
+            self.check_wait(raw.wait.expect("wait present"))
+                .map(|(wait, name)| (Action::Wait(wait), name))
+        } else {
+            let path = [raw.get, raw.post, raw.put, raw.patch, raw.delete]
+                .into_iter()
+                .flatten()
+                .next()
+                .expect("one request verb");
+            self.check_request(word, path, raw.query, raw.body)
+                .map(|(request, name)| (Action::Request(request), name))
+        };
+        let (status, assertions) = raw
+            .expect
+            .map(|expect| self.expect(expect))
+            .unwrap_or_default();
+        let captures = self.check_captures(raw.capture);
+        self.variables.set(captures.iter().map(|c| c.var.clone()));
+        assertions
+            .iter()
+            .for_each(|a| self.variables.read_assertion(a));
+
+        // Without a valid action there is no step; the problem is reported.
+        let Some((action, default_name)) = action else {
+            return;
+        };
+        out.push(Step {
+            name: step_name.unwrap_or(default_name),
+            loc: step_loc,
+            agent,
+            when,
+            action,
+            status,
+            assertions,
+            captures,
+        });
+    }
+
+    /// The action keys the step has, requests and `include` before `wait`.
+    fn list_actions(&self, raw: &RawStep) -> Vec<ActionKey> {
+        let mut actions = Vec::new();
+        for (word, value) in [
+            ("get", &raw.get),
+            ("post", &raw.post),
+            ("put", &raw.put),
+            ("patch", &raw.patch),
+            ("delete", &raw.delete),
+            ("include", &raw.include),
+        ] {
+            if let Some(v) = value {
+                actions.push((word, self.loc(&v.referenced).shifted(0, v.value.len())));
+            }
+        }
+        if let Some(w) = &raw.wait {
+            actions.push(("wait", self.loc(&w.referenced)));
+        }
+        actions
+    }
+
+    /// Where the step is, for messages about the step as a whole: its name,
+    /// else its action, else its agent.
+    fn locate_step(&self, raw: &RawStep, actions: &[ActionKey]) -> Loc {
+        raw.name
+            .as_ref()
+            .map(|n| self.loc(&n.referenced))
+            .or_else(|| actions.first().map(|a| a.1.clone()))
+            .or_else(|| raw.agent.as_ref().map(|a| self.loc(&a.referenced)))
+            .unwrap_or_else(|| Loc::new(&self.file, 1, 1, 1))
+    }
+
+    /// A step does exactly one thing: that action, or None once the problem
+    /// is reported.
+    fn require_one_action(
+        &mut self,
+        number: usize,
+        step_loc: &Loc,
+        mut actions: Vec<ActionKey>,
+    ) -> Option<ActionKey> {
+        match actions.len() {
+            0 => {
+                self.error(
+                    Diagnostic::at(step_loc, format!("step {number} has nothing to do"))
+                        .note("help: a step has one of `get`, `post`, `put`, `patch`, `delete`, `wait` or `include`"),
+                );
+                None
+            }
+            1 => Some(actions.remove(0)),
+            _ => {
+                let words: Vec<&str> = actions.iter().map(|a| a.0).collect();
+                let loc = actions[1].1.clone();
+                self.error(
+                    Diagnostic::at(
+                        &loc,
+                        format!(
+                            "step {number} does more than one thing: {}",
+                            words.join(", ")
+                        ),
+                    )
+                    .label("second action")
+                    .note("help: split it into one step per request or wait"),
+                );
+                None
+            }
+        }
+    }
+
+    /// The role the step talks to, which must be declared under `agents`.
+    fn check_agent(
+        &mut self,
+        number: usize,
+        step_loc: &Loc,
+        agent: Option<&Spanned<String>>,
+    ) -> Option<String> {
+        let Some(agent) = agent else {
+            self.error(
+                Diagnostic::at(
+                    step_loc,
+                    format!("step {number} does not say which agent it talks to"),
+                )
+                .note(format!(
+                    "help: add `agent: ROLE` (one of: {})",
+                    self.roles.join(", ")
+                )),
+            );
+            return None;
+        };
+        if !self.roles.contains(&agent.value) {
+            let loc = self
+                .loc(&agent.referenced)
+                .shifted(0, agent.value.chars().count());
+            self.error(
+                Diagnostic::at(&loc, format!("unknown agent role `{}`", agent.value)).label(
+                    format!(
+                        "not declared under `agents` (declared: {})",
+                        self.roles.join(", ")
+                    ),
+                ),
+            );
+        }
+        Some(agent.value.clone())
+    }
+
+    /// `query` and `body` belong to requests, not to waits.
+    fn reject_request_parts(&mut self, action_loc: &Loc, query: bool, body: bool) {
+        for (field, present) in [("query", query), ("body", body)] {
+            if present {
+                self.error(
+                    Diagnostic::at(
+                        action_loc,
+                        format!("`{field}` has no meaning on a wait step"),
+                    )
+                    .note("help: a wait polls with `wait.get` or listens with `wait.event`"),
+                );
+            }
+        }
+    }
+
+    /// A request (`word` is its method) and the step's default name, or
+    /// None when its path does not parse (already reported).
+    fn check_request(
+        &mut self,
+        word: &str,
+        path: Spanned<String>,
+        query: Option<SpannedMap<SpannedNode>>,
+        body: Option<SpannedNode>,
+    ) -> Option<(Request, String)> {
+        let method: reqwest::Method = word.to_uppercase().parse().expect("known method");
+        let query: Vec<_> = query
+            .map(|q| {
+                q.0.into_iter()
+                    .filter_map(|(k, v)| Some((k.value, self.template(&v)?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let body = body.as_ref().and_then(|b| self.template(b));
+        let path_template = self.string_template(&path);
+
+        let reads = path_template.iter().chain(query.iter().map(|(_, t)| t));
+        reads.chain(&body).for_each(|t| self.variables.read(t));
+
+        let name = format!("{} {}", method, path.value);
+        let request = Request {
+            method,
+            path: path_template?,
+            query,
+            body,
+        };
+        Some((request, name))
+    }
+
+    /// `capture: { VAR: $.path }`: each name checked, each path parsed.
+    fn check_captures(&mut self, capture: Option<SpannedMap<Spanned<String>>>) -> Vec<Capture> {
+        capture
+            .map(|c| {
+                c.0.into_iter()
+                    .filter_map(|(var, path)| {
+                        let var = self.var_name(&var);
+                        let query = self.query(&path)?;
+                        Some(Capture { var, query })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,110 @@
+//! Checking the values steps are made of: names, templates, JSONPaths, durations, versions.
+
+use super::Checker;
+use crate::diagnostic::Diagnostic;
+use crate::scenario::duration::parse_duration;
+use crate::scenario::model::*;
+use crate::scenario::query::Query;
+use crate::scenario::raw::*;
+use crate::scenario::template::{is_var_name, Template, Vars};
+use crate::scenario::yaml::{Node, SpannedNode};
+use serde_saphyr::Spanned;
+use std::time::Duration;
+
+impl Checker {
+    pub(super) fn query(&mut self, path: &Spanned<String>) -> Option<Query> {
+        let loc = self
+            .loc(&path.referenced)
+            .shifted(0, path.value.chars().count());
+        Query::parse(&path.value, &loc)
+            .map_err(|d| self.error(d))
+            .ok()
+    }
+
+    pub(super) fn var_name(&mut self, key: &Spanned<String>) -> String {
+        if !is_var_name(&key.value) {
+            let loc = self.key_loc(key);
+            self.error(
+                Diagnostic::at(&loc, format!("invalid variable name `{}`", key.value))
+                    .label("letters, digits and `_`, not starting with a digit"),
+            );
+        }
+        key.value.clone()
+    }
+
+    pub(super) fn string_template(&mut self, s: &Spanned<String>) -> Option<Template> {
+        let loc = self.loc(&s.referenced);
+        Template::parse_str(&s.value, &loc)
+            .map_err(|d| self.error(d))
+            .ok()
+    }
+
+    pub(super) fn template(&mut self, node: &SpannedNode) -> Option<Template> {
+        let loc = self.loc(&node.referenced);
+        let t = match &node.value {
+            Node::String(s) => Template::parse_str(s, &loc)
+                .map_err(|d| self.error(d))
+                .ok()?,
+            Node::Seq(items) => Template::Array(
+                items
+                    .iter()
+                    .map(|i| self.template(i))
+                    .collect::<Option<Vec<_>>>()?,
+            ),
+            Node::Map(entries) => Template::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| Some((k.value.clone(), self.template(v)?)))
+                    .collect::<Option<Vec<_>>>()?,
+            ),
+            other => Template::Literal(other.to_json()),
+        };
+        // Without variables the value is fixed: render it once (which also
+        // turns `$${` into `${`).
+        Some(if t.vars().is_empty() {
+            Template::Literal(t.render(&Vars::new()).expect("no variables to miss"))
+        } else {
+            t
+        })
+    }
+
+    pub(super) fn duration(&mut self, s: &Spanned<String>) -> Option<Duration> {
+        let parsed = parse_duration(&s.value);
+        if parsed.is_none() {
+            let loc = self.loc(&s.referenced).shifted(0, s.value.len());
+            self.error(
+                Diagnostic::at(&loc, format!("invalid duration `{}`", s.value))
+                    .label("expected e.g. `500ms`, `30s` or `2m`"),
+            );
+        }
+        parsed
+    }
+
+    pub(super) fn condition(&mut self, c: RawCondition) -> Option<VersionCondition> {
+        c.acapy.and_then(|a| self.version_req(&a))
+    }
+
+    pub(super) fn version_req(&mut self, text: &Spanned<String>) -> Option<VersionCondition> {
+        let loc = self.loc(&text.referenced).shifted(0, text.value.len());
+        let parsed: Result<Vec<_>, _> = text
+            .value
+            .split("||")
+            .map(|alternative| semver::VersionReq::parse(alternative.trim()))
+            .collect();
+        match parsed {
+            Ok(any_of) => Some(VersionCondition {
+                text: text.value.clone(),
+                any_of,
+                loc,
+            }),
+            Err(e) => {
+                self.error(
+                    Diagnostic::at(&loc, format!("invalid version range `{}`", text.value))
+                        .label(e.to_string())
+                        .note("help: e.g. `>=1.3`, `<1.5`, `>=0.12, <1.0`, `<1.4 || >=1.5.1`"),
+                );
+                None
+            }
+        }
+    }
+}
