@@ -9,6 +9,7 @@ use acapy_harness::report::console::render_failure;
 use acapy_harness::run::outcome::{CaseResult, Failure, Status, StepStatus};
 use acapy_harness::run::{run_case, RunOptions};
 use acapy_harness::scenario::load::{load, Found};
+use acapy_harness::scenario::model::Scenario;
 use acapy_harness::suite::cases;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -90,6 +91,17 @@ pub async fn run_with(
         file,
     })
     .unwrap_or_else(|e| panic!("the scenario does not load:\n{e}\n{yaml}"));
+    let result = run_loaded(scenario, agents, options).await;
+    assert_eq!(result.name, "case::external");
+    result
+}
+
+/// Runs a loaded scenario as one `external` case, each role's agent at its stub.
+pub async fn run_loaded(
+    scenario: Scenario,
+    agents: &[(&str, &Stub)],
+    options: &RunOptions,
+) -> CaseResult {
     let endpoints: BTreeMap<String, AdminEndpoint> = agents
         .iter()
         .map(|(role, stub)| {
@@ -100,7 +112,6 @@ pub async fn run_with(
     let external: Arc<dyn Provider> = Arc::new(ExternalProvider { endpoints });
     let cases = cases(&[Arc::new(scenario)], &[external]);
     assert_eq!(cases.len(), 1);
-    assert_eq!(cases[0].name(), "case::external");
     // Generous: a hang is a failure, but never on a merely slow machine.
     tokio::time::timeout(Duration::from_secs(60), run_case(&cases[0], options))
         .await
