@@ -11,6 +11,7 @@ mod stub;
 mod artifacts;
 mod captures;
 mod expectations;
+mod golden;
 mod includes;
 mod requests;
 mod status;
