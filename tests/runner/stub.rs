@@ -44,6 +44,9 @@ pub struct Reply {
     /// Events sent on every open `/ws` when the request arrives (before the
     /// answer), one after another, each `after` the previous.
     pub emit: Vec<Emit>,
+    /// Close the connection instead of answering (after `delay` and `emit`):
+    /// the client sees a transport error.
+    pub hang_up: bool,
 }
 
 impl Reply {
@@ -57,6 +60,15 @@ impl Reply {
             body,
             delay: Duration::ZERO,
             emit: Vec::new(),
+            hang_up: false,
+        }
+    }
+
+    /// No answer: the connection is closed once the request is read.
+    pub fn hang_up() -> Reply {
+        Reply {
+            hang_up: true,
+            ..Reply::status(500, Value::Null)
         }
     }
 
@@ -333,6 +345,10 @@ async fn serve_http(mut stream: TcpStream, shared: Arc<Shared>) -> std::io::Resu
     }
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
+    }
+    if reply.hang_up {
+        let _ = stream.shutdown().await;
+        return Ok(());
     }
     let text = reply.body.to_string();
     let response = format!(

@@ -1,0 +1,136 @@
+//! Versions: `requires`, `when`, `xfail`, by the version the agent reports.
+
+use crate::common::*;
+use crate::stub::{Config, Reply};
+use acapy_harness::report::console::render_failure;
+use acapy_harness::run::outcome::{Status, StepStatus};
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requires_skips_by_the_version_the_agent_reports() {
+    let old = stub().await;
+    let new = stub_with(Config {
+        version: "9.1.0rc1".into(),
+        ..Config::default()
+    })
+    .await;
+    for s in [&old, &new] {
+        s.route("GET", "/thing", vec![Reply::ok(json!({}))]);
+    }
+    let yaml = scenario(
+        r#"
+        agents: { a: {} }
+        requires: { acapy: ">=9" }
+        steps:
+          - { agent: a, get: /thing }
+        "#,
+    );
+    let result = run(&yaml, &[("a", &old)]).await;
+    match &result.status {
+        Status::Skipped { reason } => {
+            assert!(reason.contains("requires ACA-Py >=9"), "{reason}");
+            assert!(
+                reason.contains(&format!("case.yaml:{}", line_of(&yaml, "requires:"))),
+                "{reason}"
+            );
+        }
+        other => panic!("expected a skip, got {other:?}"),
+    }
+    assert!(
+        old.requests_to("GET", "/thing").is_empty(),
+        "a skipped case made requests"
+    );
+    assert!(
+        old.ws_connects().is_empty(),
+        "a skipped case subscribed to events"
+    );
+    assert_eq!(result.acapy_version.as_deref(), Some("1.3.6"));
+
+    let result = run(&yaml, &[("a", &new)]).await;
+    assert_passed(&result);
+    assert_eq!(new.requests_to("GET", "/thing").len(), 1);
+    assert_eq!(result.acapy_version.as_deref(), Some("9.1.0rc1"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_skips_a_step_on_other_versions() {
+    let agent = stub().await; // 1.3.6
+    for p in ["/old", "/new", "/always"] {
+        agent.route("GET", p, vec![Reply::ok(json!({}))]);
+    }
+    let yaml = scenario(
+        r#"
+        agents: { a: {} }
+        steps:
+          - { agent: a, get: /new, when: { acapy: ">=2" } }
+          - { agent: a, get: /old, when: { acapy: "<2, >=1.3" } }
+          - { agent: a, get: /always }
+        "#,
+    );
+    let result = run(&yaml, &[("a", &agent)]).await;
+    assert_passed(&result);
+    assert_eq!(
+        step_statuses(&result),
+        [StepStatus::Skipped, StepStatus::Passed, StepStatus::Passed]
+    );
+    let paths: Vec<String> = agent.api_requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths, ["/old", "/always"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xfail_turns_a_failure_into_expected_and_a_pass_into_unexpected() {
+    let agent = stub().await; // 1.3.6
+    agent.route(
+        "GET",
+        "/state",
+        vec![Reply::ok(json!({ "state": "pending" }))],
+    );
+    let case = |xfail: &str, expected_state: &str| {
+        scenario(&format!(
+            r#"
+            agents: {{ a: {{}} }}
+            xfail: [{xfail}]
+            steps:
+              - {{ agent: a, get: /state, expect: {{ $.state: {expected_state} }} }}
+            "#
+        ))
+    };
+
+    let result = run(&case("{ reason: bug 123 }", "done"), &[("a", &agent)]).await;
+    assert_eq!(
+        result.status,
+        Status::ExpectedFailure {
+            reason: "bug 123".into()
+        }
+    );
+    assert!(result.failure.is_some(), "the failure is still shown");
+
+    let result = run(&case("{ reason: bug 123 }", "pending"), &[("a", &agent)]).await;
+    assert_eq!(
+        result.status,
+        Status::UnexpectedPass {
+            reason: "bug 123".into()
+        }
+    );
+    assert!(!result.status.is_success());
+    assert!(render_failure(&result).contains("marked `xfail`"));
+
+    // Only where the version matches.
+    let result = run(
+        &case("{ acapy: \"<1.3\", reason: old bug }", "done"),
+        &[("a", &agent)],
+    )
+    .await;
+    assert_eq!(result.status, Status::Failed);
+    let result = run(
+        &case("{ acapy: \">=1.3, <1.4\", reason: this bug }", "done"),
+        &[("a", &agent)],
+    )
+    .await;
+    assert_eq!(
+        result.status,
+        Status::ExpectedFailure {
+            reason: "this bug".into()
+        }
+    );
+}
