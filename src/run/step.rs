@@ -58,7 +58,9 @@ impl Runner<'_> {
         let exchange = client
             .send(role(step), method.clone(), &path, &query, body.as_ref())
             .await
-            .map_err(|e| Failure::new(format!("{method} {path} failed: {e}")).at(&step.loc))?;
+            .map_err(|e| {
+                Failure::new(format!("{method} {path} failed: {}", with_causes(&e))).at(&step.loc)
+            })?;
         self.exchanges.push(exchange.clone());
         let status = exchange.status;
         match &step.status {
@@ -84,7 +86,7 @@ impl Runner<'_> {
             WaitSource::Event { topic } => {
                 let log = self.streams[role(step)].log.clone();
                 let outcome = wait::on_events(wait, topic, &log, &self.vars).await?;
-                (outcome, format!("a `{topic}` event"), None)
+                (outcome, format!("an event on `{topic}`"), None)
             }
             WaitSource::Poll { path } => {
                 let client = self.agents[role(step)].clone();
@@ -155,7 +157,11 @@ impl Runner<'_> {
                         .at(&capture.query.loc)
                         .label("matched nothing")
                         .expected(format!("a value at {}", capture.query.text))
-                        .actual(short_json(document, 300))
+                        .actual(match response {
+                            // The response is shown whole below.
+                            Some(_) => "no value there in the response below".to_owned(),
+                            None => short_json(document, 300),
+                        })
                         .response(response.clone()),
                 );
             };
@@ -179,6 +185,23 @@ impl Runner<'_> {
             .collect::<Vec<_>>()
             .join(", ")
     }
+}
+
+/// An error and what caused it, outermost first: reqwest's own message
+/// (`error sending request`) leaves out why (`connection closed before
+/// message completed`).
+pub(super) fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// A matched event shown where a response would be.

@@ -200,7 +200,11 @@ async fn fail_if_stops_the_wait_early() {
     let result = run(&yaml, &[("a", &agent)]).await;
     let f = failure(&result);
     assert!(f.message().contains("fail_if"), "{}", f.message());
-    assert!(f.message().contains("`records` event"), "{}", f.message());
+    assert!(
+        f.message().contains("event on `records`"),
+        "{}",
+        f.message()
+    );
     assert_eq!(loc_line(f), line_of(&yaml, "fail_if:"));
     assert_eq!(f.expected.as_deref(), Some(r#"$.state equals "done""#));
     let actual = f.actual.as_deref().unwrap_or_default();
@@ -253,7 +257,7 @@ async fn wait_times_out_with_what_it_last_saw() {
     let f = failure(&result);
     assert_eq!(
         f.message(),
-        "timed out after 0.3s waiting for a `records` event"
+        "timed out after 0.3s waiting for an event on `records`"
     );
     assert_eq!(loc_line(f), line_of(&yaml, "until:"));
     assert_eq!(
