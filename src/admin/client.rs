@@ -1,6 +1,7 @@
 //! Requests to an agent's admin API.
 
 use super::AdminEndpoint;
+use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::Value;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -49,9 +50,14 @@ impl AdminClient {
 
     /// A request to `path` (relative to the admin URL), authenticated.
     pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.endpoint
+            .auth
+            .apply(self.http.request(method, self.url(path)))
+    }
+
+    fn url(&self, path: &str) -> String {
         let sep = if path.starts_with('/') { "" } else { "/" };
-        let url = format!("{}{sep}{path}", self.endpoint.url);
-        self.endpoint.auth.apply(self.http.request(method, url))
+        format!("{}{sep}{path}", self.endpoint.url)
     }
 
     /// Sends a request and keeps it with its response; a body that is not
@@ -64,7 +70,39 @@ impl AdminClient {
         query: &[(String, String)],
         body: Option<&Value>,
     ) -> Result<Exchange, reqwest::Error> {
-        let mut req = self.request(method.clone(), path);
+        self.send_with(agent, method, path, query, &HeaderMap::new(), body)
+            .await
+    }
+
+    /// [`Self::send`] with more headers, which replace the credentials'
+    /// own where they share a name (an `Authorization` of the step's).
+    pub async fn send_with(
+        &self,
+        agent: &str,
+        method: reqwest::Method,
+        path: &str,
+        query: &[(String, String)],
+        headers: &HeaderMap,
+        body: Option<&Value>,
+    ) -> Result<Exchange, reqwest::Error> {
+        let mut req = match headers.is_empty() {
+            true => self.request(method.clone(), path),
+            // One map, so that a step's header replaces the credentials'.
+            false => {
+                let mut all = HeaderMap::new();
+                for (name, value) in self.endpoint.auth.headers() {
+                    if let Ok(value) = HeaderValue::from_str(&value) {
+                        all.insert(name, value);
+                    }
+                }
+                for (name, value) in headers {
+                    all.insert(name.clone(), value.clone());
+                }
+                self.http
+                    .request(method.clone(), self.url(path))
+                    .headers(all)
+            }
+        };
         if !query.is_empty() {
             req = req.query(query);
         }

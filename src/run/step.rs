@@ -13,6 +13,7 @@ use super::{capture, predicate};
 use crate::admin::Exchange;
 use crate::scenario::model::{Action, Assertion, Request, Step, Wait, WaitSource};
 use crate::scenario::template::as_text;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 
 /// What a step's captures and expectations look at: the response body (or
@@ -50,13 +51,31 @@ impl Runner<'_> {
         for (key, template) in &request.query {
             query.push((key.clone(), as_text(&template.render(&self.vars)?)));
         }
+        let mut headers = HeaderMap::new();
+        for (name, template) in &request.headers {
+            let value = as_text(&template.render(&self.vars)?);
+            let value = HeaderValue::from_str(&value).map_err(|_| {
+                Failure::new(format!("the value of header `{name}` is not valid in HTTP"))
+                    .at(&step.loc)
+                    .note("help: header values cannot hold control characters or line breaks")
+            })?;
+            let name = HeaderName::from_bytes(name.as_bytes()).expect("checked at load");
+            headers.insert(name, value);
+        }
         let body = match &request.body {
             Some(template) => Some(template.render(&self.vars)?),
             None => None,
         };
         let method = &request.method;
         let exchange = client
-            .send(role(step), method.clone(), &path, &query, body.as_ref())
+            .send_with(
+                role(step),
+                method.clone(),
+                &path,
+                &query,
+                &headers,
+                body.as_ref(),
+            )
             .await
             .map_err(|e| {
                 Failure::new(format!("{method} {path} failed: {}", with_causes(&e))).at(&step.loc)

@@ -87,6 +87,8 @@ pub struct Request {
     pub method: reqwest::Method,
     pub path: Template,
     pub query: Vec<(String, Template)>,
+    /// Sent as given, after (and over) the agent's own credentials.
+    pub headers: Vec<(String, Template)>,
     pub body: Option<Template>,
 }
 

@@ -67,6 +67,8 @@ pub struct RawStep {
     pub patch: Option<Spanned<String>>,
     pub delete: Option<Spanned<String>>,
     pub query: Option<SpannedMap<SpannedNode>>,
+    /// Request headers, e.g. `Authorization: "Bearer ${token}"`.
+    pub headers: Option<SpannedMap<SpannedNode>>,
     pub body: Option<SpannedNode>,
 
     pub wait: Option<Spanned<RawWait>>,

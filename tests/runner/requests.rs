@@ -230,3 +230,43 @@ async fn a_spliced_path_value_is_one_path_segment() {
     // Today: `/resolver/resolve/did:example:123`, the `#key-1` taken as a fragment.
     assert_eq!(resolved, ["/resolver/resolve/did:example:123%23key-1"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headers_are_templated_and_sent_beside_the_api_key() {
+    let admin = stub().await;
+    admin.route(
+        "POST",
+        "/multitenancy/wallet",
+        vec![Reply::ok(json!({ "wallet_id": "w-1", "token": "tok.en.1" }))],
+    );
+    admin.route("GET", "/connections", vec![Reply::ok(json!({ "results": [] }))]);
+    let yaml = scenario(
+        r#"
+        agents: { admin: {} }
+        steps:
+          - name: create a tenant
+            agent: admin
+            post: /multitenancy/wallet
+            body: { label: Tenant }
+            capture: { token: $.token, wallet: $.wallet_id }
+          - name: as the tenant
+            agent: admin
+            get: /connections
+            headers:
+              Authorization: "Bearer ${token}"
+              X-Wallet: ${wallet}
+              X-Count: 3
+        "#,
+    );
+    let result = run(&yaml, &[("admin", &admin)]).await;
+    assert_passed(&result);
+    let sent = admin.requests_to("GET", "/connections");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].header("authorization"), Some("Bearer tok.en.1"));
+    assert_eq!(sent[0].header("x-wallet"), Some("w-1"));
+    assert_eq!(sent[0].header("x-count"), Some("3"));
+    // The agent's own credentials still go along.
+    assert_eq!(sent[0].header("x-api-key"), Some(KEY));
+    let plain = admin.requests_to("POST", "/multitenancy/wallet");
+    assert_eq!(plain[0].header("authorization"), None);
+}

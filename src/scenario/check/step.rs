@@ -4,6 +4,7 @@ use super::Checker;
 use crate::diagnostic::{Diagnostic, Loc};
 use crate::scenario::model::*;
 use crate::scenario::raw::*;
+use crate::scenario::template::Template;
 use crate::scenario::yaml::{SpannedMap, SpannedNode};
 use serde_saphyr::Spanned;
 
@@ -36,7 +37,14 @@ impl Checker {
         let when = raw.when.and_then(|c| self.condition(c));
         let agent = self.check_agent(number, &step_loc, raw.agent.as_ref());
         let action = if word == "wait" {
-            self.reject_request_parts(&action_loc, raw.query.is_some(), raw.body.is_some());
+            self.reject_request_parts(
+                &action_loc,
+                [
+                    ("query", raw.query.is_some()),
+                    ("headers", raw.headers.is_some()),
+                    ("body", raw.body.is_some()),
+                ],
+            );
             self.check_wait(raw.wait.expect("wait present"))
                 .map(|(wait, name)| (Action::Wait(wait), name))
         } else {
@@ -45,7 +53,7 @@ impl Checker {
                 .flatten()
                 .next()
                 .expect("one request verb");
-            self.check_request(word, path, raw.query, raw.body)
+            self.check_request(word, path, raw.query, raw.headers, raw.body)
                 .map(|(request, name)| (Action::Request(request), name))
         };
         let (status, assertions) = raw
@@ -178,9 +186,9 @@ impl Checker {
         Some(agent.value.clone())
     }
 
-    /// `query` and `body` belong to requests, not to waits.
-    fn reject_request_parts(&mut self, action_loc: &Loc, query: bool, body: bool) {
-        for (field, present) in [("query", query), ("body", body)] {
+    /// `query`, `headers` and `body` belong to requests, not to waits.
+    fn reject_request_parts(&mut self, action_loc: &Loc, parts: [(&str, bool); 3]) {
+        for (field, present) in parts {
             if present {
                 self.error(
                     Diagnostic::at(
@@ -200,6 +208,7 @@ impl Checker {
         word: &str,
         path: Spanned<String>,
         query: Option<SpannedMap<SpannedNode>>,
+        headers: Option<SpannedMap<SpannedNode>>,
         body: Option<SpannedNode>,
     ) -> Option<(Request, String)> {
         let method: reqwest::Method = word.to_uppercase().parse().expect("known method");
@@ -210,10 +219,14 @@ impl Checker {
                     .collect()
             })
             .unwrap_or_default();
+        let headers = self.check_headers(headers);
         let body = body.as_ref().and_then(|b| self.template(b));
         let path_template = self.string_template(&path);
 
-        let reads = path_template.iter().chain(query.iter().map(|(_, t)| t));
+        let reads = path_template
+            .iter()
+            .chain(query.iter().map(|(_, t)| t))
+            .chain(headers.iter().map(|(_, t)| t));
         reads.chain(&body).for_each(|t| self.variables.read(t));
 
         let name = format!("{} {}", method, path.value);
@@ -221,9 +234,36 @@ impl Checker {
             method,
             path: path_template?,
             query,
+            headers,
             body,
         };
         Some((request, name))
+    }
+
+    /// `headers: { NAME: VALUE }`: each name a valid HTTP header name, each
+    /// value a template (rendered as text when sent).
+    fn check_headers(
+        &mut self,
+        headers: Option<SpannedMap<SpannedNode>>,
+    ) -> Vec<(String, Template)> {
+        let Some(headers) = headers else {
+            return Vec::new();
+        };
+        let mut checked = Vec::new();
+        for (name, value) in headers.0 {
+            if reqwest::header::HeaderName::from_bytes(name.value.as_bytes()).is_err() {
+                let loc = self.key_loc(&name);
+                self.error(
+                    Diagnostic::at(&loc, format!("`{}` is not an HTTP header name", name.value))
+                        .label("letters, digits and `-`, no spaces"),
+                );
+                continue;
+            }
+            if let Some(template) = self.template(&value) {
+                checked.push((name.value, template));
+            }
+        }
+        checked
     }
 
     /// `capture: { VAR: $.path }`: each name checked, each path parsed.
