@@ -53,9 +53,18 @@ impl Launch<'_> {
         push(&["--admin", self.admin.0, &self.admin.1.to_string()]);
         push(&["--no-ledger", "--wallet-type", "askar"]);
         push(&["--wallet-name", self.wallet_name]);
+        let flag = |name: &str| {
+            self.extra
+                .iter()
+                .any(|a| a == name || a.starts_with(&format!("{name}=")))
+        };
         // A random 32-byte key used as is: no Argon2 derivation, which costs
-        // about 0.6 s each time the wallet opens.
-        push(&["--wallet-key-derivation-method", "RAW"]);
+        // about 0.6 s each time the wallet opens. Not for a multitenant
+        // agent of the user's: its sub-wallets would inherit RAW, and the
+        // keys the user's scenario gives them are passphrases.
+        if !flag("--multitenant") {
+            push(&["--wallet-key-derivation-method", "RAW"]);
+        }
         push(&["--auto-provision", "--log-level", "warning"]);
         args.extend(self.extra.iter().cloned());
         let mut env = vec![
@@ -63,6 +72,13 @@ impl Launch<'_> {
             ("ACAPY_WALLET_KEY".into(), raw_wallet_key()),
         ];
         env.extend(self.extra_env.iter().cloned());
+        // A multitenant agent needs a JWT secret to sign its tenants'
+        // tokens: generated, like the admin API key, unless given.
+        let secret_given =
+            flag("--jwt-secret") || env.iter().any(|(k, _)| k == "ACAPY_MULTITENANT_JWT_SECRET");
+        if flag("--multitenant") && !secret_given {
+            env.push(("ACAPY_MULTITENANT_JWT_SECRET".into(), generate_api_key()));
+        }
         Command { args, env }
     }
 }
@@ -113,6 +129,20 @@ mod tests {
         let key = bs58::decode(&env["ACAPY_WALLET_KEY"]).into_vec().unwrap();
         assert_eq!(key.len(), 32);
         assert!(!format!("{cmd:?}").contains("the-admin-key"));
+    }
+
+    #[test]
+    fn a_multitenant_agent_gets_a_generated_jwt_secret_unless_given() {
+        let secret = |cmd: &Command| {
+            cmd.env
+                .iter()
+                .filter(|(k, _)| k == "ACAPY_MULTITENANT_JWT_SECRET")
+                .count()
+        };
+        assert_eq!(secret(&launch(&[])), 0);
+        assert_eq!(secret(&launch(&["--multitenant".into()])), 1);
+        let given = launch(&["--multitenant".into(), "--jwt-secret".into(), "s".into()]);
+        assert_eq!(secret(&given), 0);
     }
 
     #[test]

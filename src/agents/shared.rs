@@ -78,9 +78,11 @@ pub struct SharedProvider {
     /// to the base agent, so they need not be set per wallet.
     suite_args: Vec<String>,
     base: tokio::sync::Mutex<Option<Arc<Base>>>,
-    /// Scenarios already told that they run on dedicated agents.
-    told: Mutex<BTreeSet<String>>,
 }
+
+/// Scenarios already told that they run on dedicated agents: once per
+/// scenario, whatever the number of versions.
+static TOLD: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
 
 impl SharedProvider {
     pub fn new(inner: Arc<dyn Provider>, suite_args: Vec<String>) -> SharedProvider {
@@ -88,7 +90,6 @@ impl SharedProvider {
             inner,
             suite_args,
             base: tokio::sync::Mutex::new(None),
-            told: Mutex::new(BTreeSet::new()),
         }
     }
 
@@ -108,7 +109,16 @@ impl SharedProvider {
                 .suite_args
                 .iter()
                 .cloned()
-                .chain(["--multitenant".into(), "--multitenant-admin".into()])
+                .chain(
+                    [
+                        "--multitenant",
+                        "--multitenant-admin",
+                        // Its sub-wallets get RAW keys too: created in milliseconds.
+                        "--wallet-key-derivation-method",
+                        "RAW",
+                    ]
+                    .map(String::from),
+                )
                 .collect(),
             env: vec![("ACAPY_MULTITENANT_JWT_SECRET".into(), generate_api_key())],
         };
@@ -134,8 +144,7 @@ impl SharedProvider {
         let scenario = case
             .strip_suffix(&format!("::{}", self.label()))
             .unwrap_or(case);
-        let first = self
-            .told
+        let first = TOLD
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(scenario.to_owned());

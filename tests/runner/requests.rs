@@ -237,9 +237,15 @@ async fn headers_are_templated_and_sent_beside_the_api_key() {
     admin.route(
         "POST",
         "/multitenancy/wallet",
-        vec![Reply::ok(json!({ "wallet_id": "w-1", "token": "tok.en.1" }))],
+        vec![Reply::ok(
+            json!({ "wallet_id": "w-1", "token": "tok.en.1" }),
+        )],
     );
-    admin.route("GET", "/connections", vec![Reply::ok(json!({ "results": [] }))]);
+    admin.route(
+        "GET",
+        "/connections",
+        vec![Reply::ok(json!({ "results": [] }))],
+    );
     let yaml = scenario(
         r#"
         agents: { admin: {} }
