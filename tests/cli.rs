@@ -168,12 +168,25 @@ fn run_isolated(args: &[&str], tmp: &Path) -> Command {
 
 #[test]
 fn a_changed_expected_value_fails_with_file_line_and_actual_value() {
+    a_changed_expected_value_fails_in("shared");
+    a_changed_expected_value_fails_in("dedicated");
+}
+
+/// The failure, and nothing left after it, with agents in `mode`.
+fn a_changed_expected_value_fails_in(mode: &str) {
     let scratch = tempfile::tempdir().unwrap();
     let (scenario, line) = mutated_seed(scratch.path());
     let tmp = scratch.path().join("tmp");
     std::fs::create_dir(&tmp).unwrap();
     let out: Output = run_isolated(
-        &["run", "--provider", "process", scenario.to_str().unwrap()],
+        &[
+            "run",
+            "--provider",
+            "process",
+            "--agents",
+            mode,
+            scenario.to_str().unwrap(),
+        ],
         &tmp,
     )
     .output()
@@ -201,6 +214,7 @@ fn a_changed_expected_value_fails_with_file_line_and_actual_value() {
         stdout.contains("summary: 0 passed, 1 failed, 0 skipped"),
         "{stdout}"
     );
+    assert!(stdout.contains(&format!("{mode} agents)")), "{stdout}");
     // Nothing left behind: no agent process, no wallet folder.
     let marker = format!("TMPDIR={}", tmp.display());
     assert_eq!(processes_with_env(&marker), Vec::<u32>::new());
@@ -213,7 +227,20 @@ fn a_changed_expected_value_fails_with_file_line_and_actual_value() {
 }
 
 #[test]
-fn ctrl_c_stops_agents_and_removes_wallets() {
+fn ctrl_c_stops_dedicated_agents_and_removes_wallets() {
+    // The harness and two agents; a wallet each.
+    ctrl_c_stops_agents_in("dedicated", 3, 2);
+}
+
+#[test]
+fn ctrl_c_stops_the_shared_agent_and_removes_its_wallets() {
+    // The harness and the base agent; its wallet and the two sub-wallets.
+    ctrl_c_stops_agents_in("shared", 2, 3);
+}
+
+/// Interrupts a run once `processes` (the harness included) run and
+/// `wallets` wallet files exist, then checks nothing is left.
+fn ctrl_c_stops_agents_in(mode: &str, processes: usize, wallets: usize) {
     let scratch = tempfile::tempdir().unwrap();
     let tmp = scratch.path().join("tmp");
     std::fs::create_dir(&tmp).unwrap();
@@ -222,6 +249,8 @@ fn ctrl_c_stops_agents_and_removes_wallets() {
             "run",
             "--provider",
             "process",
+            "--agents",
+            mode,
             "scenarios/issue-credential-v2/seed-flow.yaml",
         ],
         &tmp,
@@ -231,9 +260,10 @@ fn ctrl_c_stops_agents_and_removes_wallets() {
     .spawn()
     .unwrap();
     let marker = format!("TMPDIR={}", tmp.display());
-    // Wait until both agents run and have made their wallets, then interrupt.
+    // Wait until the agents run and have made their wallets, then interrupt.
     let deadline = Instant::now() + Duration::from_secs(120);
-    while processes_with_env(&marker).len() < 3 || count_files(&tmp, "sqlite.db") < 2 {
+    while processes_with_env(&marker).len() < processes || count_files(&tmp, "sqlite.db") < wallets
+    {
         assert!(Instant::now() < deadline, "agents never started");
         assert!(child.try_wait().unwrap().is_none(), "harness exited early");
         std::thread::sleep(Duration::from_millis(50));

@@ -196,18 +196,19 @@ impl Provider for SharedProvider {
                 None => return self.inner.start(specs, case).await,
             }
         }
-        let base = self.base(case).await?;
-        let mut agents = Vec::new();
-        for (spec, settings) in specs.iter().zip(settings) {
-            match base.create_wallet(spec, settings).await {
-                Ok(agent) => agents.push(agent),
-                Err(e) => {
-                    super::stop_all(&mut agents).await;
-                    return Err(e);
+        // A base agent found dead here is replaced once: the cases that
+        // were running on it fail, later ones get a new one.
+        let mut tries = 2;
+        loop {
+            tries -= 1;
+            let base = self.base(case).await?;
+            match base.create_wallets(specs, &settings).await {
+                Err(e) if tries > 0 && !base.alive() => {
+                    eprintln!("acapy-harness: {e:#}\nacapy-harness: starting a new one");
                 }
+                other => return other,
             }
         }
-        Ok(agents)
     }
 
     async fn finish(&self) {
@@ -243,6 +244,25 @@ impl Base {
             AdminAuth::ApiKey(key) => Some(key.clone()),
             _ => None,
         }
+    }
+
+    /// A sub-wallet per spec; on error, none is left.
+    async fn create_wallets(
+        self: &Arc<Self>,
+        specs: &[AgentSpec],
+        settings: &[Map<String, Value>],
+    ) -> anyhow::Result<Vec<Agent>> {
+        let mut agents = Vec::new();
+        for (spec, settings) in specs.iter().zip(settings) {
+            match self.create_wallet(spec, settings.clone()).await {
+                Ok(agent) => agents.push(agent),
+                Err(e) => {
+                    super::stop_all(&mut agents).await;
+                    return Err(e);
+                }
+            }
+        }
+        Ok(agents)
     }
 
     async fn create_wallet(
