@@ -8,11 +8,15 @@
 //! for none). Container cases are reported as ignored, with the reason, where
 //! no Docker engine answers or the image is not built.
 //!
+//! Agents: `ACAPY_HARNESS_AGENTS=shared` (the default: every role a fresh
+//! sub-wallet of one multitenant agent per version) or `dedicated` (agents
+//! started for every case), as `--agents` on the command line.
+//!
 //! With `ACAPY_HARNESS_REPORT_DIR=DIR`, the run also writes `junit.xml`,
 //! `report.json` and the conformance matrix `matrix.md` there, and the
 //! artifacts of failing cases under `artifacts/`.
 
-use acapy_harness::agents::select::{for_versions, ProviderChoice};
+use acapy_harness::agents::select::{for_versions, with_mode, AgentMode, ProviderChoice};
 use acapy_harness::agents::version::{Release, DEFAULT_VERSION};
 use acapy_harness::agents::{cleanup, Provider};
 use acapy_harness::report;
@@ -60,10 +64,15 @@ fn main() -> ExitCode {
 
     let process = versions("ACAPY_HARNESS_VERSIONS", DEFAULT_VERSION);
     let docker = versions("ACAPY_HARNESS_DOCKER_VERSIONS", "1.3.6,1.7.0");
+    let mode = match std::env::var("ACAPY_HARNESS_AGENTS") {
+        Ok(name) => AgentMode::parse(&name)
+            .unwrap_or_else(|| panic!("ACAPY_HARNESS_AGENTS: `{name}` is not shared or dedicated")),
+        Err(_) => AgentMode::Shared,
+    };
     let sources: Vec<Arc<dyn Provider>> = runtime.block_on(async {
         let mut sources = for_versions(ProviderChoice::Process, &process, |_| None).await;
         sources.extend(for_versions(ProviderChoice::Docker, &docker, |_| None).await);
-        sources
+        with_mode(sources, mode, &[])
     });
     // Why the cases of a source cannot run here (no engine, no image), by
     // label: reported as ignored with that reason. `--list` starts nothing.
@@ -127,6 +136,10 @@ fn main() -> ExitCode {
     }
 
     let conclusion = libtest_mimic::run(&args, trials);
+    // Shared base agents outlive the cases: stopped once all have run.
+    runtime.block_on(futures_util::future::join_all(
+        sources.iter().map(|s| s.finish()),
+    ));
     if let Some(dir) = &report_dir {
         let mut results = results.lock().unwrap();
         results.sort_by(|a, b| a.name.cmp(&b.name));
