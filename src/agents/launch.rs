@@ -123,7 +123,9 @@ mod tests {
         assert!(line.contains("-e http://issuer:8020 --admin 0.0.0.0 8021"));
         assert!(line.ends_with("--log-level warning --auto-store-credential"));
         assert!(!line.contains("the-admin-key"), "{line}");
-        assert!(!line.contains("--admin-api-key") && !line.contains("--wallet-key "));
+        for secret_flag in ["admin-api-key", "wallet-key", "jwt-secret"] {
+            assert!(!cmd.args.contains(&format!("--{secret_flag}")), "{line}");
+        }
         let env: std::collections::HashMap<_, _> = cmd.env.iter().cloned().collect();
         assert_eq!(env["ACAPY_ADMIN_API_KEY"], "the-admin-key");
         let key = bs58::decode(&env["ACAPY_WALLET_KEY"]).into_vec().unwrap();
