@@ -192,6 +192,7 @@ fn spec(role: &str, args: &[&str]) -> AgentSpec {
         label: format!("{role} agent"),
         args: args.iter().map(|a| a.to_string()).collect(),
         env: Vec::new(),
+        own_agent: None,
     }
 }
 

@@ -24,6 +24,7 @@ fn spec(role: &str, args: &[&str]) -> AgentSpec {
         label: format!("{role} label"),
         args: args.iter().map(|a| a.to_string()).collect(),
         env: Vec::new(),
+        own_agent: None,
     }
 }
 

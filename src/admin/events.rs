@@ -81,6 +81,31 @@ impl EventStream {
         endpoint: &AdminEndpoint,
         started: Instant,
     ) -> anyhow::Result<EventStream> {
+        let log = Arc::new(EventLog {
+            events: Mutex::new(Vec::new()),
+            changed: Notify::new(),
+            closed: Mutex::new(None),
+            started,
+        });
+        let task = Self::listen(endpoint, log.clone()).await?;
+        Ok(EventStream { log, task })
+    }
+
+    /// Listens again (after the agent restarted), into the same log: waits
+    /// see the events from before the restart and after it.
+    pub async fn reconnect(&mut self, endpoint: &AdminEndpoint) -> anyhow::Result<()> {
+        self.task.abort();
+        self.task = Self::listen(endpoint, self.log.clone()).await?;
+        *self.log.closed.lock().unwrap() = None;
+        Ok(())
+    }
+
+    /// Opens the socket, checks the credentials were accepted, and copies
+    /// every event into `log` until the socket closes.
+    async fn listen(
+        endpoint: &AdminEndpoint,
+        log: Arc<EventLog>,
+    ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
         let ws_url = format!(
             "{}/ws",
             endpoint
@@ -114,13 +139,7 @@ impl EventStream {
             }
         }
 
-        let log = Arc::new(EventLog {
-            events: Mutex::new(Vec::new()),
-            changed: Notify::new(),
-            closed: Mutex::new(None),
-            started,
-        });
-        let writer = log.clone();
+        let writer = log;
         let task = tokio::spawn(async move {
             while let Some(message) = socket.next().await {
                 match message {
@@ -156,7 +175,7 @@ impl EventStream {
             }
             writer.close("the agent closed its event stream".into());
         });
-        Ok(EventStream { log, task })
+        Ok(task)
     }
 }
 

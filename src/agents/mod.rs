@@ -34,6 +34,8 @@ pub struct AgentSpec {
     pub args: Vec<String>,
     /// Extra settings passed by environment (`ACAPY_*`): secrets go here.
     pub env: Vec<(String, String)>,
+    /// Why the role needs an agent of its own (a `restart:` step), if it does.
+    pub own_agent: Option<String>,
 }
 
 /// A running agent, as far as the runner cares.
@@ -53,6 +55,24 @@ pub trait AgentHandle: Send + Sync {
     /// The whole log, for artifacts.
     async fn log(&self) -> Option<String> {
         self.log_tail(usize::MAX).await
+    }
+    /// Why the agent is not answering, if it is gone: `exited (signal: 9
+    /// (SIGKILL))`, `was stopped by a \`stop\` step`.
+    async fn gone(&self) -> Option<String> {
+        None
+    }
+    /// Stops the agent but keeps its wallet, so that [`Self::resume`] can
+    /// start it again.
+    async fn halt(&mut self) -> anyhow::Result<()> {
+        anyhow::bail!(
+            "this agent cannot be stopped and started again (its provider does not start agents)"
+        )
+    }
+    /// Starts a halted agent again with the same wallet, keys and DIDComm
+    /// endpoint, waits until it is ready and returns its admin endpoint
+    /// (the port may have changed).
+    async fn resume(&mut self) -> anyhow::Result<AdminEndpoint> {
+        anyhow::bail!("this agent cannot be started again")
     }
     /// Stops the agent and removes what it left (wallet, container). Idempotent.
     async fn stop(&mut self);

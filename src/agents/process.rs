@@ -2,7 +2,7 @@
 //! free 127.0.0.1 ports with a temporary `HOME` for its wallet.
 
 use super::cleanup;
-use super::launch::{generate_api_key, Launch};
+use super::launch::{self, generate_api_key, Launch};
 use super::venv::Venv;
 use super::version::Release;
 use super::{ready_timeout, Agent, AgentHandle, AgentSpec, Provider};
@@ -52,8 +52,6 @@ impl ProcessProvider {
         let dir_token = cleanup::dir(home.path().to_path_buf());
         let (didcomm_port, admin_port) = (free_port()?, free_port()?);
         let api_key = generate_api_key();
-        let log_path = home.path().join("agent.log");
-        let log = std::fs::File::create(&log_path).map_err(|e| StartError::Other(e.into()))?;
         let endpoint = format!("http://127.0.0.1:{didcomm_port}");
         let launch = Launch {
             label: &spec.label,
@@ -66,45 +64,22 @@ impl ProcessProvider {
             extra_env: &spec.env,
         }
         .command();
-        let mut cmd = Command::new(self.venv.aca_py());
-        cmd.args(&launch.args)
-            .envs(launch.env)
-            // ACA-Py keeps its wallet under $HOME: a temporary HOME per agent.
-            .env("HOME", home.path())
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().map_err(|e| StartError::Other(e.into()))?)
-            .stderr(log)
-            .kill_on_drop(true)
-            .process_group(0);
-        unsafe {
-            // Die with the harness, even when it is SIGKILLed.
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
-        let mut child = cmd.spawn().map_err(|e| {
-            StartError::Other(anyhow::anyhow!(
-                "cannot start {}: {e}",
-                self.venv.aca_py().display()
-            ))
-        })?;
-        let pid_token = cleanup::process(child.id().unwrap_or(0));
-        let admin = AdminEndpoint::new(
-            &format!("http://127.0.0.1:{admin_port}"),
-            AdminAuth::ApiKey(api_key),
-        );
-        let ready = wait_ready(&admin, ready_timeout(), || match child.try_wait() {
-            Ok(Some(status)) => Err(format!("aca-py for `{}` exited ({status})", spec.role)),
-            _ => Ok(()),
-        })
-        .await;
         let mut handle = ProcessHandle {
-            child: Some(child),
+            role: spec.role.clone(),
+            program: self.venv.aca_py(),
+            launch,
+            log_path: home.path().join("agent.log"),
+            admin: AdminEndpoint::new(
+                &format!("http://127.0.0.1:{admin_port}"),
+                AdminAuth::ApiKey(api_key),
+            ),
+            child: Mutex::new(None),
+            pid_token: None,
+            halted: None,
             home: Some(home),
-            log_path,
-            _tokens: vec![pid_token, dir_token],
+            _dir_token: dir_token,
         };
+        let ready = handle.spawn_and_wait().await;
         // 0.12 answers /status/ready even when its DIDComm port was taken, so
         // the log is checked after a successful start too.
         let tail = handle.log_tail(30).await.unwrap_or_default();
@@ -112,7 +87,7 @@ impl ProcessProvider {
         match ready {
             Ok(version) if !port_taken => Ok(Agent {
                 role: spec.role.clone(),
-                admin,
+                admin: handle.admin.clone(),
                 version,
                 handle: Box::new(handle),
             }),
@@ -173,11 +148,76 @@ impl Provider for ProcessProvider {
     }
 }
 
+/// One `aca-py` process, and how to start it again: the same command
+/// line, environment (keys), `HOME` (wallet) and ports.
 struct ProcessHandle {
-    child: Option<Child>,
-    home: Option<tempfile::TempDir>,
+    role: String,
+    program: PathBuf,
+    launch: launch::Command,
     log_path: PathBuf,
-    _tokens: Vec<cleanup::Token>,
+    admin: AdminEndpoint,
+    /// `None` while halted or once stopped.
+    child: Mutex<Option<Child>>,
+    pid_token: Option<cleanup::Token>,
+    /// Why it is not running, after a `stop:` step.
+    halted: Option<String>,
+    home: Option<tempfile::TempDir>,
+    _dir_token: cleanup::Token,
+}
+
+impl ProcessHandle {
+    /// Starts the process (appending to its log) and waits until it is ready.
+    async fn spawn_and_wait(&mut self) -> anyhow::Result<String> {
+        let home = self
+            .home
+            .as_ref()
+            .expect("not stopped")
+            .path()
+            .to_path_buf();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log_path)?;
+        let mut cmd = Command::new(&self.program);
+        cmd.args(&self.launch.args)
+            .envs(self.launch.env.iter().cloned())
+            // ACA-Py keeps its wallet under $HOME: a temporary HOME per agent.
+            .env("HOME", &home)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .kill_on_drop(true)
+            .process_group(0);
+        unsafe {
+            // Die with the harness, even when it is SIGKILLed.
+            cmd.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        let child = cmd
+            .spawn()
+            .map_err(|e| anyhow::anyhow!("cannot start {}: {e}", self.program.display()))?;
+        self.pid_token = Some(cleanup::process(child.id().unwrap_or(0)));
+        *self.child.lock().unwrap_or_else(|e| e.into_inner()) = Some(child);
+        self.halted = None;
+        let role = self.role.clone();
+        let child = &self.child;
+        wait_ready(&self.admin, ready_timeout(), || match exited(child) {
+            Some(status) => Err(format!("aca-py for `{role}` {status}")),
+            None => Ok(()),
+        })
+        .await
+    }
+}
+
+/// `exited (signal: 9 (SIGKILL))` once the child has ended.
+fn exited(child: &Mutex<Option<Child>>) -> Option<String> {
+    let mut child = child.lock().unwrap_or_else(|e| e.into_inner());
+    match child.as_mut()?.try_wait() {
+        Ok(Some(status)) => Some(format!("exited ({status})")),
+        _ => None,
+    }
 }
 
 #[async_trait]
@@ -187,20 +227,63 @@ impl AgentHandle for ProcessHandle {
         Some(tail(&text, lines))
     }
 
+    async fn gone(&self) -> Option<String> {
+        if let Some(why) = &self.halted {
+            return Some(why.clone());
+        }
+        exited(&self.child)
+    }
+
+    async fn halt(&mut self) -> anyhow::Result<()> {
+        let child = self.child.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(mut child) = child {
+            terminate(&mut child).await;
+        }
+        self.pid_token = None;
+        self.halted = Some("was stopped by a `stop` step".into());
+        Ok(())
+    }
+
+    async fn resume(&mut self) -> anyhow::Result<AdminEndpoint> {
+        self.spawn_and_wait().await?;
+        Ok(self.admin.clone())
+    }
+
     async fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
+        let child = self.child.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(mut child) = child {
             let _ = child.kill().await;
         }
+        self.pid_token = None;
         if let Some(home) = self.home.take() {
             let _ = home.close();
         }
     }
 }
 
+/// SIGTERM, so ACA-Py closes its wallet; SIGKILL if it has not ended within
+/// five seconds.
+async fn terminate(child: &mut Child) {
+    if let Some(pid) = child.id() {
+        unsafe {
+            libc::kill(pid as i32, libc::SIGTERM);
+        }
+    }
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(5), child.wait()).await;
+    if ended.is_err() {
+        let _ = child.kill().await;
+    }
+}
+
 impl Drop for ProcessHandle {
     fn drop(&mut self) {
         // Reached on panics and early returns; `kill_on_drop` handles the child.
-        if let Some(child) = self.child.as_mut() {
+        if let Some(child) = self
+            .child
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
             let _ = child.start_kill();
         }
     }

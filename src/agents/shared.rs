@@ -121,6 +121,7 @@ impl SharedProvider {
                 )
                 .collect(),
             env: vec![("ACAPY_MULTITENANT_JWT_SECRET".into(), generate_api_key())],
+            own_agent: None,
         };
         let mut agents = self
             .inner
@@ -140,7 +141,7 @@ impl SharedProvider {
     }
 
     /// Says once per scenario why its cases run on dedicated agents.
-    fn tell_dedicated(&self, case: &str, flag: &str) {
+    fn tell_dedicated(&self, case: &str, why: &str) {
         let scenario = case
             .strip_suffix(&format!("::{}", self.label()))
             .unwrap_or(case);
@@ -149,9 +150,7 @@ impl SharedProvider {
             .unwrap_or_else(|e| e.into_inner())
             .insert(scenario.to_owned());
         if first {
-            eprintln!(
-                "acapy-harness: {scenario} runs on dedicated agents: `{flag}` cannot be set per sub-wallet"
-            );
+            eprintln!("acapy-harness: {scenario} runs on dedicated agents: {why}");
         }
     }
 }
@@ -184,13 +183,17 @@ impl Provider for SharedProvider {
     }
 
     async fn start(&self, specs: &[AgentSpec], case: &str) -> anyhow::Result<Vec<Agent>> {
+        if let Some(why) = specs.iter().find_map(|s| s.own_agent.as_deref()) {
+            self.tell_dedicated(case, why);
+            return self.inner.start(specs, case).await;
+        }
         let mut settings = Vec::new();
         for spec in specs {
             let own = spec.args.strip_prefix(self.suite_args.as_slice());
             match own.map(wallet_settings) {
                 Some(Ok(s)) => settings.push(s),
                 Some(Err(flag)) => {
-                    self.tell_dedicated(case, &flag);
+                    self.tell_dedicated(case, &format!("`{flag}` cannot be set per sub-wallet"));
                     return self.inner.start(specs, case).await;
                 }
                 None => return self.inner.start(specs, case).await,
@@ -358,6 +361,11 @@ impl AgentHandle for SubWallet {
     /// The base agent's log: every sub-wallet's lines are in it.
     async fn log_tail(&self, lines: usize) -> Option<String> {
         self.base.handle.lock().await.log_tail(lines).await
+    }
+
+    async fn gone(&self) -> Option<String> {
+        let why = self.base.handle.lock().await.gone().await?;
+        Some(format!("(its shared base agent {why})"))
     }
 
     async fn stop(&mut self) {

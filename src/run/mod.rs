@@ -6,6 +6,7 @@
 
 pub mod assert;
 pub mod capture;
+mod lifecycle;
 pub mod outcome;
 pub mod predicate;
 mod runner;
@@ -14,7 +15,7 @@ pub mod wait;
 
 use crate::admin::AdminAuth;
 use crate::agents::{start_all, stop_all, Agent, AgentSpec, Provider};
-use crate::scenario::model::{Scenario, VersionCondition};
+use crate::scenario::model::{Action, Condition, RoleVersions, Scenario};
 use outcome::*;
 use runner::{RunOutput, Runner};
 use std::collections::BTreeMap;
@@ -25,27 +26,56 @@ use std::time::Instant;
 #[derive(Clone)]
 pub struct Case {
     pub scenario: Arc<Scenario>,
-    /// Each role's agent source. Every role has the same one for now.
+    /// Each role's agent source.
     pub sources: BTreeMap<String, Arc<dyn Provider>>,
-    /// The case name after the scenario id: `process::1.3.6`, `external`.
+    /// The case name after the scenario id: `process::1.3.6`, `external`,
+    /// or with roles on different versions `process::issuer=0.12.8,holder=1.7.0`.
     pub target: String,
     /// `process`, `docker`, `external`.
     pub provider: &'static str,
-    requested_version: Option<String>,
 }
 
 impl Case {
     /// Every role of `scenario` on agents from `source`.
     pub fn new(scenario: Arc<Scenario>, source: Arc<dyn Provider>) -> Case {
+        let sources = scenario
+            .agents
+            .iter()
+            .map(|a| (a.role.clone(), source.clone()))
+            .collect();
+        Case::with_sources(scenario, sources)
+    }
+
+    /// Each role on agents from its own source (`sources` has every role).
+    pub fn with_sources(
+        scenario: Arc<Scenario>,
+        sources: BTreeMap<String, Arc<dyn Provider>>,
+    ) -> Case {
+        let in_order: Vec<(&str, &Arc<dyn Provider>)> = scenario
+            .agents
+            .iter()
+            .map(|a| (a.role.as_str(), &sources[&a.role]))
+            .collect();
+        let (first_role, first) = in_order[0];
+        let _ = first_role;
+        let same = in_order.iter().all(|(_, p)| p.label() == first.label());
+        let target = match same {
+            true => first.label(),
+            false => {
+                let roles: Vec<String> = in_order
+                    .iter()
+                    .map(|(role, p)| {
+                        let version = p.requested_version().unwrap_or_else(|| p.label());
+                        format!("{role}={version}")
+                    })
+                    .collect();
+                format!("{}::{}", first.kind(), roles.join(","))
+            }
+        };
         Case {
-            sources: scenario
-                .agents
-                .iter()
-                .map(|a| (a.role.clone(), source.clone()))
-                .collect(),
-            target: source.label(),
-            provider: source.kind(),
-            requested_version: source.requested_version(),
+            provider: first.kind(),
+            target,
+            sources,
             scenario,
         }
     }
@@ -54,9 +84,17 @@ impl Case {
         format!("{}::{}", self.scenario.id, self.target)
     }
 
-    /// The ACA-Py version asked for, if the sources pick one.
-    pub fn requested_version(&self) -> Option<&str> {
-        self.requested_version.as_deref()
+    /// The ACA-Py version asked for each role, where its source picks one.
+    pub fn requested_versions(&self) -> BTreeMap<String, String> {
+        self.sources
+            .iter()
+            .filter_map(|(role, p)| Some((role.clone(), p.requested_version()?)))
+            .collect()
+    }
+
+    /// The one version asked for every role, if they agree.
+    pub fn requested_version(&self) -> Option<String> {
+        common(self.requested_versions().into_values())
     }
 
     /// The distinct sources, each once.
@@ -73,6 +111,14 @@ impl Case {
     /// The result of a case that cannot run here (no Docker engine, say).
     pub fn skipped(&self, reason: impl Into<String>) -> CaseResult {
         self.result(RunOutput::skipped(reason.into()), None, Default::default())
+    }
+
+    /// What each role's agent reported.
+    fn reported_versions(agents: &[Agent]) -> BTreeMap<String, String> {
+        agents
+            .iter()
+            .map(|a| (a.role.clone(), a.version.clone()))
+            .collect()
     }
 
     /// How the agents that ran were provided: a sub-wallet authenticates
@@ -93,7 +139,8 @@ impl Case {
         agents: Option<&[Agent]>,
         duration: std::time::Duration,
     ) -> CaseResult {
-        let acapy_version = agents.and_then(|a| a.first()).map(|a| a.version.clone());
+        let reported = agents.map(Case::reported_versions).unwrap_or_default();
+        let acapy_version = common(reported.values().cloned());
         let RunOutput {
             steps,
             skip,
@@ -108,18 +155,30 @@ impl Case {
             (None, None) => Status::Passed,
         };
         // Only cases whose agents ran: a start failure is never expected.
-        let ran = acapy_version.as_deref();
-        if let Some(reason) = ran.and_then(|v| self.xfail_reason(Some(v))) {
+        let ran = agents.is_some_and(|a| !a.is_empty());
+        if let Some(reason) = ran.then(|| self.xfail_reason(&reported)).flatten() {
             status = match status {
                 Status::Failed => Status::ExpectedFailure { reason },
                 Status::Passed => Status::UnexpectedPass { reason },
                 other => other,
             };
         }
-        let ran_on = match &acapy_version {
-            Some(v) => format!("ACA-Py {v} ({})", self.provider),
-            None => format!("{} provider", self.provider),
+        let ran_on = match (&acapy_version, reported.is_empty()) {
+            (Some(v), _) => format!("ACA-Py {v} ({})", self.provider),
+            (None, false) => format!("{} ({})", describe_versions(&reported), self.provider),
+            (None, true) => format!("{} provider", self.provider),
         };
+        let requested = self.requested_versions();
+        let roles = self
+            .scenario
+            .agents
+            .iter()
+            .map(|a| RoleVersion {
+                role: a.role.clone(),
+                requested: requested.get(&a.role).cloned(),
+                reported: reported.get(&a.role).cloned(),
+            })
+            .collect();
         let case_note = format!(
             "scenario: {} ({}), {ran_on}",
             self.scenario.name,
@@ -132,8 +191,9 @@ impl Case {
             file: self.scenario.file.path.clone(),
             target: self.target.clone(),
             provider: self.provider.to_owned(),
-            requested_version: self.requested_version.clone(),
+            requested_version: self.requested_version(),
             acapy_version,
+            roles,
             agent_mode: agents.and_then(Case::agent_mode),
             status,
             duration,
@@ -143,19 +203,39 @@ impl Case {
         }
     }
 
-    /// The reason of the first `xfail` that applies to `version`.
-    fn xfail_reason(&self, version: Option<&str>) -> Option<String> {
-        let version = parse_version(version);
+    /// The reason of the first `xfail` that applies to these versions.
+    fn xfail_reason(&self, reported: &BTreeMap<String, String>) -> Option<String> {
+        let versions = parsed(reported);
         self.scenario
             .xfail
             .iter()
-            .find(|x| match (&x.when, &version) {
-                (None, _) => true,
-                (Some(cond), Some(v)) => cond.holds(v),
-                (Some(_), None) => false,
-            })
+            .find(|x| x.when.as_ref().is_none_or(|c| c.holds_known(&versions)))
             .map(|x| x.reason.clone())
     }
+}
+
+/// The one value all of `values` share, if they do (and there is one).
+fn common(values: impl IntoIterator<Item = String>) -> Option<String> {
+    let mut values = values.into_iter();
+    let first = values.next()?;
+    values.all(|v| v == first).then_some(first)
+}
+
+/// `issuer ACA-Py 0.12.8, holder ACA-Py 1.7.0`.
+fn describe_versions(versions: &BTreeMap<String, String>) -> String {
+    versions
+        .iter()
+        .map(|(role, v)| format!("{role} ACA-Py {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Versions that parse, by role.
+pub fn parsed(versions: &BTreeMap<String, String>) -> RoleVersions {
+    versions
+        .iter()
+        .filter_map(|(role, v)| Some((role.clone(), parse_version(Some(v))?)))
+        .collect()
 }
 
 #[derive(Debug, Clone, Default)]
@@ -172,16 +252,11 @@ pub async fn run_case(case: &Case, options: &RunOptions) -> CaseResult {
     let started = Instant::now();
     let scenario = &case.scenario;
 
-    // Skip before starting anything when the version asked for rules it out.
-    let asked = parse_version(case.requested_version());
-    if let (Some(req), Some(asked)) = (&scenario.requires, asked) {
-        if !req.holds(&asked) {
-            return case.result(
-                RunOutput::skipped(skip_reason(req)),
-                None,
-                started.elapsed(),
-            );
-        }
+    // Skip before starting anything when the versions asked for rule it out.
+    let asked = parsed(&case.requested_versions());
+    if let Some(unmet) = scenario.requires.as_ref().and_then(|r| r.unmet(&asked)) {
+        let output = RunOutput::skipped(Condition::describe(unmet));
+        return case.result(output, None, started.elapsed());
     }
 
     let mut agents = match start_agents(case, options).await {
@@ -191,7 +266,7 @@ pub async fn run_case(case: &Case, options: &RunOptions) -> CaseResult {
             return case.result(RunOutput::failed(failure), None, started.elapsed());
         }
     };
-    let mut output = Runner::new(scenario, &agents, started)
+    let mut output = Runner::new(scenario, &mut agents, started)
         .run(options.keep_artifacts)
         .await;
     if let Some(failure) = &mut output.failure {
@@ -233,6 +308,15 @@ async fn start_agents(case: &Case, options: &RunOptions) -> anyhow::Result<Vec<A
                 .cloned()
                 .collect(),
             env: Vec::new(),
+            own_agent: case
+                .scenario
+                .steps
+                .iter()
+                .find(|s| {
+                    matches!(s.action, Action::Restart | Action::Stop)
+                        && s.agent.as_deref() == Some(role)
+                })
+                .map(|s| format!("`{}` needs an agent of its own", s.name)),
         }
     };
     let groups = case.providers().into_iter().map(|provider| {
@@ -255,10 +339,6 @@ async fn start_agents(case: &Case, options: &RunOptions) -> anyhow::Result<Vec<A
             .unwrap_or(usize::MAX)
     });
     Ok(agents)
-}
-
-fn skip_reason(req: &VersionCondition) -> String {
-    format!("requires ACA-Py {} ({})", req.text, req.loc)
 }
 
 /// `1.3.6`, `0.12.8`, `1.4.0rc1` → a semver version (pre-release dropped).

@@ -169,6 +169,14 @@ pub struct Artifacts {
     pub logs: BTreeMap<String, String>,
 }
 
+/// One role's ACA-Py version in a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleVersion {
+    pub role: String,
+    pub requested: Option<String>,
+    pub reported: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct CaseResult {
     /// The test name: `issue-credential-v2/seed-flow::process::1.3.6`.
@@ -182,8 +190,10 @@ pub struct CaseResult {
     pub provider: String,
     /// The version asked for, if any.
     pub requested_version: Option<String>,
-    /// The version the agents reported.
+    /// The version the agents reported, when they all agree.
     pub acapy_version: Option<String>,
+    /// Each role's version, asked for and reported, in declaration order.
+    pub roles: Vec<RoleVersion>,
     /// `shared` (sub-wallets of a multitenant agent) or `dedicated`; `None`
     /// when no agent started.
     pub agent_mode: Option<&'static str>,

@@ -5,11 +5,11 @@
 #![allow(clippy::result_large_err)]
 
 use super::outcome::{Artifacts, Failure, StepResult, StepStatus};
-use super::{parse_version, skip_reason};
+use super::parsed;
 use crate::admin::events::{summarize, EventStream};
 use crate::admin::{AdminClient, Exchange};
 use crate::agents::Agent;
-use crate::scenario::model::{Scenario, Step};
+use crate::scenario::model::{Condition, RoleVersions, Scenario, Step};
 use crate::scenario::template::Vars;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -46,27 +46,34 @@ impl RunOutput {
 
 pub(super) struct Runner<'a> {
     pub(super) scenario: &'a Scenario,
-    pub(super) agents: BTreeMap<&'a str, AdminClient>,
-    endpoints: &'a [Agent],
+    /// Each role's client, rebuilt when its agent restarts.
+    pub(super) agents: BTreeMap<String, AdminClient>,
+    pub(super) endpoints: &'a mut [Agent],
     pub(super) streams: BTreeMap<String, EventStream>,
     pub(super) vars: Vars,
-    version: Option<semver::Version>,
+    /// What each role's agent reported.
+    versions: RoleVersions,
     pub(super) exchanges: Vec<Exchange>,
-    started: Instant,
+    pub(super) started: Instant,
 }
 
 impl<'a> Runner<'a> {
-    pub fn new(scenario: &'a Scenario, agents: &'a [Agent], started: Instant) -> Runner<'a> {
+    pub fn new(scenario: &'a Scenario, agents: &'a mut [Agent], started: Instant) -> Runner<'a> {
+        let clients = agents
+            .iter()
+            .map(|a| (a.role.clone(), AdminClient::new(&a.admin)))
+            .collect();
+        let reported = agents
+            .iter()
+            .map(|a| (a.role.clone(), a.version.clone()))
+            .collect();
         Runner {
             scenario,
-            agents: agents
-                .iter()
-                .map(|a| (a.role.as_str(), AdminClient::new(&a.admin)))
-                .collect(),
+            agents: clients,
             endpoints: agents,
             streams: BTreeMap::new(),
             vars: Vars::new(),
-            version: parse_version(agents.first().map(|a| a.version.as_str())),
+            versions: parsed(&reported),
             exchanges: Vec::new(),
             started,
         }
@@ -76,11 +83,14 @@ impl<'a> Runner<'a> {
     /// requests and events.
     pub async fn run(mut self, keep_artifacts: bool) -> RunOutput {
         let mut output = RunOutput::default();
-        if let (Some(req), Some(v)) = (&self.scenario.requires, &self.version) {
-            if !req.holds(v) {
-                output.skip = Some(skip_reason(req));
-                return output;
-            }
+        let unmet = self
+            .scenario
+            .requires
+            .as_ref()
+            .and_then(|r| r.unmet(&self.versions));
+        if let Some(unmet) = unmet {
+            output.skip = Some(Condition::describe(unmet));
+            return output;
         }
         if let Err(failure) = self.run_steps(&mut output.steps).await {
             output.failure = Some(failure);
@@ -110,10 +120,10 @@ impl<'a> Runner<'a> {
         let steps = &self.scenario.steps;
         for (index, step) in steps.iter().enumerate() {
             let step_started = Instant::now();
-            let skip = match (&step.when, &self.version) {
-                (Some(cond), Some(v)) => !cond.holds(v),
-                _ => false,
-            };
+            let skip = step
+                .when
+                .as_ref()
+                .is_some_and(|c| c.unmet(&self.versions).is_some());
             let outcome = match skip {
                 true => Ok(()),
                 false => self.run_step(index, step).await,

@@ -30,6 +30,8 @@ impl Runner<'_> {
                 }
                 return Ok(());
             }
+            Action::Restart => return self.restart(step).await,
+            Action::Stop => return self.halt(step).await,
             Action::Request(request) => self.request(step, request).await?,
             Action::Wait(wait) => self.wait(step, wait).await?,
         };
@@ -77,9 +79,22 @@ impl Runner<'_> {
                 body.as_ref(),
             )
             .await
-            .map_err(|e| {
-                Failure::new(format!("{method} {path} failed: {}", with_causes(&e))).at(&step.loc)
-            })?;
+            .map_err(|e| (e, ()));
+        let exchange = match exchange {
+            Ok(exchange) => exchange,
+            Err((e, ())) => {
+                // Say why the agent did not answer when it is gone.
+                let cause = match self.gone(role(step)).await {
+                    Some(why) => format!("{} {why}: ", role(step)),
+                    None => String::new(),
+                };
+                return Err(Failure::new(format!(
+                    "{method} {path} failed: {cause}{}",
+                    with_causes(&e)
+                ))
+                .at(&step.loc));
+            }
+        };
         self.exchanges.push(exchange.clone());
         let status = exchange.status;
         match &step.status {
@@ -133,6 +148,10 @@ impl Runner<'_> {
                 return Err(failure);
             }
             WaitOutcome::StreamClosed(why, last) => {
+                let why = match self.gone(role(step)).await {
+                    Some(gone) => format!("{} {gone}: {why}", role(step)),
+                    None => why,
+                };
                 (format!("{why} while waiting for {description}"), last)
             }
             WaitOutcome::TimedOut(last) => (

@@ -16,8 +16,11 @@ pub struct Scenario {
     pub name: String,
     pub description: Option<String>,
     pub tags: Vec<String>,
-    pub requires: Option<VersionCondition>,
+    pub requires: Option<Condition>,
     pub xfail: Vec<Xfail>,
+    /// With `--interop`, the roles whose versions vary independently; the
+    /// others take the first one's version.
+    pub interop: Vec<String>,
     pub vars: Vec<(String, Template)>,
     pub agents: Vec<AgentDecl>,
     pub steps: Vec<Step>,
@@ -29,8 +32,49 @@ impl Scenario {
     }
 }
 
-/// `acapy: ">=1.3, <1.6"` (`||` between alternatives): compared with the
-/// version the agents report.
+/// The version of each role's agent.
+pub type RoleVersions = std::collections::BTreeMap<String, semver::Version>;
+
+/// `{ acapy: RANGE, ROLE: RANGE }`: every range given must hold. `acapy`
+/// judges every agent of the case; a role's range judges that role's agent.
+#[derive(Debug, Clone)]
+pub struct Condition {
+    /// `None` for `acapy`, else the role.
+    pub parts: Vec<(Option<String>, VersionCondition)>,
+}
+
+impl Condition {
+    /// The first range that does not hold for `versions`, or `None` when all
+    /// hold. A range about a role whose version is unknown is not judged.
+    pub fn unmet(&self, versions: &RoleVersions) -> Option<&(Option<String>, VersionCondition)> {
+        self.parts.iter().find(|(role, range)| match role {
+            None => versions.values().any(|v| !range.holds(v)),
+            Some(role) => versions.get(role).is_some_and(|v| !range.holds(v)),
+        })
+    }
+
+    /// Whether every range can be judged and holds: for `xfail`, which
+    /// must not match what it cannot see.
+    pub fn holds_known(&self, versions: &RoleVersions) -> bool {
+        let known = self.parts.iter().all(|(role, _)| match role {
+            None => !versions.is_empty(),
+            Some(role) => versions.contains_key(role),
+        });
+        known && self.unmet(versions).is_none()
+    }
+
+    /// `requires ACA-Py >=1.3 (file:1:2)`, `requires holder on ACA-Py >=1.3 (...)`.
+    pub fn describe(part: &(Option<String>, VersionCondition)) -> String {
+        let (role, range) = part;
+        match role {
+            None => format!("requires ACA-Py {} ({})", range.text, range.loc),
+            Some(role) => format!("requires {role} on ACA-Py {} ({})", range.text, range.loc),
+        }
+    }
+}
+
+/// `">=1.3, <1.6"` (`||` between alternatives): compared with the version
+/// an agent reports.
 #[derive(Debug, Clone)]
 pub struct VersionCondition {
     pub text: String,
@@ -48,7 +92,8 @@ impl VersionCondition {
 
 #[derive(Debug, Clone)]
 pub struct Xfail {
-    pub when: Option<VersionCondition>,
+    /// Where it applies; `None`: everywhere.
+    pub when: Option<Condition>,
     pub reason: String,
 }
 
@@ -67,7 +112,7 @@ pub struct Step {
     /// The role the step talks to; None for the `set` step that an
     /// `include` with `with:` becomes.
     pub agent: Option<String>,
-    pub when: Option<VersionCondition>,
+    pub when: Option<Condition>,
     pub action: Action,
     pub status: Option<StatusCheck>,
     pub assertions: Vec<Assertion>,
@@ -80,6 +125,11 @@ pub enum Action {
     Wait(Wait),
     /// Sets variables: what an `include` with `with:` turns into.
     Set(Vec<(String, Template)>),
+    /// `restart: ROLE`: stop the role's agent and start it again with the
+    /// same wallet, keys and endpoint.
+    Restart,
+    /// `stop: ROLE`: stop the role's agent, keeping its wallet.
+    Stop,
 }
 
 #[derive(Debug)]

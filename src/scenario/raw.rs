@@ -17,6 +17,8 @@ pub struct RawScenario {
     /// Known failures: a failure where the condition holds is expected.
     #[serde(default)]
     pub xfail: Vec<RawXfail>,
+    /// With `--interop`, the roles whose versions vary independently.
+    pub interop: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     pub vars: SpannedMap<SpannedNode>,
     pub agents: Spanned<SpannedMap<RawAgent>>,
@@ -40,18 +42,16 @@ pub struct RawAgent {
     pub args: Vec<Spanned<String>>,
 }
 
+/// `{ acapy: RANGE, ROLE: RANGE }`: version ranges for every agent, or for
+/// one role's agent. Keys are checked against the roles.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawCondition {
-    pub acapy: Option<Spanned<String>>,
-}
+#[serde(transparent)]
+pub struct RawCondition(pub Spanned<SpannedMap<Spanned<String>>>);
 
+/// A condition plus `reason`.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawXfail {
-    pub acapy: Option<Spanned<String>>,
-    pub reason: Spanned<String>,
-}
+#[serde(transparent)]
+pub struct RawXfail(pub Spanned<SpannedMap<Spanned<String>>>);
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -72,6 +72,10 @@ pub struct RawStep {
     pub body: Option<SpannedNode>,
 
     pub wait: Option<Spanned<RawWait>>,
+    /// Stops the role's agent and starts it again with the same wallet.
+    pub restart: Option<Spanned<String>>,
+    /// Stops the role's agent, keeping its wallet.
+    pub stop: Option<Spanned<String>>,
 
     pub include: Option<Spanned<String>>,
     /// Variables given to an included file.

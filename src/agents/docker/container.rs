@@ -13,6 +13,7 @@ use crate::agents::{ready_timeout, Agent, AgentHandle, AgentSpec};
 use anyhow::{anyhow, bail};
 use async_trait::async_trait;
 use futures_util::future::BoxFuture;
+use futures_util::StreamExt;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -20,6 +21,7 @@ use std::time::Duration;
 use testcontainers::bollard::models::{
     EndpointSettings, NetworkConnectRequest, NetworkDisconnectRequest, PortBinding,
 };
+use testcontainers::bollard::query_parameters::LogsOptionsBuilder;
 use testcontainers::bollard::Docker;
 use testcontainers::core::logs::consumer::LogConsumer;
 use testcontainers::core::logs::LogFrame;
@@ -115,6 +117,9 @@ pub async fn start_one(
         token: Some(token),
         log: log.clone(),
         network: Some(network.clone()),
+        api_key: api_key.clone(),
+        halted: None,
+        follower: None,
     };
     let ready = async {
         let container = handle.container.as_ref().expect("just started");
@@ -283,6 +288,40 @@ struct ContainerHandle {
     token: Option<cleanup::Token>,
     log: LogSink,
     network: Option<Arc<CaseNetwork>>,
+    api_key: String,
+    /// Why it is not running, after a `stop:` step.
+    halted: Option<String>,
+    /// Follows the log after a restart (the runner's follower ended with the
+    /// first start).
+    follower: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl ContainerHandle {
+    /// Copies the container's log from now on into the sink, marking its end.
+    fn follow_log(&mut self) {
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i32)
+            .unwrap_or(0);
+        let options = LogsOptionsBuilder::new()
+            .follow(true)
+            .stdout(true)
+            .stderr(true)
+            .since(since)
+            .build();
+        let mut stream = self.docker.logs(&self.name, Some(options));
+        let sink = self.log.clone();
+        sink.ended.store(false, Ordering::Relaxed);
+        self.follower = Some(tokio::spawn(async move {
+            while let Some(Ok(chunk)) = stream.next().await {
+                sink.text
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+            }
+            sink.ended.store(true, Ordering::Relaxed);
+        }));
+    }
 }
 
 #[async_trait]
@@ -292,7 +331,59 @@ impl AgentHandle for ContainerHandle {
         Some(tail(&log, lines))
     }
 
+    async fn gone(&self) -> Option<String> {
+        if let Some(why) = &self.halted {
+            return Some(why.clone());
+        }
+        if !self.log.ended.load(Ordering::Relaxed) {
+            return None;
+        }
+        Some(how_it_ended(&self.docker, &self.name).await)
+    }
+
+    async fn halt(&mut self) -> anyhow::Result<()> {
+        let container = self.container.as_ref().ok_or_else(|| anyhow!("removed"))?;
+        container
+            .stop_with_timeout(Some(5))
+            .await
+            .map_err(|e| anyhow!("cannot stop the container: {e}"))?;
+        self.halted = Some("was stopped by a `stop` step".into());
+        Ok(())
+    }
+
+    async fn resume(&mut self) -> anyhow::Result<AdminEndpoint> {
+        let container = self.container.as_ref().ok_or_else(|| anyhow!("removed"))?;
+        container
+            .start()
+            .await
+            .map_err(|e| anyhow!("cannot start the container again: {e}"))?;
+        self.halted = None;
+        self.follow_log();
+        let container = self.container.as_ref().expect("checked above");
+        // The engine may publish the admin port on another host port.
+        let port = container
+            .get_host_port_ipv4(ADMIN_PORT)
+            .await
+            .map_err(|e| anyhow!("the engine published no host port for {ADMIN_PORT}: {e}"))?;
+        let admin = AdminEndpoint::new(
+            &format!("http://127.0.0.1:{port}"),
+            AdminAuth::ApiKey(self.api_key.clone()),
+        );
+        let ended = self.log.ended.clone();
+        wait_ready(&admin, ready_timeout(), || {
+            match ended.load(Ordering::Relaxed) {
+                true => Err("the container stopped".into()),
+                false => Ok(()),
+            }
+        })
+        .await?;
+        Ok(admin)
+    }
+
     async fn stop(&mut self) {
+        if let Some(follower) = self.follower.take() {
+            follower.abort();
+        }
         if let Some(container) = self.container.take() {
             // `rm` force-removes with volumes and marks the container as
             // removed, so its `Drop` does not remove it again. When it fails

@@ -75,17 +75,18 @@ impl Checker {
 
     fn check_scenario(&mut self, id: String, raw: RawScenario) -> Scenario {
         let name = raw.name.map(|n| n.value).unwrap_or_else(|| id.clone());
+        let agents = self.check_agents(raw.agents);
+        self.roles = agents.iter().map(|a| a.role.clone()).collect();
         let requires = raw.requires.and_then(|c| self.condition(c));
         let xfail = raw
             .xfail
             .into_iter()
-            .map(|x| Xfail {
-                when: x.acapy.and_then(|a| self.version_req(&a)),
-                reason: x.reason.value.trim().to_owned(),
-            })
+            .filter_map(|x| self.check_xfail(x))
             .collect();
-        let agents = self.check_agents(raw.agents);
-        self.roles = agents.iter().map(|a| a.role.clone()).collect();
+        let interop = raw
+            .interop
+            .map(|i| self.check_interop(i))
+            .unwrap_or_default();
         let vars = self.check_vars(raw.vars);
         self.variables = Variables::new(vars.iter().map(|(name, _)| name));
 
@@ -105,6 +106,7 @@ impl Checker {
             tags: raw.tags.into_iter().map(|t| t.value).collect(),
             requires,
             xfail,
+            interop,
             vars,
             agents,
             steps,
@@ -141,6 +143,60 @@ impl Checker {
             );
         }
         agents
+    }
+
+    /// `{ reason: TEXT, acapy: RANGE, ROLE: RANGE }`: a reason, and where
+    /// the failure is expected (everywhere when no range is given).
+    fn check_xfail(&mut self, raw: RawXfail) -> Option<Xfail> {
+        let loc = self.loc(&raw.0.referenced);
+        let (reasons, ranges): (Vec<_>, Vec<_>) = raw
+            .0
+            .value
+            .0
+            .into_iter()
+            .partition(|(k, _)| k.value == "reason");
+        let Some((_, reason)) = reasons.into_iter().next() else {
+            self.error(
+                Diagnostic::at(&loc, "an `xfail` entry needs a `reason`")
+                    .note("help: e.g. `- { acapy: \"<=1.7.0\", reason: \"send-offer ignores auto_remove_on_failure\" }`"),
+            );
+            return None;
+        };
+        let when = match ranges.is_empty() {
+            true => None,
+            false => Some(self.condition_parts(ranges)?),
+        };
+        Some(Xfail {
+            when,
+            reason: reason.value.trim().to_owned(),
+        })
+    }
+
+    /// `interop: [ROLE, ...]`: declared roles, at least one.
+    fn check_interop(&mut self, raw: Spanned<Vec<Spanned<String>>>) -> Vec<String> {
+        if raw.value.is_empty() {
+            let loc = self.loc(&raw.referenced);
+            self.error(Diagnostic::at(&loc, "`interop` names at least one role"));
+        }
+        let mut roles = Vec::new();
+        for role in raw.value {
+            if self.roles.contains(&role.value) {
+                roles.push(role.value);
+            } else {
+                let loc = self
+                    .loc(&role.referenced)
+                    .shifted(0, role.value.chars().count());
+                self.error(
+                    Diagnostic::at(&loc, format!("unknown agent role `{}`", role.value)).label(
+                        format!(
+                            "not declared under `agents` (declared: {})",
+                            self.roles.join(", ")
+                        ),
+                    ),
+                );
+            }
+        }
+        roles
     }
 
     /// `vars: { NAME: value }`, set before the first step.

@@ -32,6 +32,10 @@ impl Checker {
             self.check_include(raw, out);
             return;
         }
+        if word == "restart" || word == "stop" {
+            self.check_lifecycle(number, word, &action_loc, step_loc, raw, out);
+            return;
+        }
 
         let step_name = raw.name.as_ref().map(|n| n.value.clone());
         let when = raw.when.and_then(|c| self.condition(c));
@@ -99,6 +103,11 @@ impl Checker {
         }
         if let Some(w) = &raw.wait {
             actions.push(("wait", self.loc(&w.referenced)));
+        }
+        for (word, value) in [("restart", &raw.restart), ("stop", &raw.stop)] {
+            if let Some(v) = value {
+                actions.push((word, self.loc(&v.referenced).shifted(0, v.value.len())));
+            }
         }
         actions
     }
@@ -184,6 +193,60 @@ impl Checker {
             );
         }
         Some(agent.value.clone())
+    }
+
+    /// `restart: ROLE` / `stop: ROLE`: the role is the step's agent, and
+    /// nothing of a request or a wait belongs beside it.
+    fn check_lifecycle(
+        &mut self,
+        number: usize,
+        word: &str,
+        action_loc: &Loc,
+        step_loc: Loc,
+        raw: RawStep,
+        out: &mut Vec<Step>,
+    ) {
+        let role = match word {
+            "restart" => raw.restart.as_ref(),
+            _ => raw.stop.as_ref(),
+        };
+        let agent = self.check_agent(number, &step_loc, role);
+        let extras = [
+            ("agent", raw.agent.is_some()),
+            ("query", raw.query.is_some()),
+            ("headers", raw.headers.is_some()),
+            ("body", raw.body.is_some()),
+            ("expect", raw.expect.is_some()),
+            ("capture", raw.capture.is_some()),
+        ];
+        for (field, _) in extras.iter().filter(|(_, present)| *present) {
+            self.error(
+                Diagnostic::at(action_loc, format!("`{field}` has no meaning beside `{word}`"))
+                    .note(format!(
+                        "help: `{word}: ROLE` names the agent; check it afterwards in a step of its own"
+                    )),
+            );
+        }
+        let when = raw.when.and_then(|c| self.condition(c));
+        let Some(role) = agent else {
+            return;
+        };
+        out.push(Step {
+            name: raw
+                .name
+                .map(|n| n.value)
+                .unwrap_or_else(|| format!("{word} {role}")),
+            loc: step_loc,
+            agent: Some(role),
+            when,
+            action: match word {
+                "restart" => Action::Restart,
+                _ => Action::Stop,
+            },
+            status: None,
+            assertions: Vec::new(),
+            captures: Vec::new(),
+        });
     }
 
     /// `query`, `headers` and `body` belong to requests, not to waits.

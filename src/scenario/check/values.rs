@@ -80,8 +80,45 @@ impl Checker {
         parsed
     }
 
-    pub(super) fn condition(&mut self, c: RawCondition) -> Option<VersionCondition> {
-        c.acapy.and_then(|a| self.version_req(&a))
+    /// `{ acapy: RANGE, ROLE: RANGE }`, or None when empty or wrong
+    /// (reported).
+    pub(super) fn condition(&mut self, c: RawCondition) -> Option<Condition> {
+        self.condition_parts(c.0.value.0)
+    }
+
+    /// The ranges of a condition's entries; every key is `acapy` or a role.
+    pub(super) fn condition_parts(
+        &mut self,
+        entries: Vec<(Spanned<String>, Spanned<String>)>,
+    ) -> Option<Condition> {
+        let mut parts = Vec::new();
+        let mut valid = true;
+        for (key, range) in entries {
+            let judged = match key.value.as_str() {
+                "acapy" => None,
+                role if self.roles.iter().any(|r| r == role) => Some(role.to_owned()),
+                other => {
+                    let loc = self.key_loc(&key);
+                    self.error(
+                        Diagnostic::at(
+                            &loc,
+                            format!("unknown role `{other}` in a version condition"),
+                        )
+                        .label(format!(
+                            "`acapy` (every agent) or a declared role: {}",
+                            self.roles.join(", ")
+                        )),
+                    );
+                    valid = false;
+                    continue;
+                }
+            };
+            match self.version_req(&range) {
+                Some(range) => parts.push((judged, range)),
+                None => valid = false,
+            }
+        }
+        (valid && !parts.is_empty()).then_some(Condition { parts })
     }
 
     pub(super) fn version_req(&mut self, text: &Spanned<String>) -> Option<VersionCondition> {
