@@ -27,6 +27,7 @@ fn case(scenario: &str, name: &str, version: &str, status: Status) -> CaseResult
         provider: "process".into(),
         requested_version: Some(version.into()),
         acapy_version: Some(version.into()),
+        roles: Vec::new(),
         agent_mode: Some("dedicated"),
         status,
         duration: Duration::from_millis(3210),

@@ -43,10 +43,18 @@ impl Runner<'_> {
             .map_err(|e| Failure::new(format!("`{role}` did not stop")).note(format!("{e:#}")))
     }
 
-    /// Why `role`'s agent is gone, if it is.
+    /// Why `role`'s agent is gone, if it is. Asked after a request or the
+    /// event stream failed: a killed process closes its sockets a moment
+    /// before it can be seen to have exited, so this looks a few times.
     pub(super) async fn gone(&self, role: &str) -> Option<String> {
         let agent = self.endpoints.iter().find(|a| a.role == role)?;
-        agent.handle.gone().await
+        for _ in 0..10 {
+            if let Some(why) = agent.handle.gone().await {
+                return Some(why);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        }
+        None
     }
 
     fn agent_mut(&mut self, role: &str) -> &mut Agent {

@@ -1,0 +1,160 @@
+//! Agents that go away in the middle of a case, against real ACA-Py (1.3.6
+//! as processes): a killed agent fails its case at once, naming the role and
+//! why; `stop:` then a request names the step that stopped it.
+//!
+//! `cargo test --test lifecycle`
+
+use acapy_harness::agents::process::ProcessProvider;
+use acapy_harness::agents::version::Release;
+use acapy_harness::agents::Provider;
+use acapy_harness::report::console::render_failure;
+use acapy_harness::run::outcome::{CaseResult, Status};
+use acapy_harness::run::{run_case, RunOptions};
+use acapy_harness::scenario::load::{load, Found};
+use acapy_harness::suite::cases;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+async fn run(yaml: &str) -> CaseResult {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("case.yaml");
+    std::fs::write(&file, yaml).unwrap();
+    let scenario = load(&Found {
+        root: dir.path().to_path_buf(),
+        file,
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let process: Arc<dyn Provider> =
+        Arc::new(ProcessProvider::new(Release::parse("1.3.6").unwrap()));
+    let case = &cases(&[Arc::new(scenario)], &[process])[0];
+    run_case(case, &RunOptions::default()).await
+}
+
+/// The pid and admin port of the `aca-py` started with `--label LABEL`.
+fn pid_labelled(label: &str) -> Option<(i32, String)> {
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+        if args
+            .windows(2)
+            .any(|w| w[0] == b"--label" && w[1] == label.as_bytes())
+        {
+            let port = args.windows(3).find(|w| w[0] == b"--admin")?[2];
+            return Some((pid, String::from_utf8_lossy(port).into_owned()));
+        }
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_agent_fails_its_case_at_once_naming_the_role_and_the_signal() {
+    let label = format!("doomed-holder-{}", std::process::id());
+    let yaml = format!(
+        r#"
+name: The holder dies while the issuer waits on it
+agents:
+  issuer: {{ label: Issuer }}
+  holder: {{ label: {label} }}
+steps:
+  - name: The holder is up
+    agent: holder
+    get: /status/ready
+  - name: Wait for an event that never comes
+    agent: holder
+    wait: {{ event: connections, until: {{ $.state: active }}, timeout: 60s }}
+"#
+    );
+    let killer = tokio::spawn(async move {
+        // Once the holder answers (any status: the key is not needed to
+        // know it is up) and the case is into its wait, SIGKILL it.
+        let http = reqwest::Client::new();
+        loop {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let Some((pid, port)) = pid_labelled(&label) else {
+                continue;
+            };
+            let url = format!("http://127.0.0.1:{port}/status/ready");
+            if http.get(&url).send().await.is_ok() {
+                tokio::time::sleep(Duration::from_millis(1500)).await;
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                }
+                return Instant::now();
+            }
+        }
+    });
+    let result = run(&yaml).await;
+    let killed_at = killer.await.unwrap();
+    let after_kill = killed_at.elapsed();
+    assert_eq!(result.status, Status::Failed, "{}", render_failure(&result));
+    let text = render_failure(&result);
+    assert!(
+        text.contains("holder exited (signal: 9 (SIGKILL))"),
+        "{text}"
+    );
+    assert!(
+        text.contains("step 2: `Wait for an event that never comes` on holder"),
+        "{text}"
+    );
+    // Not the 60 s timeout: the stream closing ends the wait.
+    assert!(
+        after_kill < Duration::from_secs(2),
+        "took {after_kill:?} after the kill"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_to_a_stopped_agent_says_it_was_stopped_and_restart_brings_it_back() {
+    let yaml = r#"
+name: Stop, fail to reach, and a separate case restarts
+agents:
+  holder: { label: Holder }
+steps:
+  - name: Create a DID before stopping
+    agent: holder
+    post: /wallet/did/create
+    body: { method: key, options: { key_type: ed25519 } }
+    capture: { did: $.result.did }
+  - stop: holder
+  - name: Ask the stopped holder
+    agent: holder
+    get: /wallet/did
+"#;
+    let result = run(yaml).await;
+    let text = render_failure(&result);
+    assert_eq!(result.status, Status::Failed, "{text}");
+    assert!(
+        text.contains("GET /wallet/did failed: holder was stopped by a `stop` step"),
+        "{text}"
+    );
+
+    let restarted = run(r#"
+name: The DID survives a restart
+agents:
+  holder: { label: Holder }
+steps:
+  - name: Create a DID
+    agent: holder
+    post: /wallet/did/create
+    body: { method: key, options: { key_type: ed25519 } }
+    capture: { did: $.result.did }
+  - restart: holder
+  - name: The DID is still in the wallet
+    agent: holder
+    get: /wallet/did
+    query: { did: "${did}" }
+    expect:
+      $.results: { length: 1 }
+      $.results[0].did: ${did}
+"#)
+    .await;
+    assert_eq!(
+        restarted.status,
+        Status::Passed,
+        "{}",
+        render_failure(&restarted)
+    );
+}
