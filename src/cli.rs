@@ -11,6 +11,7 @@ use crate::run::{run_case, Case, RunOptions};
 use crate::suite;
 use clap::{Args, Parser, Subcommand};
 use futures_util::StreamExt;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -57,9 +58,16 @@ pub struct SelectArgs {
     #[arg(default_value = "scenarios")]
     pub paths: Vec<PathBuf>,
     /// ACA-Py versions, comma separated: each scenario runs once per version
-    /// [default: the config file's `acapy`, else 1.3.6].
-    #[arg(long, value_delimiter = ',')]
+    /// [default: the config file's `acapy`, else 1.3.6]. `ROLE=V1,V2` (repeat
+    /// the flag) pins one role to versions of its own, e.g.
+    /// `--acapy 1.3.6,1.7.0 --acapy holder=0.12.8`.
+    #[arg(long, value_name = "VERSIONS")]
     pub acapy: Vec<String>,
+    /// Each role takes each version independently: a two-role scenario on
+    /// three versions gives nine cases (issuer × holder). Roles beyond the
+    /// scenario's `interop:` list (default: its first two) follow the first.
+    #[arg(long)]
+    pub interop: bool,
     /// Where agents come from [default: the config file's `provider`, else auto].
     #[arg(long, value_enum)]
     pub provider: Option<ProviderChoice>,
@@ -240,12 +248,19 @@ async fn plan(select: &SelectArgs, jobs: Option<usize>) -> Result<Plan, u8> {
     .map_err(bad_input)?;
     let scenarios = suite::load(&select.paths).map_err(bad_input)?;
     let mode = agent_mode(select, &config).map_err(bad_input)?;
-    let sources = sources(select, &config).await.map_err(bad_input)?;
-    let sources = select::with_mode(sources, mode, &config.agent_args);
-    let cases = suite::cases(&scenarios, &sources)
+    let matrix = matrix(select, &config, mode).await.map_err(bad_input)?;
+    let cases: Vec<Case> = suite::cases_in(&scenarios, &matrix)
         .into_iter()
         .filter(|c| select.filter.is_empty() || select.filter.iter().any(|f| c.name().contains(f)))
         .collect();
+    let apart =
+        |c: &&Case| c.providers().len() > 1 && c.providers().iter().any(|p| !p.interoperates());
+    if let Some(case) = cases.iter().find(apart) {
+        return Err(bad_input(format!(
+            "error: {} puts roles on different versions in containers, which do not share a network yet\n  = help: run interop cases with --provider process",
+            case.name()
+        )));
+    }
     Ok(Plan {
         cases,
         jobs: jobs.or(config.jobs).unwrap_or(2).max(1),
@@ -274,8 +289,60 @@ fn agent_mode(select: &SelectArgs, config: &Config) -> anyhow::Result<AgentMode>
     }
 }
 
+/// Which versions each role takes, and where their agents come from.
+async fn matrix(
+    select: &SelectArgs,
+    config: &Config,
+    mode: AgentMode,
+) -> anyhow::Result<suite::Matrix> {
+    let mut versions =
+        suite::Versions::parse(&select.acapy).map_err(|e| anyhow::anyhow!("error: --acapy {e}"))?;
+    if versions.all.is_empty() {
+        versions.all = match config.acapy.is_empty() {
+            true => vec![DEFAULT_VERSION.to_owned()],
+            false => config.acapy.clone(),
+        };
+    }
+    for (role, list) in &config.role_versions {
+        versions
+            .pinned
+            .entry(role.clone())
+            .or_insert_with(|| list.clone());
+    }
+    let interop = select.interop || config.interop.unwrap_or(false);
+    let distinct = versions.distinct();
+    let sources = sources(select, config, &distinct).await?;
+    if sources.iter().any(|s| !s.starts_agents()) {
+        // External agents: every role where it runs.
+        if interop || !versions.pinned.is_empty() {
+            anyhow::bail!("error: --interop and ROLE=VERSIONS need agents the harness starts");
+        }
+        return Ok(suite::Matrix::new(sources));
+    }
+    let sources = select::with_mode(sources, mode, &config.agent_args);
+    let by_version: BTreeMap<&String, Arc<dyn Provider>> = distinct.iter().zip(sources).collect();
+    let pick = |list: &[String]| {
+        list.iter()
+            .map(|v| by_version[v].clone())
+            .collect::<Vec<_>>()
+    };
+    Ok(suite::Matrix {
+        sources: pick(&versions.all),
+        pinned: versions
+            .pinned
+            .iter()
+            .map(|(role, list)| (role.clone(), pick(list)))
+            .collect(),
+        interop,
+    })
+}
+
 /// Where agents come from: one source per version, or the external agents.
-async fn sources(select: &SelectArgs, config: &Config) -> anyhow::Result<Vec<Arc<dyn Provider>>> {
+async fn sources(
+    select: &SelectArgs,
+    config: &Config,
+    versions: &[String],
+) -> anyhow::Result<Vec<Arc<dyn Provider>>> {
     let provider = match (select.provider, &config.provider) {
         (Some(p), _) => p,
         (None, Some(name)) => ProviderChoice::parse(name).ok_or_else(|| {
@@ -309,13 +376,6 @@ async fn sources(select: &SelectArgs, config: &Config) -> anyhow::Result<Vec<Arc
     if !select.agent_urls.is_empty() {
         anyhow::bail!("error: --agent-url goes with --provider external");
     }
-    let versions = if !select.acapy.is_empty() {
-        select.acapy.clone()
-    } else if !config.acapy.is_empty() {
-        config.acapy.clone()
-    } else {
-        vec![DEFAULT_VERSION.to_owned()]
-    };
     let releases = versions
         .iter()
         .map(|v| Release::parse(v).map_err(|e| anyhow::anyhow!("error: {e}")))

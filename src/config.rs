@@ -9,6 +9,8 @@
 //! agent_args: [--log-level, info]
 //! jobs: 2
 //! agent_mode: shared           # shared | dedicated
+//! interop: true                # each role on each version: issuer × holder
+//! role_versions: { holder: [1.3.6] }   # a role pinned to versions of its own
 //! agents:                      # for provider: external
 //!   issuer: { url: http://127.0.0.1:8021, api_key_env: ISSUER_ADMIN_KEY }
 //! ```
@@ -33,6 +35,11 @@ pub struct Config {
     pub jobs: Option<usize>,
     /// `shared` or `dedicated`: see `--agents`.
     pub agent_mode: Option<String>,
+    /// Roles pinned to versions of their own: `{ holder: [1.3.6] }`.
+    #[serde(default)]
+    pub role_versions: BTreeMap<String, Vec<String>>,
+    /// `--interop`: each role takes each version independently.
+    pub interop: Option<bool>,
     #[serde(default)]
     pub agents: BTreeMap<String, ExternalAgent>,
     /// Where it was read from, for messages.

@@ -89,6 +89,11 @@ pub trait Provider: Send + Sync {
     fn starts_agents(&self) -> bool {
         true
     }
+    /// Whether its agents can reach agents of another source (other
+    /// versions) and be reached by them.
+    fn interoperates(&self) -> bool {
+        true
+    }
     /// The ACA-Py version asked for, if the provider picks one.
     fn requested_version(&self) -> Option<String> {
         None

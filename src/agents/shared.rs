@@ -170,6 +170,10 @@ impl Provider for SharedProvider {
         self.inner.requested_version()
     }
 
+    fn interoperates(&self) -> bool {
+        self.inner.interoperates()
+    }
+
     async fn availability(&self) -> Result<(), String> {
         self.inner.availability().await
     }

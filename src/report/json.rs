@@ -20,6 +20,9 @@
 //!     "requested_version": "1.3.6",         // or null
 //!     "acapy_version": "1.3.6",             // as the agents reported it, or null
 //!     "agents": "shared",                   // shared | dedicated, or null (none started)
+//!     "roles": [{                           // each role, in declaration order
+//!       "role": "issuer", "requested_version": "0.12.8", "acapy_version": "0.12.8"
+//!     }],
 //!     "status": "pass",                     // pass | fail | skip | xfail | xpass
 //!     "reason": "...",                      // only for skip, xfail and xpass
 //!     "duration_ms": 3210,
@@ -95,6 +98,22 @@ pub fn case(result: &CaseResult) -> Value {
     case.insert("requested_version".into(), json!(result.requested_version));
     case.insert("acapy_version".into(), json!(result.acapy_version));
     case.insert("agents".into(), json!(result.agent_mode));
+    case.insert(
+        "roles".into(),
+        Value::Array(
+            result
+                .roles
+                .iter()
+                .map(|r| {
+                    json!({
+                        "role": r.role,
+                        "requested_version": r.requested,
+                        "acapy_version": r.reported,
+                    })
+                })
+                .collect(),
+        ),
+    );
     case.insert("status".into(), json!(result.status.word()));
     if let Some(reason) = reason(&result.status) {
         case.insert("reason".into(), json!(reason));

@@ -74,6 +74,11 @@ fn test_case(result: &CaseResult, target: &str) -> TestCase {
     if let Some(v) = &result.acapy_version {
         case.add_property(Property::new("acapy_version", v));
     }
+    for role in &result.roles {
+        if let Some(v) = &role.reported {
+            case.add_property(Property::new(format!("acapy_version.{}", role.role), v));
+        }
+    }
     case.add_property(Property::new("status", result.status.word()));
     if let Status::ExpectedFailure { reason } = &result.status {
         case.add_property(Property::new("xfail", reason));

@@ -8,7 +8,7 @@
 //! ```
 
 use super::console::{render_failure, Tally};
-use super::json::{reason, targets};
+use super::json::{compare_targets, reason, targets};
 use crate::run::outcome::{CaseResult, Status};
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
@@ -38,15 +38,18 @@ pub fn symbol(status: &Status) -> &'static str {
 }
 
 pub fn render(results: &[CaseResult], elapsed: Duration) -> String {
-    let targets = targets(results);
     let anchors = anchors(results);
+    // Cases whose roles ran on different versions go in the grids below.
+    let (mixed, same): (Vec<&CaseResult>, Vec<&CaseResult>) =
+        results.iter().partition(|r| is_mixed(r));
+    let targets = targets(&same.iter().map(|r| (*r).clone()).collect::<Vec<_>>());
     let mut out = String::new();
     let _ = writeln!(out, "## ACA-Py conformance\n");
 
     // Rows in the order scenarios first appear, which is the run's order.
     let mut rows: Vec<(&str, &str)> = Vec::new();
     let mut cells: BTreeMap<(&str, String), &CaseResult> = BTreeMap::new();
-    for r in results {
+    for r in same.iter().copied() {
         if !rows.iter().any(|(id, _)| *id == r.scenario_id) {
             rows.push((&r.scenario_id, &r.scenario_name));
         }
@@ -79,6 +82,10 @@ pub fn render(results: &[CaseResult], elapsed: Duration) -> String {
             let _ = write!(out, " {cell} |");
         }
         out.push('\n');
+    }
+
+    if !mixed.is_empty() {
+        interop_grids(&mut out, results, &anchors);
     }
 
     let _ = writeln!(
@@ -120,6 +127,81 @@ pub fn render(results: &[CaseResult], elapsed: Duration) -> String {
         }
     }
     out
+}
+
+/// Whether the case's roles asked for different versions.
+fn is_mixed(result: &CaseResult) -> bool {
+    let mut asked = result.roles.iter().filter_map(|r| r.requested.as_deref());
+    match asked.next() {
+        Some(first) => asked.any(|v| v != first),
+        None => false,
+    }
+}
+
+/// Per scenario (and provider) with cases across versions: its first role's
+/// version down, its second role's across, the same marks and links as the
+/// matrix. Cases where both roles share a version fill the diagonal.
+fn interop_grids(out: &mut String, results: &[CaseResult], anchors: &BTreeMap<&str, String>) {
+    let _ = writeln!(out, "\n### Interop\n");
+    let mut grids: Vec<(&str, &str)> = Vec::new();
+    for r in results.iter().filter(|r| is_mixed(r)) {
+        if !grids.contains(&(r.scenario_id.as_str(), r.provider.as_str())) {
+            grids.push((&r.scenario_id, &r.provider));
+        }
+    }
+    for (scenario, provider) in grids {
+        let cases: Vec<&CaseResult> = results
+            .iter()
+            .filter(|r| r.scenario_id == scenario && r.provider == provider && r.roles.len() >= 2)
+            .collect();
+        let (down, across) = (&cases[0].roles[0].role, &cases[0].roles[1].role);
+        let version_of =
+            |r: &CaseResult, i: usize| r.roles[i].requested.clone().unwrap_or_default();
+        let ordered = |i: usize| {
+            let mut versions: Vec<String> = cases.iter().map(|r| version_of(r, i)).collect();
+            versions.sort_by(|a, b| compare_targets(a, b));
+            versions.dedup();
+            versions
+        };
+        let (rows, columns) = (ordered(0), ordered(1));
+        let others = cases[0].roles.len() > 2;
+        let _ = writeln!(
+            out,
+            "{} ({provider}): {} down, {} across{}\n",
+            code(scenario),
+            code(down),
+            code(across),
+            if others {
+                "; the other roles follow the first"
+            } else {
+                ""
+            }
+        );
+        let _ = write!(out, "| {down} \\ {across} |");
+        for c in &columns {
+            let _ = write!(out, " {c} |");
+        }
+        let _ = write!(out, "\n| --- |");
+        for _ in &columns {
+            let _ = write!(out, " :---: |");
+        }
+        out.push('\n');
+        for row in &rows {
+            let _ = write!(out, "| **{row}** |");
+            for column in &columns {
+                let found = cases
+                    .iter()
+                    .find(|r| &version_of(r, 0) == row && &version_of(r, 1) == column);
+                let text = match found {
+                    Some(r) => cell(r, anchors.get(r.name.as_str()).map(String::as_str)),
+                    None => NONE.to_owned(),
+                };
+                let _ = write!(out, " {text} |");
+            }
+            out.push('\n');
+        }
+        out.push('\n');
+    }
 }
 
 pub fn write(results: &[CaseResult], elapsed: Duration, path: &Path) -> std::io::Result<()> {

@@ -128,6 +128,11 @@ impl Provider for DockerProvider {
         format!("docker::{}", self.release)
     }
 
+    /// Each case's containers are on a network of their own.
+    fn interoperates(&self) -> bool {
+        false
+    }
+
     fn requested_version(&self) -> Option<String> {
         Some(self.release.to_string())
     }
