@@ -20,6 +20,9 @@ pub fn cases(scenarios: &[Arc<Scenario>], sources: &[Arc<dyn Provider>]) -> Vec<
     cases_in(scenarios, &Matrix::new(sources.to_vec()))
 }
 
+/// Roles that take the same source, and the sources they take in turn.
+type Dimension<'a> = (Vec<&'a str>, &'a [Arc<dyn Provider>]);
+
 /// Which versions each role of a scenario takes.
 pub struct Matrix {
     /// One source per version listed without a role: every role takes each
@@ -66,7 +69,7 @@ impl Matrix {
             true => roles.iter().take(2).copied().collect(),
         };
         // Dimensions: the roles that move together, and their choices.
-        let mut dimensions: Vec<(Vec<&str>, &[Arc<dyn Provider>])> = Vec::new();
+        let mut dimensions: Vec<Dimension> = Vec::new();
         let mut followers = Vec::new();
         for &role in &roles {
             match (pinned(role), varying.contains(&role)) {
