@@ -6,7 +6,9 @@ use acapy_harness::admin::events::Event;
 use acapy_harness::admin::Exchange;
 use acapy_harness::diagnostic::{Loc, SourceFile};
 use acapy_harness::report::{artifacts, json, junit, markdown};
-use acapy_harness::run::outcome::{Artifacts, CaseResult, Failure, Status, StepResult, StepStatus};
+use acapy_harness::run::outcome::{
+    Artifacts, CaseResult, Failure, RoleVersion, Status, StepResult, StepStatus,
+};
 use quick_junit::{Report, TestCaseStatus};
 use serde_json::{json as j, Value};
 use std::collections::BTreeMap;
@@ -501,4 +503,70 @@ fn artifact_names_stay_inside_the_folder() {
     assert_eq!(artifacts::sanitize(".."), "_..");
     assert_eq!(artifacts::sanitize(""), "_");
     assert_eq!(artifacts::sanitize("../x y"), "_.._x_y");
+}
+
+// ---------------------------------------------------------------- Interop
+
+/// A seed case with the issuer on `issuer` and the holder on `holder`.
+fn pair(issuer: &str, holder: &str, status: Status) -> CaseResult {
+    let mut r = case(SEED, "Seed flow", issuer, status);
+    r.roles = vec![
+        RoleVersion {
+            role: "issuer".into(),
+            requested: Some(issuer.into()),
+            reported: Some(issuer.into()),
+        },
+        RoleVersion {
+            role: "holder".into(),
+            requested: Some(holder.into()),
+            reported: Some(holder.into()),
+        },
+    ];
+    if issuer != holder {
+        r.target = format!("process::issuer={issuer},holder={holder}");
+        r.name = format!("{SEED}::{}", r.target);
+        r.requested_version = None;
+        r.acapy_version = None;
+    }
+    r
+}
+
+#[test]
+fn markdown_draws_a_role_by_role_grid_and_json_carries_each_role() {
+    let mut failed = pair("1.7.0", "0.12.8", Status::Failed);
+    failed.failure = Some(Failure::new("no common protocol"));
+    let results = vec![
+        pair("0.12.8", "0.12.8", Status::Passed),
+        pair("0.12.8", "1.7.0", Status::Passed),
+        failed,
+        pair("1.7.0", "1.7.0", Status::Passed),
+    ];
+    let md = markdown::render(&results, ELAPSED);
+    assert!(md.contains("### Interop"), "{md}");
+    assert!(md.contains("| issuer \\ holder | 0.12.8 | 1.7.0 |"), "{md}");
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| **1.7.0** |"))
+        .unwrap_or_else(|| panic!("no 1.7.0 row in\n{md}"));
+    // Issuer 1.7.0 with holder 0.12.8 failed, and links to its entry.
+    assert!(row.contains(&format!("[{}", markdown::FAIL)), "{row}");
+    assert!(row.contains(markdown::PASS), "{row}");
+    // The matrix itself keeps the same-version cases only.
+    let header = md.lines().find(|l| l.starts_with("| Scenario")).unwrap();
+    assert_eq!(
+        header,
+        "| Scenario | Name | process::0.12.8 | process::1.7.0 |"
+    );
+
+    let doc = json::render(&results, ELAPSED);
+    let roles = &doc["cases"][2]["roles"];
+    assert_eq!(roles[0]["role"], "issuer");
+    assert_eq!(roles[0]["acapy_version"], "1.7.0");
+    assert_eq!(roles[1]["requested_version"], "0.12.8");
+    assert!(doc["cases"][2]["acapy_version"].is_null());
+    let xml = junit::render(&results, "t");
+    assert!(
+        xml.contains(r#"name="acapy_version.holder" value="0.12.8""#),
+        "{xml}"
+    );
 }

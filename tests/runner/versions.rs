@@ -134,3 +134,74 @@ async fn xfail_turns_a_failure_into_expected_and_a_pass_into_unexpected() {
         }
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conditions_can_name_a_role_and_judge_that_roles_agent() {
+    let old = stub_with(Config {
+        version: "0.12.8".into(),
+        ..Config::default()
+    })
+    .await;
+    let new = stub_with(Config {
+        version: "1.7.0".into(),
+        ..Config::default()
+    })
+    .await;
+    for s in [&old, &new] {
+        for p in ["/both", "/old-issuer-only", "/new-holder-only"] {
+            s.route("GET", p, vec![Reply::ok(json!({}))]);
+        }
+    }
+    let yaml = scenario(
+        r#"
+        agents: { issuer: {}, holder: {} }
+        requires: { holder: ">=1.0" }
+        xfail:
+          - { issuer: "<1.0", holder: ">=1.5", reason: old issuers and new holders disagree }
+        steps:
+          - { agent: issuer, get: /both }
+          - { agent: issuer, get: /old-issuer-only, when: { issuer: "<1.0" } }
+          - { agent: holder, get: /new-holder-only, when: { holder: ">=1.5", acapy: ">=1.0" } }
+          - { agent: holder, get: /missing }
+        "#,
+    );
+    // Issuer 0.12.8, holder 1.7.0: runs, fails at /missing, and the xfail
+    // for this pair turns that into an expected failure.
+    let result = run(&yaml, &[("issuer", &old), ("holder", &new)]).await;
+    match &result.status {
+        Status::ExpectedFailure { reason } => {
+            assert_eq!(reason, "old issuers and new holders disagree")
+        }
+        other => panic!(
+            "expected an xfail, got {other:?}\n{}",
+            render_failure(&result)
+        ),
+    }
+    assert_eq!(
+        step_statuses(&result),
+        [
+            StepStatus::Passed,
+            StepStatus::Passed,
+            // `acapy: ">=1.0"` judges every agent: the issuer is 0.12.8.
+            StepStatus::Skipped,
+            StepStatus::Failed
+        ]
+    );
+    assert_eq!(old.requests_to("GET", "/old-issuer-only").len(), 1);
+    assert!(new.requests_to("GET", "/new-holder-only").is_empty());
+    assert!(result.acapy_version.is_none(), "the roles disagree");
+    assert_eq!(result.roles[0].reported.as_deref(), Some("0.12.8"));
+    assert_eq!(result.roles[1].reported.as_deref(), Some("1.7.0"));
+
+    // The holder on 0.12.8: `requires: { holder: ">=1.0" }` skips, naming it.
+    let result = run(&yaml, &[("issuer", &new), ("holder", &old)]).await;
+    match &result.status {
+        Status::Skipped { reason } => {
+            assert!(
+                reason.starts_with("requires holder on ACA-Py >=1.0"),
+                "{reason}"
+            )
+        }
+        other => panic!("expected a skip, got {other:?}"),
+    }
+}
