@@ -8,6 +8,11 @@
 //! for none). Container cases are reported as ignored, with the reason, where
 //! no Docker engine answers or the image is not built.
 //!
+//! Interop: `ACAPY_HARNESS_INTEROP=1` makes each role of a scenario take
+//! each process version independently (`--interop`);
+//! `ACAPY_HARNESS_ROLE_VERSIONS=holder=1.3.6,1.7.0` pins a role (`;` between
+//! roles), as `--acapy ROLE=...`.
+//!
 //! Agents: `ACAPY_HARNESS_AGENTS=shared` (the default: every role a fresh
 //! sub-wallet of one multitenant agent per version) or `dedicated` (agents
 //! started for every case), as `--agents` on the command line.
@@ -24,7 +29,7 @@ use acapy_harness::report::console::render_failure;
 use acapy_harness::run::outcome::{CaseResult, Status};
 use acapy_harness::run::{run_case, RunOptions};
 use acapy_harness::scenario::load::{discover, load, scenario_id};
-use acapy_harness::suite::cases;
+use acapy_harness::suite::{cases, Matrix, Versions};
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -69,11 +74,57 @@ fn main() -> ExitCode {
             .unwrap_or_else(|| panic!("ACAPY_HARNESS_AGENTS: `{name}` is not shared or dedicated")),
         Err(_) => AgentMode::Shared,
     };
-    let sources: Vec<Arc<dyn Provider>> = runtime.block_on(async {
-        let mut sources = for_versions(ProviderChoice::Process, &process, |_| None).await;
-        sources.extend(for_versions(ProviderChoice::Docker, &docker, |_| None).await);
-        with_mode(sources, mode, &[])
+    // Roles pinned to versions of their own, as processes: `holder=1.3.6,1.7.0`,
+    // `;` between roles.
+    let pins: Vec<String> = std::env::var("ACAPY_HARNESS_ROLE_VERSIONS")
+        .unwrap_or_default()
+        .split(';')
+        .filter(|p| !p.trim().is_empty())
+        .map(String::from)
+        .collect();
+    let pins =
+        Versions::parse(&pins).unwrap_or_else(|e| panic!("ACAPY_HARNESS_ROLE_VERSIONS: {e}"));
+    let interop = std::env::var("ACAPY_HARNESS_INTEROP").is_ok_and(|v| v == "1" || v == "true");
+    let pinned_versions: Vec<Release> = pins
+        .distinct()
+        .iter()
+        .map(|v| Release::parse(v).unwrap_or_else(|e| panic!("ACAPY_HARNESS_ROLE_VERSIONS: {e}")))
+        .collect();
+    let (process_sources, pinned_sources, docker_sources) = runtime.block_on(async {
+        let shared = |s| with_mode(s, mode, &[]);
+        (
+            shared(for_versions(ProviderChoice::Process, &process, |_| None).await),
+            shared(for_versions(ProviderChoice::Process, &pinned_versions, |_| None).await),
+            shared(for_versions(ProviderChoice::Docker, &docker, |_| None).await),
+        )
     });
+    // The process versions form the matrix (interop and pins apply to them);
+    // containers run every role on one version.
+    let by_version: HashMap<String, Arc<dyn Provider>> = pins
+        .distinct()
+        .into_iter()
+        .zip(pinned_sources.iter().cloned())
+        .collect();
+    let process_matrix = Matrix {
+        sources: process_sources.clone(),
+        pinned: pins
+            .pinned
+            .iter()
+            .map(|(role, list)| {
+                (
+                    role.clone(),
+                    list.iter().map(|v| by_version[v].clone()).collect(),
+                )
+            })
+            .collect(),
+        interop,
+    };
+    let sources: Vec<Arc<dyn Provider>> = process_sources
+        .iter()
+        .chain(&pinned_sources)
+        .chain(&docker_sources)
+        .cloned()
+        .collect();
     // Why the cases of a source cannot run here (no engine, no image), by
     // label: reported as ignored with that reason. `--list` starts nothing.
     let mut unavailable: HashMap<String, String> = HashMap::new();
@@ -103,9 +154,17 @@ fn main() -> ExitCode {
     for found in discover(std::slice::from_ref(&root)).expect("scenarios/ exists") {
         match load(&found) {
             Ok(scenario) => {
-                for case in cases(&[Arc::new(scenario)], &sources) {
+                let scenario = Arc::new(scenario);
+                let all = process_matrix
+                    .cases_of(&scenario)
+                    .into_iter()
+                    .chain(cases(&[scenario], &docker_sources));
+                for case in all {
                     let handle = runtime.handle().clone();
-                    let unavailable = unavailable.get(&case.target).cloned();
+                    let unavailable = case
+                        .providers()
+                        .iter()
+                        .find_map(|p| unavailable.get(&p.label()).cloned());
                     let (options, results) = (options.clone(), results.clone());
                     trials.push(Trial::ignorable_test(case.name(), move || {
                         let result = match unavailable {
