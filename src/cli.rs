@@ -4,6 +4,7 @@ use crate::agents::select::{self, AgentMode, ProviderChoice};
 use crate::agents::version::{Release, DEFAULT_VERSION};
 use crate::agents::{cleanup, Provider};
 use crate::config::Config;
+use crate::inputs::Inputs;
 use crate::report;
 use crate::report::console::{case_line, render_failure, Tally};
 use crate::run::outcome::{CaseResult, Status};
@@ -41,6 +42,8 @@ pub enum Command {
     Validate {
         #[arg(default_value = "scenarios")]
         paths: Vec<PathBuf>,
+        #[command(flatten)]
+        inputs: InputArgs,
     },
     /// Install ACA-Py versions into the venv cache ahead of a run.
     Install {
@@ -49,6 +52,29 @@ pub enum Command {
     },
     /// Run one scenario repeatedly on already-running agents and time it.
     Bench(BenchArgs),
+}
+
+/// Variables and secrets given from outside the scenario files.
+#[derive(Args, Debug, Clone, Default)]
+pub struct InputArgs {
+    /// `NAME=VALUE`: a variable for every scenario, over its own `vars`
+    /// (repeatable; the value is text).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// A YAML mapping of `NAME: value` variables: under `--var`, over the
+    /// scenarios' own `vars`.
+    #[arg(long = "vars-file", value_name = "FILE")]
+    pub vars_file: Option<PathBuf>,
+    /// `NAME=VALUE`: like `--var`, and the value is shown as `***` in every
+    /// output (repeatable).
+    #[arg(long = "secret", value_name = "NAME=VALUE")]
+    pub secrets: Vec<String>,
+}
+
+impl InputArgs {
+    fn read(&self) -> Result<Inputs, crate::diagnostic::Diagnostic> {
+        Inputs::from_args(&self.vars, self.vars_file.as_deref(), &self.secrets)
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -83,6 +109,8 @@ pub struct SelectArgs {
     /// its own agents [default: the config file's `agent_mode`, else shared].
     #[arg(long = "agents", value_enum, value_name = "MODE")]
     pub agent_mode: Option<AgentMode>,
+    #[command(flatten)]
+    pub inputs: InputArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -185,13 +213,17 @@ pub fn main() -> ExitCode {
 
 async fn dispatch(cli: Cli) -> u8 {
     match cli.command {
-        Command::Validate { paths } => match suite::load(&paths) {
-            Ok(scenarios) => {
-                println!("{} scenario(s) OK", scenarios.len());
-                0
+        Command::Validate { paths, inputs } => {
+            match inputs.read().map_err(|d| d.to_string()).and_then(|inputs| {
+                suite::load_with(&paths, &inputs.names()).map_err(|d| d.to_string())
+            }) {
+                Ok(scenarios) => {
+                    println!("{} scenario(s) OK", scenarios.len());
+                    0
+                }
+                Err(d) => bad_input(d),
             }
-            Err(d) => bad_input(d),
-        },
+        }
         Command::List(select) => match plan(&select, None).await {
             Ok(plan) => {
                 for case in plan.cases {
@@ -238,7 +270,8 @@ async fn plan(select: &SelectArgs, jobs: Option<usize>) -> Result<Plan, u8> {
         None => Config::find(&select.paths),
     }
     .map_err(bad_input)?;
-    let scenarios = suite::load(&select.paths).map_err(bad_input)?;
+    let inputs = select.inputs.read().map_err(bad_input)?;
+    let scenarios = suite::load_with(&select.paths, &inputs.names()).map_err(bad_input)?;
     let mode = agent_mode(select, &config).map_err(bad_input)?;
     let sources = sources(select, &config).await.map_err(bad_input)?;
     let sources = select::with_mode(sources, mode, &config.agent_args);
@@ -251,6 +284,7 @@ async fn plan(select: &SelectArgs, jobs: Option<usize>) -> Result<Plan, u8> {
         jobs: jobs.or(config.jobs).unwrap_or(2).max(1),
         options: RunOptions {
             agent_args: config.agent_args.clone(),
+            inputs,
             ..RunOptions::default()
         },
     })

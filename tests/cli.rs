@@ -373,3 +373,54 @@ fn auto_provider_falls_back_to_processes_and_says_why() {
         "{stderr}"
     );
 }
+
+/// A scenario may use variables that only `--var`, `--vars-file` or
+/// `--secret` set; without them it does not load.
+#[test]
+fn variables_from_outside_count_as_defined() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("needs-vars.yaml");
+    std::fs::write(
+        &scenario,
+        "agents: { a: {} }\nsteps:\n  - { agent: a, get: \"/x/${tenant}\", headers: { X-Token: \"${token}\" } }\n",
+    )
+    .unwrap();
+    let vars_file = dir.path().join("vars.yaml");
+    std::fs::write(&vars_file, "tenant: acme\n").unwrap();
+    let path = scenario.to_str().unwrap();
+
+    let out = harness().args(["validate", path]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("undefined variable `tenant`"), "{stderr}");
+    assert!(stderr.contains("undefined variable `token`"), "{stderr}");
+
+    let out = harness()
+        .args(["validate", path, "--var", "tenant=acme", "--secret"])
+        .arg("token=s3cr3t")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let out = harness()
+        .args(["list", path, "--provider", "process", "--acapy", "1.3.6"])
+        .args([
+            "--vars-file",
+            vars_file.to_str().unwrap(),
+            "--var",
+            "token=t",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let out = harness()
+        .args(["validate", path, "--var", "tenant"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "error: --var `tenant`: expected NAME=VALUE\n"
+    );
+}

@@ -12,6 +12,10 @@
 //! sub-wallet of one multitenant agent per version) or `dedicated` (agents
 //! started for every case), as `--agents` on the command line.
 //!
+//! Variables from outside, as `--vars-file`, `--var` and `--secret` on the
+//! command line: `ACAPY_HARNESS_VARS_FILE=FILE`, `ACAPY_HARNESS_VAR_<NAME>=VALUE`
+//! and `ACAPY_HARNESS_SECRET_<NAME>=VALUE`.
+//!
 //! With `ACAPY_HARNESS_REPORT_DIR=DIR`, the run also writes `junit.xml`,
 //! `report.json` and the conformance matrix `matrix.md` there, and the
 //! artifacts of failing cases under `artifacts/`.
@@ -19,11 +23,12 @@
 use acapy_harness::agents::select::{for_versions, with_mode, AgentMode, ProviderChoice};
 use acapy_harness::agents::version::{Release, DEFAULT_VERSION};
 use acapy_harness::agents::{cleanup, Provider};
+use acapy_harness::inputs::Inputs;
 use acapy_harness::report;
 use acapy_harness::report::console::render_failure;
 use acapy_harness::run::outcome::{CaseResult, Status};
 use acapy_harness::run::{run_case, RunOptions};
-use acapy_harness::scenario::load::{discover, load, scenario_id};
+use acapy_harness::scenario::load::{discover, load_with, scenario_id};
 use acapy_harness::suite::cases;
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use std::collections::HashMap;
@@ -85,9 +90,12 @@ fn main() -> ExitCode {
         }
     }
 
+    let inputs = Inputs::from_env().unwrap_or_else(|e| panic!("{e}"));
+    let outside = inputs.names();
     let report_dir = std::env::var_os("ACAPY_HARNESS_REPORT_DIR").map(PathBuf::from);
     let options = RunOptions {
         keep_artifacts: report_dir.is_some(),
+        inputs,
         ..RunOptions::default()
     };
     let results: Arc<Mutex<Vec<CaseResult>>> = Arc::default();
@@ -101,7 +109,7 @@ fn main() -> ExitCode {
     };
     let mut trials = Vec::new();
     for found in discover(std::slice::from_ref(&root)).expect("scenarios/ exists") {
-        match load(&found) {
+        match load_with(&found, &outside) {
             Ok(scenario) => {
                 for case in cases(&[Arc::new(scenario)], &sources) {
                     let handle = runtime.handle().clone();

@@ -164,6 +164,8 @@ pub struct RunOptions {
     pub keep_artifacts: bool,
     /// `aca-py start` flags for every agent, before the scenario's own.
     pub agent_args: Vec<String>,
+    /// Variables (and secrets) given from outside the scenario files.
+    pub inputs: crate::inputs::Inputs,
 }
 
 const LOG_LINES_SHOWN: usize = 25;
@@ -192,6 +194,7 @@ pub async fn run_case(case: &Case, options: &RunOptions) -> CaseResult {
         }
     };
     let mut output = Runner::new(scenario, &agents, started)
+        .with_outside(&options.inputs.vars)
         .run(options.keep_artifacts)
         .await;
     if let Some(failure) = &mut output.failure {

@@ -53,6 +53,8 @@ pub(super) struct Runner<'a> {
     version: Option<semver::Version>,
     pub(super) exchanges: Vec<Exchange>,
     started: Instant,
+    /// Variables given from outside: over the scenario's `vars`.
+    outside: Vars,
 }
 
 impl<'a> Runner<'a> {
@@ -69,7 +71,15 @@ impl<'a> Runner<'a> {
             version: parse_version(agents.first().map(|a| a.version.as_str())),
             exchanges: Vec::new(),
             started,
+            outside: Vars::new(),
         }
+    }
+
+    /// Variables given from outside (`--var`, `--vars-file`, `--secret`),
+    /// which take the place of the scenario's `vars` of the same name.
+    pub fn with_outside(mut self, vars: &Vars) -> Runner<'a> {
+        self.outside = vars.clone();
+        self
     }
 
     /// Runs every step; with `keep_artifacts`, a failing run keeps its
@@ -102,7 +112,12 @@ impl<'a> Runner<'a> {
     async fn run_steps(&mut self, results: &mut Vec<StepResult>) -> Result<(), Failure> {
         self.subscribe().await?;
         self.vars.insert("run_id".into(), Value::String(run_id()));
+        self.vars
+            .extend(self.outside.iter().map(|(k, v)| (k.clone(), v.clone())));
         for (name, template) in &self.scenario.vars {
+            if self.outside.contains_key(name) {
+                continue;
+            }
             let value = template.render(&self.vars)?;
             self.vars.insert(name.clone(), value);
         }

@@ -16,22 +16,26 @@ use crate::scenario::raw::*;
 use crate::scenario::template::{is_var_name, Template};
 use crate::scenario::yaml::{SpannedMap, SpannedNode};
 use serde_saphyr::{Location, Spanned};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use variables::Variables;
 
 /// Checks a scenario read from `file`: the model, or every problem found.
+/// `outside` are the variables given from outside the file (`--var`,
+/// `--vars-file`, `--secret`): they count as set.
 pub(super) fn check_scenario(
     file: Arc<SourceFile>,
     id: String,
     raw: RawScenario,
+    outside: &BTreeSet<String>,
 ) -> Result<Scenario, Diagnostics> {
     let mut checker = Checker {
         include_stack: vec![file.path.clone()],
         file,
         errors: Vec::new(),
         roles: Vec::new(),
-        variables: Variables::default(),
+        variables: Variables::new(outside),
     };
     let scenario = checker.check_scenario(id, raw);
     if checker.errors.is_empty() {
@@ -87,7 +91,6 @@ impl Checker {
         let agents = self.check_agents(raw.agents);
         self.roles = agents.iter().map(|a| a.role.clone()).collect();
         let vars = self.check_vars(raw.vars);
-        self.variables = Variables::new(vars.iter().map(|(name, _)| name));
 
         if raw.steps.value.is_empty() {
             let loc = self.loc(&raw.steps.referenced);
@@ -148,9 +151,12 @@ impl Checker {
         let mut vars = Vec::new();
         for (key, node) in raw.0 {
             let name = self.var_name(&key);
+            // Each value may use the variables above it.
             if let Some(t) = self.template(&node) {
-                vars.push((name, t));
+                self.variables.read(&t);
+                vars.push((name.clone(), t));
             }
+            self.variables.set([name]);
         }
         vars
     }
