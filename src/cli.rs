@@ -285,6 +285,13 @@ async fn plan(select: &SelectArgs, jobs: Option<usize>) -> Result<Plan, u8> {
         options: RunOptions {
             agent_args: config.agent_args.clone(),
             inputs,
+            // Keys given on the command line: never shown.
+            secrets: crate::redact::Redactor::new(
+                select
+                    .agent_keys
+                    .iter()
+                    .filter_map(|k| k.split_once('=').map(|(_, key)| key)),
+            ),
             ..RunOptions::default()
         },
     })

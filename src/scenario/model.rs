@@ -19,6 +19,9 @@ pub struct Scenario {
     pub requires: Option<VersionCondition>,
     pub xfail: Vec<Xfail>,
     pub vars: Vec<(String, Template)>,
+    /// Variables whose values are masked in every output: the `secrets:`
+    /// listed, and captures named like secrets (`token`, `wallet_key`...).
+    pub secrets: Vec<String>,
     pub agents: Vec<AgentDecl>,
     pub steps: Vec<Step>,
 }

@@ -19,6 +19,9 @@ pub struct RawScenario {
     pub xfail: Vec<RawXfail>,
     #[serde(default)]
     pub vars: SpannedMap<SpannedNode>,
+    /// Variables whose values are masked in every output.
+    #[serde(default)]
+    pub secrets: Vec<Spanned<String>>,
     pub agents: Spanned<SpannedMap<RawAgent>>,
     pub steps: Spanned<Vec<RawStep>>,
 }

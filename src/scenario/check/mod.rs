@@ -11,6 +11,7 @@ mod variables;
 mod wait;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Loc, SourceFile};
+use crate::redact::is_secret_name;
 use crate::scenario::model::*;
 use crate::scenario::raw::*;
 use crate::scenario::template::{is_var_name, Template};
@@ -97,6 +98,7 @@ impl Checker {
             self.error(Diagnostic::at(&loc, "a scenario needs at least one step"));
         }
         let steps = self.check_steps(raw.steps.value);
+        let secrets = self.check_secrets(raw.secrets, &steps);
         let undefined = std::mem::take(&mut self.variables).into_problems();
         undefined.into_iter().for_each(|d| self.error(d));
 
@@ -109,9 +111,30 @@ impl Checker {
             requires,
             xfail,
             vars,
+            secrets,
             agents,
             steps,
         }
+    }
+
+    /// `secrets: [NAME]`, and every capture whose variable or field is named
+    /// like a secret (`tenant_token: $.token`).
+    fn check_secrets(&mut self, raw: Vec<Spanned<String>>, steps: &[Step]) -> Vec<String> {
+        let mut secrets: Vec<String> = raw.iter().map(|name| self.var_name(name)).collect();
+        for capture in steps.iter().flat_map(|s| &s.captures) {
+            let field = capture
+                .query
+                .text
+                .rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .find(|part| !part.is_empty())
+                .unwrap_or_default();
+            if (is_secret_name(&capture.var) || is_secret_name(field))
+                && !secrets.contains(&capture.var)
+            {
+                secrets.push(capture.var.clone());
+            }
+        }
+        secrets
     }
 
     /// `agents: { ROLE: { label, args } }`: at least one, each role a name.
