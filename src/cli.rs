@@ -109,6 +109,12 @@ pub struct SelectArgs {
     /// its own agents [default: the config file's `agent_mode`, else shared].
     #[arg(long = "agents", value_enum, value_name = "MODE")]
     pub agent_mode: Option<AgentMode>,
+    /// Only scenarios with this tag (repeatable: any of them).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Not the scenarios with this tag (repeatable; over `--tag`).
+    #[arg(long = "skip-tag", value_name = "TAG")]
+    pub skip_tags: Vec<String>,
     #[command(flatten)]
     pub inputs: InputArgs,
 }
@@ -227,7 +233,10 @@ async fn dispatch(cli: Cli) -> u8 {
         Command::List(select) => match plan(&select, None).await {
             Ok(plan) => {
                 for case in plan.cases {
-                    println!("{}", case.name());
+                    match case.scenario.tags.as_slice() {
+                        [] => println!("{}", case.name()),
+                        tags => println!("{}  [{}]", case.name(), tags.join(", ")),
+                    }
                 }
                 0
             }
@@ -275,6 +284,11 @@ async fn plan(select: &SelectArgs, jobs: Option<usize>) -> Result<Plan, u8> {
     let mode = agent_mode(select, &config).map_err(bad_input)?;
     let sources = sources(select, &config).await.map_err(bad_input)?;
     let sources = select::with_mode(sources, mode, &config.agent_args);
+    let tags = suite::TagFilter {
+        tags: select.tags.clone(),
+        skip_tags: select.skip_tags.clone(),
+    };
+    let scenarios: Vec<_> = scenarios.into_iter().filter(|s| tags.admits(s)).collect();
     let cases = suite::cases(&scenarios, &sources)
         .into_iter()
         .filter(|c| select.filter.is_empty() || select.filter.iter().any(|f| c.name().contains(f)))

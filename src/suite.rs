@@ -23,6 +23,36 @@ pub fn load_with(
     load_all_with(&discover(paths)?, outside)
 }
 
+/// Which scenarios run by their `tags`: with `tags` given, those with any of
+/// them; never those with any of `skip_tags`.
+#[derive(Debug, Clone, Default)]
+pub struct TagFilter {
+    pub tags: Vec<String>,
+    pub skip_tags: Vec<String>,
+}
+
+impl TagFilter {
+    /// From comma-separated lists (the `cargo test` target's environment).
+    pub fn from_lists(tags: &str, skip_tags: &str) -> TagFilter {
+        let split = |s: &str| {
+            s.split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        TagFilter {
+            tags: split(tags),
+            skip_tags: split(skip_tags),
+        }
+    }
+
+    pub fn admits(&self, scenario: &Scenario) -> bool {
+        let has = |t: &String| scenario.tags.contains(t);
+        (self.tags.is_empty() || self.tags.iter().any(has)) && !self.skip_tags.iter().any(has)
+    }
+}
+
 /// One case per (scenario, source), scenario-major.
 pub fn cases(scenarios: &[Arc<Scenario>], sources: &[Arc<dyn Provider>]) -> Vec<Case> {
     scenarios

@@ -16,6 +16,10 @@
 //! command line: `ACAPY_HARNESS_VARS_FILE=FILE`, `ACAPY_HARNESS_VAR_<NAME>=VALUE`
 //! and `ACAPY_HARNESS_SECRET_<NAME>=VALUE`.
 //!
+//! Tags, as `--tag` and `--skip-tag`: `ACAPY_HARNESS_TAGS=a,b` runs only
+//! the scenarios tagged `a` or `b`, `ACAPY_HARNESS_SKIP_TAGS=c` leaves out
+//! those tagged `c` (the others are not listed at all).
+//!
 //! With `ACAPY_HARNESS_REPORT_DIR=DIR`, the run also writes `junit.xml`,
 //! `report.json` and the conformance matrix `matrix.md` there, and the
 //! artifacts of failing cases under `artifacts/`.
@@ -29,7 +33,7 @@ use acapy_harness::report::console::render_failure;
 use acapy_harness::run::outcome::{CaseResult, Status};
 use acapy_harness::run::{run_case, RunOptions};
 use acapy_harness::scenario::load::{discover, load_with, scenario_id};
-use acapy_harness::suite::cases;
+use acapy_harness::suite::{cases, TagFilter};
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -107,9 +111,12 @@ fn main() -> ExitCode {
         true => PathBuf::from("scenarios"),
         false => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios"),
     };
+    let env = |name: &str| std::env::var(name).unwrap_or_default();
+    let tags = TagFilter::from_lists(&env("ACAPY_HARNESS_TAGS"), &env("ACAPY_HARNESS_SKIP_TAGS"));
     let mut trials = Vec::new();
     for found in discover(std::slice::from_ref(&root)).expect("scenarios/ exists") {
         match load_with(&found, &outside) {
+            Ok(scenario) if !tags.admits(&scenario) => {}
             Ok(scenario) => {
                 for case in cases(&[Arc::new(scenario)], &sources) {
                     let handle = runtime.handle().clone();
