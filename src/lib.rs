@@ -16,4 +16,5 @@ pub mod redact;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod suggest;
 pub mod suite;

@@ -54,16 +54,22 @@ impl Variables {
             }
             if !self.defined.contains(&v.name) {
                 let mut known: Vec<&str> = self.defined.iter().map(String::as_str).collect();
+                let mut candidates = known.clone();
+                candidates.extend(GENERATED_VARS);
+                let help = crate::suggest::did_you_mean(&v.name, &candidates);
                 known.retain(|k| !BUILTIN_VARS.contains(k));
-                self.problems.push(
+                let mut problem =
                     Diagnostic::at(&v.loc, format!("undefined variable `{}`", v.name))
                         .label("not set by `vars`, from outside or by a capture in an earlier step")
                         .note(if known.is_empty() {
                             "note: no variables are defined at this point".to_owned()
                         } else {
                             format!("note: defined here: {}", known.join(", "))
-                        }),
-                );
+                        });
+                if let Some(help) = help {
+                    problem = problem.note(help);
+                }
+                self.problems.push(problem);
             }
         }
     }
