@@ -78,7 +78,13 @@ pub fn describe_length(selection: &Selection) -> String {
         Some(Value::String(s)) => format!("{} characters", s.chars().count()),
         Some(Value::Object(o)) if o.len() == 1 => "1 key".to_owned(),
         Some(Value::Object(o)) => format!("{} keys", o.len()),
-        Some(other) => format!("{}, which has no length", kind(other)),
+        Some(other) => {
+            return format!(
+                "{} ({} has no length)",
+                describe_selection(selection),
+                kind(other)
+            )
+        }
         None => return describe_selection(selection),
     };
     format!("{count}: {}", describe_selection(selection))

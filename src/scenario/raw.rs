@@ -89,8 +89,10 @@ pub struct RawStep {
 pub struct RawWait {
     /// Wait on the agent's event stream for this topic...
     pub event: Option<Spanned<String>>,
-    /// ...or poll this admin path.
+    /// ...or poll this admin path,
     pub get: Option<Spanned<String>>,
+    /// with these query parameters.
+    pub query: Option<SpannedMap<SpannedNode>>,
     #[serde(rename = "where")]
     pub where_: Option<SpannedMap<SpannedNode>>,
     pub until: Option<SpannedMap<SpannedNode>>,

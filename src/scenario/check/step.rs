@@ -107,7 +107,7 @@ impl Checker {
 
     /// Where the key `word` of the value at `value` is written: on the same
     /// line before it, or on a line above (a block value).
-    fn key_of(&self, value: &Loc, word: &str) -> Loc {
+    pub(super) fn key_of(&self, value: &Loc, word: &str) -> Loc {
         let pattern = regex::Regex::new(&format!(r"(^|[\s{{,]){}\s*:", regex::escape(word)))
             .expect("escaped regex");
         for line in (value.line.saturating_sub(3).max(1)..=value.line).rev() {
