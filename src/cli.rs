@@ -4,6 +4,7 @@ use crate::agents::select::{self, AgentMode, ProviderChoice};
 use crate::agents::version::{Release, DEFAULT_VERSION};
 use crate::agents::{cleanup, Provider};
 use crate::config::Config;
+use crate::inputs::Inputs;
 use crate::report;
 use crate::report::console::{case_line, render_failure, Tally};
 use crate::run::outcome::{CaseResult, Status};
@@ -42,6 +43,8 @@ pub enum Command {
     Validate {
         #[arg(default_value = "scenarios")]
         paths: Vec<PathBuf>,
+        #[command(flatten)]
+        inputs: InputArgs,
     },
     /// Install ACA-Py versions into the venv cache ahead of a run.
     Install {
@@ -50,6 +53,29 @@ pub enum Command {
     },
     /// Run one scenario repeatedly on already-running agents and time it.
     Bench(BenchArgs),
+}
+
+/// Variables and secrets given from outside the scenario files.
+#[derive(Args, Debug, Clone, Default)]
+pub struct InputArgs {
+    /// `NAME=VALUE`: a variable for every scenario, over its own `vars`
+    /// (repeatable; the value is text).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// A YAML mapping of `NAME: value` variables: under `--var`, over the
+    /// scenarios' own `vars`.
+    #[arg(long = "vars-file", value_name = "FILE")]
+    pub vars_file: Option<PathBuf>,
+    /// `NAME=VALUE`: like `--var`, and the value is shown as `***` in every
+    /// output (repeatable).
+    #[arg(long = "secret", value_name = "NAME=VALUE")]
+    pub secrets: Vec<String>,
+}
+
+impl InputArgs {
+    fn read(&self) -> Result<Inputs, crate::diagnostic::Diagnostic> {
+        Inputs::from_args(&self.vars, self.vars_file.as_deref(), &self.secrets)
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -91,6 +117,14 @@ pub struct SelectArgs {
     /// its own agents [default: the config file's `agent_mode`, else shared].
     #[arg(long = "agents", value_enum, value_name = "MODE")]
     pub agent_mode: Option<AgentMode>,
+    /// Only scenarios with this tag (repeatable: any of them).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Not the scenarios with this tag (repeatable; over `--tag`).
+    #[arg(long = "skip-tag", value_name = "TAG")]
+    pub skip_tags: Vec<String>,
+    #[command(flatten)]
+    pub inputs: InputArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -193,17 +227,24 @@ pub fn main() -> ExitCode {
 
 async fn dispatch(cli: Cli) -> u8 {
     match cli.command {
-        Command::Validate { paths } => match suite::load(&paths) {
-            Ok(scenarios) => {
-                println!("{} scenario(s) OK", scenarios.len());
-                0
+        Command::Validate { paths, inputs } => {
+            match inputs.read().map_err(|d| d.to_string()).and_then(|inputs| {
+                suite::load_with(&paths, &inputs.names()).map_err(|d| d.to_string())
+            }) {
+                Ok(scenarios) => {
+                    println!("{} scenario(s) OK", scenarios.len());
+                    0
+                }
+                Err(d) => bad_input(d),
             }
-            Err(d) => bad_input(d),
-        },
+        }
         Command::List(select) => match plan(&select, None).await {
             Ok(plan) => {
                 for case in plan.cases {
-                    println!("{}", case.name());
+                    match case.scenario.tags.as_slice() {
+                        [] => println!("{}", case.name()),
+                        tags => println!("{}  [{}]", case.name(), tags.join(", ")),
+                    }
                 }
                 0
             }
@@ -246,9 +287,15 @@ async fn plan(select: &SelectArgs, jobs: Option<usize>) -> Result<Plan, u8> {
         None => Config::find(&select.paths),
     }
     .map_err(bad_input)?;
-    let scenarios = suite::load(&select.paths).map_err(bad_input)?;
+    let inputs = select.inputs.read().map_err(bad_input)?;
+    let scenarios = suite::load_with(&select.paths, &inputs.names()).map_err(bad_input)?;
     let mode = agent_mode(select, &config).map_err(bad_input)?;
     let matrix = matrix(select, &config, mode).await.map_err(bad_input)?;
+    let tags = suite::TagFilter {
+        tags: select.tags.clone(),
+        skip_tags: select.skip_tags.clone(),
+    };
+    let scenarios: Vec<_> = scenarios.into_iter().filter(|s| tags.admits(s)).collect();
     let cases: Vec<Case> = suite::cases_in(&scenarios, &matrix)
         .into_iter()
         .filter(|c| select.filter.is_empty() || select.filter.iter().any(|f| c.name().contains(f)))
@@ -266,6 +313,14 @@ async fn plan(select: &SelectArgs, jobs: Option<usize>) -> Result<Plan, u8> {
         jobs: jobs.or(config.jobs).unwrap_or(2).max(1),
         options: RunOptions {
             agent_args: config.agent_args.clone(),
+            inputs,
+            // Keys given on the command line: never shown.
+            secrets: crate::redact::Redactor::new(
+                select
+                    .agent_keys
+                    .iter()
+                    .filter_map(|k| k.split_once('=').map(|(_, key)| key)),
+            ),
             ..RunOptions::default()
         },
     })

@@ -85,7 +85,8 @@ fn the_seed_scenario_validates_and_lists_without_starting_anything() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stdout),
-        "issue-credential-v2/seed-flow::process::1.3.6\nissue-credential-v2/seed-flow::process::1.7.0\n"
+        "issue-credential-v2/seed-flow::process::1.3.6  [seed, issue-credential-v2, ld-proof, did-key]\n\
+         issue-credential-v2/seed-flow::process::1.7.0  [seed, issue-credential-v2, ld-proof, did-key]\n"
     );
 }
 
@@ -314,15 +315,16 @@ fn a_suite_config_sets_defaults_and_flags_override_it() {
     let dir = suite.path().to_str().unwrap();
     let out = harness().args(["list", dir]).output().unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
+    let tags = "  [seed, issue-credential-v2, ld-proof, did-key]";
     assert_eq!(
         text(&out.stdout),
-        "seed::process::0.12.8\nseed::process::1.7.0\n"
+        format!("seed::process::0.12.8{tags}\nseed::process::1.7.0{tags}\n")
     );
     let out = harness()
         .args(["list", dir, "--acapy", "1.6.2"])
         .output()
         .unwrap();
-    assert_eq!(text(&out.stdout), "seed::process::1.6.2\n");
+    assert_eq!(text(&out.stdout), format!("seed::process::1.6.2{tags}\n"));
 
     std::fs::write(
         suite.path().join("acapy-harness.yaml"),
@@ -359,7 +361,7 @@ fn auto_provider_falls_back_to_processes_and_says_why() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stdout),
-        "issue-credential-v2/seed-flow::process::1.7.0\n"
+        "issue-credential-v2/seed-flow::process::1.7.0  [seed, issue-credential-v2, ld-proof, did-key]\n"
     );
     let stderr = text(&out.stderr);
     // Either no engine answers here, or the image is missing: both say so.
@@ -372,4 +374,108 @@ fn auto_provider_falls_back_to_processes_and_says_why() {
             || stderr.contains("no image acapy-harness/no-such-image:0"),
         "{stderr}"
     );
+}
+
+/// A scenario may use variables that only `--var`, `--vars-file` or
+/// `--secret` set; without them it does not load.
+#[test]
+fn variables_from_outside_count_as_defined() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("needs-vars.yaml");
+    std::fs::write(
+        &scenario,
+        "agents: { a: {} }\nsteps:\n  - { agent: a, get: \"/x/${tenant}\", headers: { X-Token: \"${token}\" } }\n",
+    )
+    .unwrap();
+    let vars_file = dir.path().join("vars.yaml");
+    std::fs::write(&vars_file, "tenant: acme\n").unwrap();
+    let path = scenario.to_str().unwrap();
+
+    let out = harness().args(["validate", path]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("undefined variable `tenant`"), "{stderr}");
+    assert!(stderr.contains("undefined variable `token`"), "{stderr}");
+
+    let out = harness()
+        .args(["validate", path, "--var", "tenant=acme", "--secret"])
+        .arg("token=s3cr3t")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let out = harness()
+        .args(["list", path, "--provider", "process", "--acapy", "1.3.6"])
+        .args([
+            "--vars-file",
+            vars_file.to_str().unwrap(),
+            "--var",
+            "token=t",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let out = harness()
+        .args(["validate", path, "--var", "tenant"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "error: --var `tenant`: expected NAME=VALUE\n"
+    );
+}
+
+/// `--tag` (any of) and `--skip-tag` pick scenarios by their `tags`; `list`
+/// shows them.
+#[test]
+fn tags_select_scenarios_and_list_shows_them() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, tags) in [
+        ("a", "[smoke, connections]"),
+        ("b", "[connections, slow]"),
+        ("c", "[]"),
+    ] {
+        std::fs::write(
+            dir.path().join(format!("{name}.yaml")),
+            format!(
+                "tags: {tags}\nagents: {{ x: {{}} }}\nsteps:\n  - {{ agent: x, get: /status }}\n"
+            ),
+        )
+        .unwrap();
+    }
+    let list = |extra: &[&str]| {
+        let out = harness()
+            .args(["list", dir.path().to_str().unwrap()])
+            .args(["--provider", "process", "--acapy", "1.3.6"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    assert_eq!(
+        list(&[]),
+        "a::process::1.3.6  [smoke, connections]\n\
+         b::process::1.3.6  [connections, slow]\n\
+         c::process::1.3.6\n"
+    );
+    assert_eq!(
+        list(&["--tag", "connections"]),
+        "a::process::1.3.6  [smoke, connections]\nb::process::1.3.6  [connections, slow]\n"
+    );
+    assert_eq!(
+        list(&["--tag", "smoke", "--tag", "slow"]),
+        "a::process::1.3.6  [smoke, connections]\nb::process::1.3.6  [connections, slow]\n"
+    );
+    assert_eq!(
+        list(&["--skip-tag", "slow"]),
+        "a::process::1.3.6  [smoke, connections]\nc::process::1.3.6\n"
+    );
+    assert_eq!(
+        list(&["--tag", "connections", "--skip-tag", "smoke"]),
+        "b::process::1.3.6  [connections, slow]\n"
+    );
+    assert_eq!(list(&["--tag", "none"]), "");
 }

@@ -39,6 +39,7 @@ fn case(scenario: &str, name: &str, version: &str, status: Status) -> CaseResult
         ],
         failure: None,
         artifacts: None,
+        secrets: Default::default(),
     }
 }
 

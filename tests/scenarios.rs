@@ -17,6 +17,14 @@
 //! sub-wallet of one multitenant agent per version) or `dedicated` (agents
 //! started for every case), as `--agents` on the command line.
 //!
+//! Variables from outside, as `--vars-file`, `--var` and `--secret` on the
+//! command line: `ACAPY_HARNESS_VARS_FILE=FILE`, `ACAPY_HARNESS_VAR_<NAME>=VALUE`
+//! and `ACAPY_HARNESS_SECRET_<NAME>=VALUE`.
+//!
+//! Tags, as `--tag` and `--skip-tag`: `ACAPY_HARNESS_TAGS=a,b` runs only
+//! the scenarios tagged `a` or `b`, `ACAPY_HARNESS_SKIP_TAGS=c` leaves out
+//! those tagged `c` (the others are not listed at all).
+//!
 //! With `ACAPY_HARNESS_REPORT_DIR=DIR`, the run also writes `junit.xml`,
 //! `report.json` and the conformance matrix `matrix.md` there, and the
 //! artifacts of failing cases under `artifacts/`.
@@ -24,12 +32,13 @@
 use acapy_harness::agents::select::{for_versions, with_mode, AgentMode, ProviderChoice};
 use acapy_harness::agents::version::{Release, DEFAULT_VERSION};
 use acapy_harness::agents::{cleanup, Provider};
+use acapy_harness::inputs::Inputs;
 use acapy_harness::report;
 use acapy_harness::report::console::render_failure;
 use acapy_harness::run::outcome::{CaseResult, Status};
 use acapy_harness::run::{run_case, RunOptions};
-use acapy_harness::scenario::load::{discover, load, scenario_id};
-use acapy_harness::suite::{cases, Matrix, Versions};
+use acapy_harness::scenario::load::{discover, load_with, scenario_id};
+use acapy_harness::suite::{cases, Matrix, TagFilter, Versions};
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -136,9 +145,12 @@ fn main() -> ExitCode {
         }
     }
 
+    let inputs = Inputs::from_env().unwrap_or_else(|e| panic!("{e}"));
+    let outside = inputs.names();
     let report_dir = std::env::var_os("ACAPY_HARNESS_REPORT_DIR").map(PathBuf::from);
     let options = RunOptions {
         keep_artifacts: report_dir.is_some(),
+        inputs,
         ..RunOptions::default()
     };
     let results: Arc<Mutex<Vec<CaseResult>>> = Arc::default();
@@ -150,9 +162,12 @@ fn main() -> ExitCode {
         true => PathBuf::from("scenarios"),
         false => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios"),
     };
+    let env = |name: &str| std::env::var(name).unwrap_or_default();
+    let tags = TagFilter::from_lists(&env("ACAPY_HARNESS_TAGS"), &env("ACAPY_HARNESS_SKIP_TAGS"));
     let mut trials = Vec::new();
     for found in discover(std::slice::from_ref(&root)).expect("scenarios/ exists") {
-        match load(&found) {
+        match load_with(&found, &outside) {
+            Ok(scenario) if !tags.admits(&scenario) => {}
             Ok(scenario) => {
                 let scenario = Arc::new(scenario);
                 let all = process_matrix

@@ -8,9 +8,12 @@
 //!   events-issuer.jsonl  each agent's webhook events, one per line
 //!   issuer.log           each agent's log
 //! ```
+//!
+//! Every file is written with the case's secrets masked.
 
 use super::console::render_failure;
 use super::json;
+use crate::redact::Redactor;
 use crate::run::outcome::CaseResult;
 use serde::Serialize;
 use std::io::{BufWriter, Write};
@@ -32,24 +35,33 @@ pub fn write(dir: &Path, result: &CaseResult) -> std::io::Result<PathBuf> {
     std::fs::write(folder.join("case.json"), case)?;
 
     if let Some(artifacts) = &result.artifacts {
-        write_jsonl(&folder.join("exchanges.jsonl"), &artifacts.exchanges)?;
+        let secrets = &result.secrets;
+        write_jsonl(
+            &folder.join("exchanges.jsonl"),
+            &artifacts.exchanges,
+            secrets,
+        )?;
         for (role, events) in &artifacts.events {
             write_jsonl(
                 &folder.join(format!("events-{}.jsonl", sanitize(role))),
                 events,
+                secrets,
             )?;
         }
         for (role, log) in &artifacts.logs {
-            std::fs::write(folder.join(format!("{}.log", sanitize(role))), log)?;
+            std::fs::write(
+                folder.join(format!("{}.log", sanitize(role))),
+                secrets.text(log),
+            )?;
         }
     }
     Ok(folder)
 }
 
-fn write_jsonl<T: Serialize>(path: &Path, items: &[T]) -> std::io::Result<()> {
+fn write_jsonl<T: Serialize>(path: &Path, items: &[T], secrets: &Redactor) -> std::io::Result<()> {
     let mut out = BufWriter::new(std::fs::File::create(path)?);
     for item in items {
-        serde_json::to_writer(&mut out, item)?;
+        serde_json::to_writer(&mut out, &secrets.json(&serde_json::to_value(item)?))?;
         out.write_all(b"\n")?;
     }
     out.flush()

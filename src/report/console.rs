@@ -36,12 +36,16 @@ pub fn case_line(result: &CaseResult) -> String {
     if !details.is_empty() {
         let _ = write!(line, "  ({})", details.join(", "));
     }
-    line
+    result.secrets.text(&line)
 }
 
 /// The whole story of a failed case: where, what was expected, what came back,
-/// what the agent saw and said.
+/// what the agent saw and said; the case's secrets masked.
 pub fn render_failure(result: &CaseResult) -> String {
+    result.secrets.text(&render_unmasked(result))
+}
+
+fn render_unmasked(result: &CaseResult) -> String {
     let Some(failure) = &result.failure else {
         return match &result.status {
             Status::UnexpectedPass { reason } => format!(

@@ -126,7 +126,7 @@ pub fn case(result: &CaseResult) -> Value {
     if let Some(failure) = &result.failure {
         case.insert("failure".into(), self::failure(failure));
     }
-    Value::Object(case)
+    result.secrets.json(&Value::Object(case))
 }
 
 fn step(step: &StepResult) -> Value {

@@ -37,7 +37,12 @@ pub fn symbol(status: &Status) -> &'static str {
     }
 }
 
+/// The matrix, every case's secrets masked.
 pub fn render(results: &[CaseResult], elapsed: Duration) -> String {
+    super::redactor(results).text(&render_unmasked(results, elapsed))
+}
+
+fn render_unmasked(results: &[CaseResult], elapsed: Duration) -> String {
     let anchors = anchors(results);
     // Cases whose roles ran on different versions go in the grids below.
     let (mixed, same): (Vec<&CaseResult>, Vec<&CaseResult>) =

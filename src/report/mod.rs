@@ -7,3 +7,15 @@ pub mod console;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+
+use crate::redact::Redactor;
+use crate::run::outcome::CaseResult;
+
+/// Every case's secrets: what a report of several cases masks.
+pub fn redactor(results: &[CaseResult]) -> Redactor {
+    let mut all = Redactor::default();
+    for r in results {
+        all.extend(&r.secrets);
+    }
+    all
+}

@@ -2,7 +2,7 @@
 
 use super::predicate::{describe, holds};
 use crate::diagnostic::{Diagnostic, Loc};
-use crate::scenario::model::Assertion;
+use crate::scenario::model::{Assertion, Op};
 use crate::scenario::query::Selection;
 use crate::scenario::template::Vars;
 use serde_json::Value;
@@ -32,7 +32,10 @@ pub fn first_mismatch(
                         assertion.query.text,
                         describe(&predicate.op, vars)?
                     ),
-                    actual: describe_selection(&selection),
+                    actual: match predicate.op {
+                        Op::Length(_) => describe_length(&selection),
+                        _ => describe_selection(&selection),
+                    },
                 }));
             }
         }
@@ -62,6 +65,37 @@ pub fn describe_selection(selection: &Selection) -> String {
     match selection {
         Selection::Absent => "nothing: no value at this path".into(),
         Selection::Value(v) | Selection::Nodes(v) => short_json(v, 300),
+    }
+}
+
+/// For a failed `length`: how long it is, then what it is
+/// (`3 items: [...]`).
+pub fn describe_length(selection: &Selection) -> String {
+    let count = match selection.value() {
+        Some(Value::Array(a)) if a.len() == 1 => "1 item".to_owned(),
+        Some(Value::Array(a)) => format!("{} items", a.len()),
+        Some(Value::String(s)) if s.chars().count() == 1 => "1 character".to_owned(),
+        Some(Value::String(s)) => format!("{} characters", s.chars().count()),
+        Some(Value::Object(o)) if o.len() == 1 => "1 key".to_owned(),
+        Some(Value::Object(o)) => format!("{} keys", o.len()),
+        Some(other) => {
+            return format!(
+                "{} ({} has no length)",
+                describe_selection(selection),
+                kind(other)
+            )
+        }
+        None => return describe_selection(selection),
+    };
+    format!("{count}: {}", describe_selection(selection))
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        _ => "a value",
     }
 }
 

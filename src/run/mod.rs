@@ -15,6 +15,7 @@ pub mod wait;
 
 use crate::admin::AdminAuth;
 use crate::agents::{start_all, stop_all, Agent, AgentSpec, Provider};
+use crate::redact::Redactor;
 use crate::scenario::model::{Action, Condition, RoleVersions, Scenario};
 use outcome::*;
 use runner::{RunOutput, Runner};
@@ -146,6 +147,7 @@ impl Case {
             skip,
             failure,
             artifacts,
+            secrets,
         } = output;
         let mut status = match (&skip, &failure) {
             (Some(reason), _) => Status::Skipped {
@@ -200,6 +202,7 @@ impl Case {
             steps,
             failure: failure.map(|f| f.framed(case_note)),
             artifacts,
+            secrets,
         }
     }
 
@@ -244,11 +247,34 @@ pub struct RunOptions {
     pub keep_artifacts: bool,
     /// `aca-py start` flags for every agent, before the scenario's own.
     pub agent_args: Vec<String>,
+    /// Variables (and secrets) given from outside the scenario files.
+    pub inputs: crate::inputs::Inputs,
+    /// Values masked in every output besides the secret variables' (the
+    /// admin API keys given with `--agent-key`).
+    pub secrets: Redactor,
 }
 
 const LOG_LINES_SHOWN: usize = 25;
 
+/// Runs a case; its result carries every secret value the case knew, so the
+/// outputs made from it mask them.
 pub async fn run_case(case: &Case, options: &RunOptions) -> CaseResult {
+    let mut secrets = options.secrets.clone();
+    for name in &options.inputs.secret_names {
+        if let Some(value) = options.inputs.vars.get(name) {
+            secrets.add_value(value);
+        }
+    }
+    let mut result = run_case_unmasked(case, options, &mut secrets).await;
+    result.secrets.extend(&secrets);
+    result
+}
+
+async fn run_case_unmasked(
+    case: &Case,
+    options: &RunOptions,
+    secrets: &mut Redactor,
+) -> CaseResult {
     let started = Instant::now();
     let scenario = &case.scenario;
 
@@ -266,7 +292,16 @@ pub async fn run_case(case: &Case, options: &RunOptions) -> CaseResult {
             return case.result(RunOutput::failed(failure), None, started.elapsed());
         }
     };
+    // The agents' own credentials (generated admin API keys, sub-wallet
+    // tokens) never show either, should an agent log them.
+    for agent in &agents {
+        for (_, value) in agent.admin.auth.headers() {
+            secrets.add(value.strip_prefix("Bearer ").unwrap_or(&value));
+        }
+    }
     let mut output = Runner::new(scenario, &mut agents, started)
+        .with_outside(&options.inputs.vars)
+        .with_secret_names(&options.inputs.secret_names)
         .run(options.keep_artifacts)
         .await;
     if let Some(failure) = &mut output.failure {

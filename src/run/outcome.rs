@@ -202,4 +202,6 @@ pub struct CaseResult {
     pub steps: Vec<StepResult>,
     pub failure: Option<Failure>,
     pub artifacts: Option<Artifacts>,
+    /// The case's secret values: every output shows them as `***`.
+    pub secrets: crate::redact::Redactor,
 }

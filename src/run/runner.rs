@@ -9,10 +9,12 @@ use super::parsed;
 use crate::admin::events::{summarize, EventStream};
 use crate::admin::{AdminClient, Exchange};
 use crate::agents::Agent;
+use crate::redact::Redactor;
 use crate::scenario::model::{Condition, RoleVersions, Scenario, Step};
 use crate::scenario::template::Vars;
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::time::Instant;
 
 const EVENTS_SHOWN: usize = 12;
@@ -26,6 +28,8 @@ pub(super) struct RunOutput {
     pub failure: Option<Failure>,
     /// Requests, events (and later logs) of a failing case, when asked for.
     pub artifacts: Option<Artifacts>,
+    /// The values of the secret variables, as they were set.
+    pub secrets: Redactor,
 }
 
 impl RunOutput {
@@ -55,6 +59,11 @@ pub(super) struct Runner<'a> {
     versions: RoleVersions,
     pub(super) exchanges: Vec<Exchange>,
     pub(super) started: Instant,
+    /// Variables given from outside: over the scenario's `vars`.
+    outside: Vars,
+    /// Variables whose values are secret.
+    secret_names: BTreeSet<String>,
+    secrets: Redactor,
 }
 
 impl<'a> Runner<'a> {
@@ -76,7 +85,32 @@ impl<'a> Runner<'a> {
             versions: parsed(&reported),
             exchanges: Vec::new(),
             started,
+            outside: Vars::new(),
+            secret_names: scenario.secrets.iter().cloned().collect(),
+            secrets: Redactor::default(),
         }
+    }
+
+    /// More variables whose values are secret (`--secret`).
+    pub fn with_secret_names(mut self, names: &BTreeSet<String>) -> Runner<'a> {
+        self.secret_names.extend(names.iter().cloned());
+        self
+    }
+
+    /// Remembers the values the secret variables have now.
+    fn note_secrets(&mut self) {
+        for name in &self.secret_names {
+            if let Some(value) = self.vars.get(name) {
+                self.secrets.add_value(value);
+            }
+        }
+    }
+
+    /// Variables given from outside (`--var`, `--vars-file`, `--secret`),
+    /// which take the place of the scenario's `vars` of the same name.
+    pub fn with_outside(mut self, vars: &Vars) -> Runner<'a> {
+        self.outside = vars.clone();
+        self
     }
 
     /// Runs every step; with `keep_artifacts`, a failing run keeps its
@@ -92,7 +126,10 @@ impl<'a> Runner<'a> {
             output.skip = Some(Condition::describe(unmet));
             return output;
         }
-        if let Err(failure) = self.run_steps(&mut output.steps).await {
+        let outcome = self.run_steps(&mut output.steps).await;
+        self.note_secrets();
+        output.secrets = std::mem::take(&mut self.secrets);
+        if let Err(failure) = outcome {
             output.failure = Some(failure);
             if keep_artifacts {
                 output.artifacts = Some(Artifacts {
@@ -112,10 +149,16 @@ impl<'a> Runner<'a> {
     async fn run_steps(&mut self, results: &mut Vec<StepResult>) -> Result<(), Failure> {
         self.subscribe().await?;
         self.vars.insert("run_id".into(), Value::String(run_id()));
+        self.vars
+            .extend(self.outside.iter().map(|(k, v)| (k.clone(), v.clone())));
         for (name, template) in &self.scenario.vars {
+            if self.outside.contains_key(name) {
+                continue;
+            }
             let value = template.render(&self.vars)?;
             self.vars.insert(name.clone(), value);
         }
+        self.note_secrets();
 
         let steps = &self.scenario.steps;
         for (index, step) in steps.iter().enumerate() {
@@ -128,6 +171,7 @@ impl<'a> Runner<'a> {
                 true => Ok(()),
                 false => self.run_step(index, step).await,
             };
+            self.note_secrets();
             results.push(StepResult {
                 name: step.name.clone(),
                 agent: step.agent.clone().unwrap_or_default(),

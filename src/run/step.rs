@@ -11,7 +11,7 @@ use super::runner::Runner;
 use super::wait::{self, WaitOutcome};
 use super::{capture, predicate};
 use crate::admin::Exchange;
-use crate::scenario::model::{Action, Assertion, Request, Step, Wait, WaitSource};
+use crate::scenario::model::{Action, Assertion, Request, StatusCheck, Step, Wait, WaitSource};
 use crate::scenario::template::as_text;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
@@ -122,29 +122,56 @@ impl Runner<'_> {
                 let outcome = wait::on_events(wait, topic, &log, &self.vars).await?;
                 (outcome, format!("an event on `{topic}`"), None)
             }
-            WaitSource::Poll { path } => {
+            WaitSource::Poll { path, query } => {
                 let client = self.agents[role(step)].clone();
                 let path = path.render_path(&self.vars)?;
+                let mut rendered = Vec::new();
+                for (key, template) in query {
+                    rendered.push((key.clone(), as_text(&template.render(&self.vars)?)));
+                }
                 let mut exchanges = Vec::new();
-                let outcome =
-                    wait::by_polling(wait, &client, role(step), &path, &self.vars, &mut exchanges)
-                        .await?;
+                let outcome = wait::by_polling(
+                    wait,
+                    &client,
+                    role(step),
+                    (&path, &rendered),
+                    &self.vars,
+                    &mut exchanges,
+                )
+                .await?;
                 let last = exchanges.pop();
                 self.exchanges.extend(last.clone());
                 (outcome, format!("GET {path}"), last)
             }
         };
-        let conditions = |assertions: &[Assertion]| self.describe(assertions);
+        let conditions = |status: &Option<StatusCheck>, assertions: &[Assertion]| {
+            let mut parts: Vec<String> = status
+                .iter()
+                .map(|s| format!("status {}", s.code))
+                .collect();
+            if !assertions.is_empty() {
+                parts.push(self.describe(assertions));
+            }
+            parts.join(", ")
+        };
+        // Where a condition is: its first JSONPath, else its `status`.
+        let first_loc = |status: &Option<StatusCheck>, assertions: &[Assertion]| {
+            assertions
+                .first()
+                .map(|a| a.query.loc.clone())
+                .or_else(|| status.as_ref().map(|s| s.loc.clone()))
+        };
+        let statuses = &wait.status;
         let (message, last) = match outcome {
             WaitOutcome::Reached(payload) => return Ok((payload, polled)),
             WaitOutcome::FailedIf(payload) => {
                 let mut failure =
                     Failure::new(format!("`fail_if` held while waiting for {description}"))
                         .label("this condition held")
-                        .expected(conditions(&wait.until))
+                        .expected(conditions(&statuses.until, &wait.until))
                         .actual(short_json(&payload, 600))
                         .response(polled);
-                failure.diagnostic.loc = wait.fail_if.first().map(|a| a.query.loc.clone());
+                failure.diagnostic.loc = first_loc(&statuses.fail_if, &wait.fail_if);
                 return Err(failure);
             }
             WaitOutcome::StreamClosed(why, last) => {
@@ -162,23 +189,34 @@ impl Runner<'_> {
                 last,
             ),
         };
-        let expected = match wait.filter.is_empty() {
-            true => conditions(&wait.until),
-            false => format!(
+        let has_where = !wait.filter.is_empty() || statuses.filter.is_some();
+        let expected = match has_where {
+            false => conditions(&statuses.until, &wait.until),
+            true => format!(
                 "{} (where {})",
-                conditions(&wait.until),
-                conditions(&wait.filter)
+                conditions(&statuses.until, &wait.until),
+                conditions(&statuses.filter, &wait.filter)
             ),
+        };
+        let non_2xx = polled.as_ref().filter(|e| !(200..300).contains(&e.status));
+        let actual = match (non_2xx, last, &wait.source) {
+            // A poll that last got an error answer says so.
+            (Some(e), _, _) => format!(
+                "last answer: HTTP {}: {}",
+                e.status,
+                short_json(&e.response, 600)
+            ),
+            (None, Some(v), _) => format!("last seen: {}", short_json(&v, 600)),
+            (None, None, _) if has_where => "nothing matched `where`".into(),
+            (None, None, WaitSource::Event { topic }) => format!("no `{topic}` event arrived"),
+            (None, None, WaitSource::Poll { .. }) => "no poll got an answer".into(),
         };
         let mut failure = Failure::new(message)
             .label("never held")
             .expected(expected)
-            .actual(match last {
-                Some(v) => format!("last seen: {}", short_json(&v, 600)),
-                None => "nothing matched `where`".into(),
-            })
+            .actual(actual)
             .response(polled);
-        failure.diagnostic.loc = wait.until.first().map(|a| a.query.loc.clone());
+        failure.diagnostic.loc = first_loc(&statuses.until, &wait.until);
         Err(failure)
     }
 

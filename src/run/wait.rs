@@ -5,7 +5,7 @@ use super::assert::{all_hold, any_given_and_holds};
 use crate::admin::events::EventLog;
 use crate::admin::{AdminClient, Exchange};
 use crate::diagnostic::Diagnostic;
-use crate::scenario::model::Wait;
+use crate::scenario::model::{StatusCheck, Wait};
 use crate::scenario::template::Vars;
 use serde_json::Value;
 use std::pin::pin;
@@ -59,14 +59,23 @@ pub async fn on_events(
     }
 }
 
+/// Polls `GET path?query`. `where` takes any answer (its `status`, if
+/// given, must match); `until` and `fail_if` hold only on their `status`,
+/// else on a 2xx answer. The last answer that passed `where`, whatever its
+/// status, is what a time-out shows.
 pub async fn by_polling(
     wait: &Wait,
     client: &AdminClient,
     agent: &str,
-    path: &str,
+    (path, query): (&str, &[(String, String)]),
     vars: &Vars,
     exchanges: &mut Vec<Exchange>,
 ) -> Result<WaitOutcome, Diagnostic> {
+    let status_ok = |check: &Option<StatusCheck>, status: u16, default_2xx: bool| match check {
+        Some(c) => c.code == status,
+        None => !default_2xx || (200..300).contains(&status),
+    };
+    let statuses = &wait.status;
     let deadline = Instant::now() + wait.timeout;
     let mut last = None;
     loop {
@@ -74,16 +83,20 @@ pub async fn by_polling(
         // A failed request (agent busy, 404 before a record exists) is one
         // more poll, not a failure: the timeout bounds it.
         // A request that hangs must not outlast the wait either.
-        let poll = client.send(agent, reqwest::Method::GET, path, &[], None);
+        let poll = client.send(agent, reqwest::Method::GET, path, query, None);
         if let Ok(Ok(exchange)) = tokio::time::timeout_at(deadline, poll).await {
             let body = exchange.response.clone();
-            let ok = (200..300).contains(&exchange.status);
+            let status = exchange.status;
             exchanges.push(exchange);
-            if ok && all_hold(&wait.filter, &body, vars)? {
-                if any_given_and_holds(&wait.fail_if, &body, vars)? {
+            if status_ok(&statuses.filter, status, false) && all_hold(&wait.filter, &body, vars)? {
+                let fail_if_given = !wait.fail_if.is_empty() || statuses.fail_if.is_some();
+                if fail_if_given
+                    && status_ok(&statuses.fail_if, status, true)
+                    && all_hold(&wait.fail_if, &body, vars)?
+                {
                     return Ok(WaitOutcome::FailedIf(body));
                 }
-                if all_hold(&wait.until, &body, vars)? {
+                if status_ok(&statuses.until, status, true) && all_hold(&wait.until, &body, vars)? {
                     return Ok(WaitOutcome::Reached(body));
                 }
                 last = Some(body);

@@ -6,14 +6,24 @@ use super::model::Scenario;
 use super::raw::RawScenario;
 pub use super::yaml::parse_yaml;
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 /// Loads every scenario found; all files' problems are returned together.
 pub fn load_all(found: &[Found]) -> Result<Vec<Arc<Scenario>>, Diagnostics> {
+    load_all_with(found, &BTreeSet::new())
+}
+
+/// [`load_all`], with the names of the variables given from outside (they
+/// count as set).
+pub fn load_all_with(
+    found: &[Found],
+    outside: &BTreeSet<String>,
+) -> Result<Vec<Arc<Scenario>>, Diagnostics> {
     let mut scenarios = Vec::new();
     let mut errors = Vec::new();
     for f in found {
-        match load(f) {
+        match load_with(f, outside) {
             Ok(s) => scenarios.push(Arc::new(s)),
             Err(Diagnostics(mut d)) => errors.append(&mut d),
         }
@@ -26,6 +36,11 @@ pub fn load_all(found: &[Found]) -> Result<Vec<Arc<Scenario>>, Diagnostics> {
 }
 
 pub fn load(found: &Found) -> Result<Scenario, Diagnostics> {
+    load_with(found, &BTreeSet::new())
+}
+
+/// [`load`], with the names of the variables given from outside.
+pub fn load_with(found: &Found, outside: &BTreeSet<String>) -> Result<Scenario, Diagnostics> {
     let file = SourceFile::read(&found.file).map_err(|e| {
         Diagnostics(vec![Diagnostic::new(
             format!("cannot read `{}`: {e}", found.file.display()),
@@ -33,5 +48,5 @@ pub fn load(found: &Found) -> Result<Scenario, Diagnostics> {
         )])
     })?;
     let raw: RawScenario = parse_yaml(&file).map_err(|d| Diagnostics(vec![d]))?;
-    check_scenario(file, scenario_id(found), raw)
+    check_scenario(file, scenario_id(found), raw, outside)
 }

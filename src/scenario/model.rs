@@ -22,6 +22,9 @@ pub struct Scenario {
     /// others take the first one's version.
     pub interop: Vec<String>,
     pub vars: Vec<(String, Template)>,
+    /// Variables whose values are masked in every output: the `secrets:`
+    /// listed, and captures named like secrets (`token`, `wallet_key`...).
+    pub secrets: Vec<String>,
     pub agents: Vec<AgentDecl>,
     pub steps: Vec<Step>,
 }
@@ -151,12 +154,30 @@ pub struct Wait {
     pub fail_if: Vec<Assertion>,
     pub timeout: Duration,
     pub interval: Duration,
+    /// For a poll: the HTTP statuses `where`, `until` and `fail_if` ask for.
+    pub status: PollStatus,
+}
+
+/// `status: CODE` beside the JSONPaths of a polled wait's conditions.
+/// Without it, `until` and `fail_if` hold only on a 2xx answer, and `where`
+/// takes any answer.
+#[derive(Debug, Clone, Default)]
+pub struct PollStatus {
+    pub filter: Option<StatusCheck>,
+    pub until: Option<StatusCheck>,
+    pub fail_if: Option<StatusCheck>,
 }
 
 #[derive(Debug)]
 pub enum WaitSource {
-    Event { topic: String },
-    Poll { path: Template },
+    Event {
+        topic: String,
+    },
+    Poll {
+        path: Template,
+        /// Query parameters, rendered as text.
+        query: Vec<(String, Template)>,
+    },
 }
 
 #[derive(Debug, Clone)]

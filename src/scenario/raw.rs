@@ -21,6 +21,9 @@ pub struct RawScenario {
     pub interop: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default)]
     pub vars: SpannedMap<SpannedNode>,
+    /// Variables whose values are masked in every output.
+    #[serde(default)]
+    pub secrets: Vec<Spanned<String>>,
     pub agents: Spanned<SpannedMap<RawAgent>>,
     pub steps: Spanned<Vec<RawStep>>,
 }
@@ -90,8 +93,10 @@ pub struct RawStep {
 pub struct RawWait {
     /// Wait on the agent's event stream for this topic...
     pub event: Option<Spanned<String>>,
-    /// ...or poll this admin path.
+    /// ...or poll this admin path,
     pub get: Option<Spanned<String>>,
+    /// with these query parameters.
+    pub query: Option<SpannedMap<SpannedNode>>,
     #[serde(rename = "where")]
     pub where_: Option<SpannedMap<SpannedNode>>,
     pub until: Option<SpannedMap<SpannedNode>>,

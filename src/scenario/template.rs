@@ -1,9 +1,14 @@
 //! `${var}` interpolation. A string that is exactly `${var}` is replaced by the
 //! variable's JSON value (so `body: ${invitation}` sends the captured object);
 //! anywhere else the variable is spliced into the text. `$${` writes a literal `${`.
+//!
+//! Besides variables, a template may read the environment (`${env.NAME}`,
+//! checked when the file loads) and generated values (`${uuid}`, `${now}`),
+//! fresh at each use.
 
 use crate::diagnostic::{Diagnostic, Loc};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 pub type Vars = BTreeMap<String, Value>;
@@ -62,10 +67,10 @@ impl Template {
                 };
                 let name: String = chars[i + 2..end].iter().collect();
                 let here = loc.shifted(base + start, end - start + 1);
-                if !is_var_name(&name) {
+                if !is_var_name(&name) && env_name(&name).is_none() {
                     return Err(Diagnostic::at(&here, format!("invalid variable name `{name}`"))
                         .label("not a variable name")
-                        .note("help: variable names are letters, digits and `_`, starting with a letter or `_`"));
+                        .note("help: variable names are letters, digits and `_`, starting with a letter or `_`; `${env.NAME}` reads the environment"));
                 }
                 if !literal.is_empty() {
                     parts.push(Part::Text(std::mem::take(&mut literal)));
@@ -112,13 +117,13 @@ impl Template {
     pub fn render(&self, vars: &Vars) -> Result<Value, Diagnostic> {
         Ok(match self {
             Template::Literal(v) => v.clone(),
-            Template::Whole(v) => lookup(v, vars)?.clone(),
+            Template::Whole(v) => lookup(v, vars)?.into_owned(),
             Template::Text(parts) => {
                 let mut s = String::new();
                 for part in parts {
                     match part {
                         Part::Text(t) => s.push_str(t),
-                        Part::Var(v) => s.push_str(&as_text(lookup(v, vars)?)),
+                        Part::Var(v) => s.push_str(&as_text(&*lookup(v, vars)?)),
                     }
                 }
                 Value::String(s)
@@ -157,7 +162,7 @@ impl Template {
         for part in parts {
             match part {
                 Part::Text(t) => path.push_str(t),
-                Part::Var(v) => path.push_str(&encode_segment(&as_text(lookup(v, vars)?))),
+                Part::Var(v) => path.push_str(&encode_segment(&as_text(&*lookup(v, vars)?))),
             }
         }
         Ok(path)
@@ -186,12 +191,92 @@ pub fn as_text(value: &Value) -> String {
     }
 }
 
-fn lookup<'a>(var: &VarRef, vars: &'a Vars) -> Result<&'a Value, Diagnostic> {
-    vars.get(&var.name).ok_or_else(|| {
+/// Names whose value is made at each use rather than set.
+pub const GENERATED_VARS: &[&str] = &["uuid", "now"];
+
+/// `NAME` of `env.NAME`, when `name` reads the environment.
+pub fn env_name(name: &str) -> Option<&str> {
+    let var = name.strip_prefix("env.")?;
+    let valid = !var.is_empty() && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    valid.then_some(var)
+}
+
+/// A generated value: `uuid` (a fresh random UUID, version 4) or `now` (the
+/// current time, RFC 3339 in UTC to the second).
+pub fn generated(name: &str) -> Option<Value> {
+    match name {
+        "uuid" => Some(Value::String(uuid4())),
+        "now" => Some(Value::String(rfc3339_utc(std::time::SystemTime::now()))),
+        _ => None,
+    }
+}
+
+/// A random (version 4) UUID, lowercase: `1b4e28ba-2fa1-4d2a-883f-0016d3cca427`.
+pub fn uuid4() -> String {
+    use rand::Rng;
+    let mut b: [u8; 16] = rand::rng().random();
+    b[6] = (b[6] & 0x0f) | 0x40; // version 4
+    b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// `2025-06-01T12:34:56Z`.
+pub fn rfc3339_utc(time: std::time::SystemTime) -> String {
+    let secs = time
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+fn lookup<'a>(var: &VarRef, vars: &'a Vars) -> Result<Cow<'a, Value>, Diagnostic> {
+    if let Some(value) = vars.get(&var.name) {
+        return Ok(Cow::Borrowed(value));
+    }
+    if let Some(value) = generated(&var.name) {
+        return Ok(Cow::Owned(value));
+    }
+    if let Some(name) = env_name(&var.name) {
+        // Checked when the file loaded; the environment may have changed since.
+        return std::env::var(name)
+            .map(|v| Cow::Owned(Value::String(v)))
+            .map_err(|_| {
+                Diagnostic::at(
+                    &var.loc,
+                    format!("environment variable `{name}` is not set"),
+                )
+                .label("read here")
+            });
+    }
+    Err(
         Diagnostic::at(&var.loc, format!("variable `{}` has no value", var.name))
             .label("not set when this step ran")
-            .note("note: it is captured by a step that was skipped or has not run")
-    })
+            .note("note: it is captured by a step that was skipped or has not run"),
+    )
 }
 
 pub fn is_var_name(name: &str) -> bool {
@@ -259,6 +344,43 @@ mod tests {
         assert_eq!((e.loc.as_ref().unwrap().column, e.loc.unwrap().len), (7, 7));
         let e = Template::parse_str("x ${open", &at("x ${open")).unwrap_err();
         assert_eq!(e.message, "unterminated `${` in a template");
+    }
+
+    #[test]
+    fn uuid_is_fresh_at_each_use_and_a_version_4_uuid() {
+        let text = "${uuid} ${uuid}";
+        let t = Template::parse_str(text, &at(text)).unwrap();
+        let rendered = t.render_text(&Vars::new()).unwrap();
+        let (a, b) = rendered.split_once(' ').unwrap();
+        assert_ne!(a, b);
+        let shape = regex::Regex::new(
+            "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$",
+        )
+        .unwrap();
+        assert!(shape.is_match(a) && shape.is_match(b), "{rendered}");
+    }
+
+    #[test]
+    fn now_is_rfc3339_utc() {
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(951_782_400 + 3_723);
+        assert_eq!(rfc3339_utc(t), "2000-02-29T01:02:03Z");
+        assert_eq!(rfc3339_utc(std::time::UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        let text = "${now}";
+        let now = Template::parse_str(text, &at(text)).unwrap();
+        let shape = regex::Regex::new(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$").unwrap();
+        let rendered = now.render_text(&Vars::new()).unwrap();
+        assert!(shape.is_match(&rendered), "{rendered}");
+    }
+
+    #[test]
+    fn env_names_parse_and_read_the_environment() {
+        let text = "x-${env.PATH}";
+        let t = Template::parse_str(text, &at(text)).unwrap();
+        assert_eq!(t.vars()[0].name, "env.PATH");
+        let path = std::env::var("PATH").unwrap();
+        assert_eq!(t.render_text(&Vars::new()).unwrap(), format!("x-{path}"));
+        assert!(Template::parse_str("${env.}", &at("${env.}")).is_err());
+        assert!(Template::parse_str("${env.A-B}", &at("${env.A-B}")).is_err());
     }
 
     #[test]

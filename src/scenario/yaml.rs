@@ -24,8 +24,27 @@ pub fn parse_yaml<T: serde::de::DeserializeOwned>(file: &Arc<SourceFile>) -> Res
             )
         });
         let loc = loc.or_else(|| Some(Loc::new(file, 1, 1, 1)));
-        Diagnostic::new(message, loc)
+        let help = unknown_field_help(&message);
+        let diagnostic = Diagnostic::new(message, loc);
+        match help {
+            Some(help) => diagnostic.note(help),
+            None => diagnostic,
+        }
     })
+}
+
+/// serde's "unknown field `bodyy`, expected one of name, agent, ..." lists
+/// the fields it knows: when one is close, say which.
+fn unknown_field_help(message: &str) -> Option<String> {
+    let re =
+        Regex::new(r"unknown field `([^`]*)`, expected (?:one of )?(.*)$").expect("static regex");
+    let caps = re.captures(message)?;
+    let expected: Vec<&str> = caps[2]
+        .split([',', ' '])
+        .map(|w| w.trim_matches('`'))
+        .filter(|w| !w.is_empty() && *w != "or")
+        .collect();
+    crate::suggest::did_you_mean(&caps[1], &expected)
 }
 
 fn strip_position_prefix(message: &str) -> String {

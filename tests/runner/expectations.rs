@@ -194,9 +194,13 @@ async fn every_operator_can_fail_and_points_at_its_line() {
         (
             "$.tags: { length: 2 }",
             "$.tags has length 2",
-            r#"["a","b",3]"#,
+            r#"3 items: ["a","b",3]"#,
         ),
-        ("$.n: { length: 1 }", "$.n has length 1", "1"),
+        (
+            "$.n: { length: 1 }",
+            "$.n has length 1",
+            "1 (a number has no length)",
+        ),
         ("$.n: { type: string }", "$.n is of type string", "1"),
         ("$.f: { type: integer }", "$.f is of type integer", "2.5"),
         (
@@ -212,7 +216,7 @@ async fn every_operator_can_fail_and_points_at_its_line() {
         (
             "$.results[?@.state == 'done']: { length: 3 }",
             "$.results[?@.state == 'done'] has length 3",
-            r#"[{"id":1,"state":"done"},{"id":3,"state":"done"}]"#,
+            r#"2 items: [{"id":1,"state":"done"},{"id":3,"state":"done"}]"#,
         ),
         (
             "$.results[?@.state == 'gone']: { exists: true }",

@@ -181,3 +181,118 @@ async fn a_timed_out_poll_reports_only_responses_that_passed_where() {
     // As for events (and as `WaitOutcome::TimedOut` documents).
     assert_eq!(f.actual.as_deref(), Some("nothing matched `where`"));
 }
+
+/// A polled wait takes `query`, like a request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_polled_wait_sends_its_query() {
+    let agent = stub().await;
+    agent.route(
+        "GET",
+        "/issue-credential-2.0/records",
+        vec![Reply::ok(json!({ "results": [{ "state": "done" }] }))],
+    );
+    let yaml = scenario(
+        r#"
+        agents: { a: {} }
+        vars: { thread: th-1 }
+        steps:
+          - agent: a
+            wait:
+              get: /issue-credential-2.0/records
+              query: { thread_id: "${thread}", limit: 1 }
+              until:
+                $.results[0].state: done
+        "#,
+    );
+    assert_passed(&run(&yaml, &[("a", &agent)]).await);
+    let sent = agent.requests_to("GET", "/issue-credential-2.0/records");
+    let query = sent[0].query_map();
+    assert_eq!(query["thread_id"], "th-1");
+    assert_eq!(query["limit"], "1");
+}
+
+/// `until: { status: 404 }` waits for a record to be gone; `fail_if` takes
+/// a status too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn until_and_fail_if_test_the_http_status() {
+    let agent = stub().await;
+    agent.route(
+        "GET",
+        "/records/r1",
+        vec![
+            Reply::ok(json!({ "state": "done" })),
+            Reply::ok(json!({ "state": "done" })),
+            Reply::status(404, json!({ "error": "not found" })),
+        ],
+    );
+    let gone = scenario(
+        r#"
+        agents: { a: {} }
+        steps:
+          - agent: a
+            wait: { get: /records/r1, until: { status: 404 }, interval: 10ms }
+            expect: { $.error: not found }
+        "#,
+    );
+    assert_passed(&run(&gone, &[("a", &agent)]).await);
+    assert_eq!(agent.requests_to("GET", "/records/r1").len(), 3);
+
+    agent.route(
+        "GET",
+        "/records/r2",
+        vec![
+            Reply::ok(json!({ "state": "pending" })),
+            Reply::status(500, json!({ "error": "boom" })),
+        ],
+    );
+    let fails = scenario(
+        r#"
+        agents: { a: {} }
+        steps:
+          - agent: a
+            wait:
+              get: /records/r2
+              until: { $.state: done }
+              fail_if: { status: 500 }
+              interval: 10ms
+        "#,
+    );
+    let result = run(&fails, &[("a", &agent)]).await;
+    let f = failure(&result);
+    assert_eq!(
+        f.message(),
+        "`fail_if` held while waiting for GET /records/r2"
+    );
+    assert_eq!(loc_line(f), line_of(&fails, "fail_if: { status: 500 }"));
+    assert_eq!(f.response.as_ref().unwrap().status, 500);
+}
+
+/// A poll that only gets error answers says so, and a wait without `where`
+/// does not mention one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timed_out_poll_shows_error_answers_and_no_where_it_was_not_given() {
+    let agent = stub().await;
+    agent.route(
+        "GET",
+        "/records/r1",
+        vec![Reply::status(503, json!({ "error": "busy" }))],
+    );
+    let yaml = scenario(
+        r#"
+        agents: { a: {} }
+        steps:
+          - agent: a
+            wait: { get: /records/r1, until: { $.state: done }, interval: 50ms, timeout: 300ms }
+        "#,
+    );
+    let result = run(&yaml, &[("a", &agent)]).await;
+    let f = failure(&result);
+    assert!(f.message().starts_with("timed out"), "{}", f.message());
+    assert_eq!(f.expected.as_deref(), Some(r#"$.state equals "done""#));
+    assert_eq!(
+        f.actual.as_deref(),
+        Some(r#"last answer: HTTP 503: {"error":"busy"}"#)
+    );
+    let text = acapy_harness::report::console::render_failure(&result);
+    assert!(!text.contains("where"), "{text}");
+}

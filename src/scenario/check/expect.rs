@@ -198,10 +198,13 @@ impl Checker {
                     other => self.expected(&value_loc, "a number", other),
                 },
                 unknown => {
+                    let mut d = Diagnostic::at(&op_loc, format!("unknown operator `{unknown}`"))
+                        .label("not an operator");
+                    if let Some(help) = crate::suggest::did_you_mean(unknown, OPERATORS) {
+                        d = d.note(help);
+                    }
                     self.error(
-                        Diagnostic::at(&op_loc, format!("unknown operator `{unknown}`"))
-                            .label("not an operator")
-                            .note(format!("help: operators are {}", OPERATORS.join(", ")))
+                        d.note(format!("help: operators are {}", OPERATORS.join(", ")))
                             .note("help: to compare with a mapping, write `{ equals: { ... } }`"),
                     );
                     None

@@ -11,27 +11,32 @@ mod variables;
 mod wait;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Loc, SourceFile};
+use crate::redact::is_secret_name;
 use crate::scenario::model::*;
 use crate::scenario::raw::*;
 use crate::scenario::template::{is_var_name, Template};
 use crate::scenario::yaml::{SpannedMap, SpannedNode};
 use serde_saphyr::{Location, Spanned};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use variables::Variables;
 
 /// Checks a scenario read from `file`: the model, or every problem found.
+/// `outside` are the variables given from outside the file (`--var`,
+/// `--vars-file`, `--secret`): they count as set.
 pub(super) fn check_scenario(
     file: Arc<SourceFile>,
     id: String,
     raw: RawScenario,
+    outside: &BTreeSet<String>,
 ) -> Result<Scenario, Diagnostics> {
     let mut checker = Checker {
         include_stack: vec![file.path.clone()],
         file,
         errors: Vec::new(),
         roles: Vec::new(),
-        variables: Variables::default(),
+        variables: Variables::new(outside),
     };
     let scenario = checker.check_scenario(id, raw);
     if checker.errors.is_empty() {
@@ -88,13 +93,13 @@ impl Checker {
             .map(|i| self.check_interop(i))
             .unwrap_or_default();
         let vars = self.check_vars(raw.vars);
-        self.variables = Variables::new(vars.iter().map(|(name, _)| name));
 
         if raw.steps.value.is_empty() {
             let loc = self.loc(&raw.steps.referenced);
             self.error(Diagnostic::at(&loc, "a scenario needs at least one step"));
         }
         let steps = self.check_steps(raw.steps.value);
+        let secrets = self.check_secrets(raw.secrets, &steps);
         let undefined = std::mem::take(&mut self.variables).into_problems();
         undefined.into_iter().for_each(|d| self.error(d));
 
@@ -108,9 +113,30 @@ impl Checker {
             xfail,
             interop,
             vars,
+            secrets,
             agents,
             steps,
         }
+    }
+
+    /// `secrets: [NAME]`, and every capture whose variable or field is named
+    /// like a secret (`tenant_token: $.token`).
+    fn check_secrets(&mut self, raw: Vec<Spanned<String>>, steps: &[Step]) -> Vec<String> {
+        let mut secrets: Vec<String> = raw.iter().map(|name| self.var_name(name)).collect();
+        for capture in steps.iter().flat_map(|s| &s.captures) {
+            let field = capture
+                .query
+                .text
+                .rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .find(|part| !part.is_empty())
+                .unwrap_or_default();
+            if (is_secret_name(&capture.var) || is_secret_name(field))
+                && !secrets.contains(&capture.var)
+            {
+                secrets.push(capture.var.clone());
+            }
+        }
+        secrets
     }
 
     /// `agents: { ROLE: { label, args } }`: at least one, each role a name.
@@ -204,9 +230,12 @@ impl Checker {
         let mut vars = Vec::new();
         for (key, node) in raw.0 {
             let name = self.var_name(&key);
+            // Each value may use the variables above it.
             if let Some(t) = self.template(&node) {
-                vars.push((name, t));
+                self.variables.read(&t);
+                vars.push((name.clone(), t));
             }
+            self.variables.set([name]);
         }
         vars
     }

@@ -109,7 +109,34 @@ impl Checker {
                 actions.push((word, self.loc(&v.referenced).shifted(0, v.value.len())));
             }
         }
+        // In file order, so the second is the second written.
+        actions.sort_by_key(|(_, loc)| (loc.line, loc.column));
         actions
+    }
+
+    /// Where the key `word` of the value at `value` is written: on the same
+    /// line before it, or on a line above (a block value).
+    pub(super) fn key_of(&self, value: &Loc, word: &str) -> Loc {
+        let pattern = regex::Regex::new(&format!(r"(^|[\s{{,]){}\s*:", regex::escape(word)))
+            .expect("escaped regex");
+        for line in (value.line.saturating_sub(3).max(1)..=value.line).rev() {
+            let Some(text) = self.file.line(line) else {
+                continue;
+            };
+            let before: String = match line == value.line {
+                true => text.chars().take(value.column - 1).collect(),
+                false => text.to_owned(),
+            };
+            if let Some(m) = pattern.find_iter(&before).last() {
+                let start = m.start()
+                    + usize::from(
+                        m.as_str() != m.as_str().trim_start_matches([' ', '\t', '{', ',']),
+                    );
+                let column = before[..start].chars().count() + 1;
+                return Loc::new(&self.file, line, column, word.chars().count());
+            }
+        }
+        value.clone()
     }
 
     /// Where the step is, for messages about the step as a whole: its name,
@@ -142,7 +169,7 @@ impl Checker {
             1 => Some(actions.remove(0)),
             _ => {
                 let words: Vec<&str> = actions.iter().map(|a| a.0).collect();
-                let loc = actions[1].1.clone();
+                let loc = self.key_of(&actions[1].1, actions[1].0);
                 self.error(
                     Diagnostic::at(
                         &loc,
@@ -183,14 +210,15 @@ impl Checker {
             let loc = self
                 .loc(&agent.referenced)
                 .shifted(0, agent.value.chars().count());
-            self.error(
-                Diagnostic::at(&loc, format!("unknown agent role `{}`", agent.value)).label(
-                    format!(
-                        "not declared under `agents` (declared: {})",
-                        self.roles.join(", ")
-                    ),
-                ),
-            );
+            let mut d = Diagnostic::at(&loc, format!("unknown agent role `{}`", agent.value))
+                .label(format!(
+                    "not declared under `agents` (declared: {})",
+                    self.roles.join(", ")
+                ));
+            if let Some(help) = crate::suggest::did_you_mean(&agent.value, &self.roles) {
+                d = d.note(help);
+            }
+            self.error(d);
         }
         Some(agent.value.clone())
     }

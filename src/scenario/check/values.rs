@@ -6,7 +6,7 @@ use crate::scenario::duration::parse_duration;
 use crate::scenario::model::*;
 use crate::scenario::query::Query;
 use crate::scenario::raw::*;
-use crate::scenario::template::{is_var_name, Template, Vars};
+use crate::scenario::template::{is_var_name, Template, Vars, GENERATED_VARS};
 use crate::scenario::yaml::{Node, SpannedNode};
 use serde_saphyr::Spanned;
 use std::time::Duration;
@@ -27,6 +27,16 @@ impl Checker {
             self.error(
                 Diagnostic::at(&loc, format!("invalid variable name `{}`", key.value))
                     .label("letters, digits and `_`, not starting with a digit"),
+            );
+        } else if GENERATED_VARS.contains(&key.value.as_str()) {
+            let loc = self.key_loc(key);
+            self.error(
+                Diagnostic::at(&loc, format!("`{}` is a generated value", key.value))
+                    .label("cannot be set")
+                    .note(format!(
+                        "note: `${{{}}}` is made fresh at each use; pick another name",
+                        key.value
+                    )),
             );
         }
         key.value.clone()

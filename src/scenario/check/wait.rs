@@ -4,6 +4,7 @@ use super::Checker;
 use crate::diagnostic::{Diagnostic, Loc};
 use crate::scenario::model::*;
 use crate::scenario::raw::*;
+use crate::scenario::template::Template;
 use crate::scenario::yaml::{SpannedMap, SpannedNode};
 use serde_saphyr::Spanned;
 use std::time::Duration;
@@ -18,15 +19,17 @@ impl Checker {
         let loc = self.loc(&raw.referenced);
         let raw = raw.value;
         let source = self.check_wait_source(&loc, &raw);
-        let until = self.check_conditions(raw.until);
-        if until.is_empty() {
+        let poll = raw.get.is_some();
+        let query = self.check_wait_query(&loc, poll, raw.query);
+        let (until_status, until) = self.check_conditions(raw.until, poll);
+        if until.is_empty() && until_status.is_none() {
             self.error(
                 Diagnostic::at(&loc, "a wait needs `until`: what must hold to stop waiting")
                     .note("help: e.g. `until: { $.state: done }`"),
             );
         }
-        let filter = self.check_conditions(raw.where_);
-        let fail_if = self.check_conditions(raw.fail_if);
+        let (filter_status, filter) = self.check_conditions(raw.where_, poll);
+        let (fail_if_status, fail_if) = self.check_conditions(raw.fail_if, poll);
         let timeout = raw
             .timeout
             .and_then(|t| self.duration(&t))
@@ -36,14 +39,18 @@ impl Checker {
             .and_then(|t| self.duration(&t))
             .unwrap_or(DEFAULT_POLL_INTERVAL);
 
-        if let Some((WaitSource::Poll { path }, _)) = &source {
+        if let Some((WaitSource::Poll { path, .. }, _)) = &source {
             self.variables.read(path);
         }
+        query.iter().for_each(|(_, t)| self.variables.read(t));
         for a in filter.iter().chain(&until).chain(&fail_if) {
             self.variables.read_assertion(a);
         }
 
-        let (source, name) = source?;
+        let (mut source, name) = source?;
+        if let WaitSource::Poll { query: q, .. } = &mut source {
+            *q = query;
+        }
         let wait = Wait {
             source,
             filter,
@@ -51,6 +58,11 @@ impl Checker {
             fail_if,
             timeout,
             interval,
+            status: PollStatus {
+                filter: filter_status,
+                until: until_status,
+                fail_if: fail_if_status,
+            },
         };
         Some((wait, name))
     }
@@ -68,6 +80,7 @@ impl Checker {
             (None, Some(path)) => Some((
                 WaitSource::Poll {
                     path: self.string_template(path)?,
+                    query: Vec::new(),
                 },
                 format!("poll GET {}", path.value),
             )),
@@ -89,8 +102,55 @@ impl Checker {
         }
     }
 
-    /// `where`, `until` or `fail_if`: assertions without `status`.
-    fn check_conditions(&mut self, map: Option<SpannedMap<SpannedNode>>) -> Vec<Assertion> {
-        map.map(|m| self.assertions(m, false).1).unwrap_or_default()
+    /// `where`, `until` or `fail_if`: assertions, and for a poll (`poll`) the
+    /// HTTP status asked for.
+    fn check_conditions(
+        &mut self,
+        map: Option<SpannedMap<SpannedNode>>,
+        poll: bool,
+    ) -> (Option<StatusCheck>, Vec<Assertion>) {
+        let Some(map) = map else {
+            return (None, Vec::new());
+        };
+        let key = map.0.iter().find(|(k, _)| k.value == "status");
+        let key = key.map(|(k, _)| self.key_loc(k));
+        let (status, assertions) = self.assertions(map, true);
+        if let (false, Some(loc)) = (poll, key) {
+            self.error(
+                Diagnostic::at(&loc, "`status` applies to a polled wait only")
+                    .label("an event has no HTTP status")
+                    .note("help: poll with `get: PATH` to test the answer's status"),
+            );
+        }
+        (status, assertions)
+    }
+
+    /// A poll's `query: { name: value }`; an event wait has none.
+    fn check_wait_query(
+        &mut self,
+        loc: &Loc,
+        poll: bool,
+        query: Option<SpannedMap<SpannedNode>>,
+    ) -> Vec<(String, Template)> {
+        let Some(query) = query else {
+            return Vec::new();
+        };
+        if !poll {
+            let at = query
+                .0
+                .first()
+                .map(|(k, _)| self.key_of(&self.key_loc(k), "query"))
+                .unwrap_or_else(|| loc.clone());
+            self.error(
+                Diagnostic::at(&at, "`query` goes with a polled wait (`get`)")
+                    .note("help: an event wait filters with `where`"),
+            );
+            return Vec::new();
+        }
+        query
+            .0
+            .into_iter()
+            .filter_map(|(k, v)| Some((k.value, self.template(&v)?)))
+            .collect()
     }
 }
