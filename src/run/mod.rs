@@ -57,8 +57,7 @@ impl Case {
             .iter()
             .map(|a| (a.role.as_str(), &sources[&a.role]))
             .collect();
-        let (first_role, first) = in_order[0];
-        let _ = first_role;
+        let first = in_order[0].1;
         let same = in_order.iter().all(|(_, p)| p.label() == first.label());
         let target = match same {
             true => first.label(),
