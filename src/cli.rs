@@ -136,7 +136,7 @@ impl RunArgs {
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
         if let Some(dir) = &self.artifacts {
-            for result in results.iter().filter(|r| !r.status.is_success()) {
+            for result in results.iter().filter(|r| r.status.is_failure()) {
                 let folder = report::artifacts::write(dir, result)
                     .with_context(|| format!("cannot write artifacts under {}", dir.display()))?;
                 println!("artifacts of {}: {}", result.name, folder.display());
@@ -359,18 +359,12 @@ async fn run(plan: Plan) -> (u8, Vec<CaseResult>, std::time::Duration) {
     } = plan;
     let started = Instant::now();
     println!("running {} case(s), {jobs} at a time", cases.len());
-    let mut results: Vec<CaseResult> = futures_util::stream::iter(cases.iter())
-        .map(|case| {
-            let options = options.clone();
-            async move { run_case(case, &options).await }
-        })
-        .buffer_unordered(jobs)
-        .inspect(|result| println!("{}", case_line(result)))
-        .collect()
-        .await;
-    finish(&cases).await;
+    let mut results = run_all(&cases, jobs, &options).await;
+    if !cleanup::interrupted() {
+        finish(&cases).await;
+    }
     results.sort_by(|a, b| a.name.cmp(&b.name));
-    let failures: Vec<&CaseResult> = results.iter().filter(|r| !r.status.is_success()).collect();
+    let failures: Vec<&CaseResult> = results.iter().filter(|r| r.status.is_failure()).collect();
     if !failures.is_empty() {
         println!("\nfailures:");
         for f in &failures {
@@ -386,6 +380,63 @@ async fn run(plan: Plan) -> (u8, Vec<CaseResult>, std::time::Duration) {
         EXIT_FAILED
     };
     (code, results, elapsed)
+}
+
+/// Runs `cases`, `jobs` at a time, printing each one's line as it ends, and
+/// returns their results in the order of `cases`.
+///
+/// The first Ctrl-C or SIGTERM (or stdout closing) stops it: no case starts
+/// any more, the running ones are dropped (a process agent is killed and its
+/// folder removed as its handle drops; the rest is swept at exit, after the
+/// reports are written), and their results say `interrupted`, with
+/// `started: false` for the cases that never started.
+async fn run_all(cases: &[Case], jobs: usize, options: &RunOptions) -> Vec<CaseResult> {
+    cleanup::defer_interrupts();
+    let began: std::sync::Mutex<std::collections::HashMap<usize, Instant>> = Default::default();
+    let mut done: Vec<Option<CaseResult>> = vec![None; cases.len()];
+    {
+        let began = &began;
+        let mut finished = futures_util::stream::iter(cases.iter().enumerate())
+            .map(|(i, case)| async move {
+                began
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(i, Instant::now());
+                (i, run_case(case, options).await)
+            })
+            .buffer_unordered(jobs);
+        let interrupt = cleanup::interrupt_requested();
+        tokio::pin!(interrupt);
+        loop {
+            tokio::select! {
+                biased;
+                _ = &mut interrupt => break,
+                next = finished.next() => match next {
+                    Some((i, result)) => {
+                        println!("{}", case_line(&result));
+                        done[i] = Some(result);
+                    }
+                    None => break,
+                },
+            }
+        }
+        // Dropping the stream drops the cases still running.
+    }
+    let began = began.into_inner().unwrap_or_else(|e| e.into_inner());
+    cases
+        .iter()
+        .zip(done)
+        .enumerate()
+        .map(|(i, (case, result))| match (result, began.get(&i)) {
+            (Some(result), _) => result,
+            (None, Some(at)) => {
+                let result = case.interrupted(true, at.elapsed());
+                println!("{}", case_line(&result));
+                result
+            }
+            (None, None) => case.interrupted(false, std::time::Duration::ZERO),
+        })
+        .collect()
 }
 
 async fn install(versions: &[String]) -> u8 {

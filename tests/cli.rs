@@ -298,6 +298,146 @@ fn ctrl_c_stops_agents_in(mode: &str, processes: usize, wallets: usize) {
     );
 }
 
+/// A scenario whose only step waits 120 s for an event that never comes.
+const SLOW: &str = "name: Waits for an event that never comes
+agents:
+  alice: { label: Alice }
+steps:
+  - name: wait for nothing
+    agent: alice
+    wait:
+      event: connections
+      until: { $.state: never }
+      timeout: 120s
+";
+
+/// Ctrl-C once: the passed case keeps its verdict, the running one is
+/// reported as interrupted, the one not started as not run, every report
+/// is written, exit 130, nothing left.
+#[test]
+fn an_interrupted_run_still_writes_its_reports() {
+    let scratch = tempfile::tempdir().unwrap();
+    let tmp = scratch.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let suite = scratch.path().join("suite");
+    std::fs::create_dir(&suite).unwrap();
+    let seed = manifest_dir().join("scenarios/issue-credential-v2/seed-flow.yaml");
+    std::fs::copy(&seed, suite.join("a-seed.yaml")).unwrap();
+    std::fs::write(suite.join("b-slow.yaml"), SLOW).unwrap();
+    std::fs::copy(&seed, suite.join("c-later.yaml")).unwrap();
+    let out = scratch.path().join("out");
+    let (junit, json, md) = (
+        out.join("junit.xml"),
+        out.join("report.json"),
+        out.join("matrix.md"),
+    );
+    let stdout_path = scratch.path().join("stdout");
+    let mut child = run_isolated(
+        &[
+            "run",
+            "--provider",
+            "process",
+            "-j",
+            "1",
+            suite.to_str().unwrap(),
+            "--junit",
+            junit.to_str().unwrap(),
+            "--report-json",
+            json.to_str().unwrap(),
+            "--report-md",
+            md.to_str().unwrap(),
+        ],
+        &tmp,
+    )
+    .stdout(std::fs::File::create(&stdout_path).unwrap())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    // The seed case passes, then the slow one starts and waits.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !std::fs::read_to_string(&stdout_path)
+        .unwrap_or_default()
+        .contains("PASS  a-seed::")
+    {
+        assert!(Instant::now() < deadline, "the seed case never passed");
+        assert!(child.try_wait().unwrap().is_none(), "harness exited early");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let status = child.wait().unwrap();
+    let stdout = std::fs::read_to_string(&stdout_path).unwrap();
+    assert_eq!(status.code(), Some(130), "{stdout}");
+    assert!(
+        stdout.contains("INTERRUPTED b-slow::process::1.3.6"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("interrupted: 1 case(s) cut short, 1 not started"),
+        "{stdout}"
+    );
+
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let statuses: Vec<(&str, &str)> = report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap(), c["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("a-seed::process::1.3.6", "pass"),
+            ("b-slow::process::1.3.6", "interrupted"),
+            ("c-later::process::1.3.6", "interrupted"),
+        ]
+    );
+    assert_eq!(report["summary"]["interrupted"], 2);
+
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let junit = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+    assert_eq!(
+        (junit.tests, junit.errors, junit.skipped),
+        (3, 1, 1),
+        "{xml}"
+    );
+    let slow = junit.test_suites[0]
+        .test_cases
+        .iter()
+        .find(|c| c.name.as_str() == "b-slow")
+        .unwrap();
+    assert!(
+        matches!(&slow.status, quick_junit::TestCaseStatus::NonSuccess { kind, .. }
+            if *kind == quick_junit::NonSuccessKind::Error),
+        "{xml}"
+    );
+
+    let md = std::fs::read_to_string(&md).unwrap();
+    assert!(md.contains("### Interrupted"), "{md}");
+    assert!(
+        md.contains("- 🛑 `b-slow::process::1.3.6`: the run was interrupted while it ran"),
+        "{md}"
+    );
+    assert!(md.contains("| `c-later` | Issue"), "{md}");
+    assert!(md.contains("🛑 not run"), "{md}");
+
+    // Nothing left behind.
+    let marker = format!("TMPDIR={}", tmp.display());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !processes_with_env(&marker).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(processes_with_env(&marker), Vec::<u32>::new());
+    assert_eq!(
+        std::fs::read_dir(&tmp).unwrap().count(),
+        0,
+        "wallets left behind"
+    );
+}
+
 #[test]
 fn a_suite_config_sets_defaults_and_flags_override_it() {
     let suite = tempfile::tempdir().unwrap();

@@ -5,7 +5,7 @@
 use acapy_harness::admin::events::Event;
 use acapy_harness::admin::Exchange;
 use acapy_harness::diagnostic::{Loc, SourceFile};
-use acapy_harness::report::{artifacts, json, junit, markdown};
+use acapy_harness::report::{artifacts, console, json, junit, markdown};
 use acapy_harness::run::outcome::{Artifacts, CaseResult, Failure, Status, StepResult, StepStatus};
 use quick_junit::{Report, TestCaseStatus};
 use serde_json::{json as j, Value};
@@ -265,7 +265,7 @@ fn json_has_the_documented_shape() {
     let summary = &doc["summary"];
     assert_eq!(
         summary,
-        &j!({"passed": 2, "failed": 1, "skipped": 1, "xfailed": 1, "xpassed": 1, "duration_ms": 12345})
+        &j!({"passed": 2, "failed": 1, "skipped": 1, "xfailed": 1, "xpassed": 1, "interrupted": 0, "duration_ms": 12345})
     );
 
     let cases = doc["cases"].as_array().unwrap();
@@ -283,7 +283,16 @@ fn json_has_the_documented_shape() {
         assert_eq!(case["scenario"], result.scenario_id.as_str());
         assert_eq!(case["status"], result.status.word());
         let status = case["status"].as_str().unwrap();
-        assert!(["pass", "fail", "skip", "xfail", "xpass"].contains(&status));
+        assert!([
+            "pass",
+            "fail",
+            "skip",
+            "xfail",
+            "xpass",
+            "interrupted",
+            "flaky"
+        ]
+        .contains(&status));
         assert_eq!(
             case.get("reason").is_some(),
             ["skip", "xfail", "xpass"].contains(&status),
@@ -449,6 +458,65 @@ fn markdown_all_green_has_no_failures_section() {
     let md = markdown::render(&results, ELAPSED);
     assert!(!md.contains("### Failures"));
     assert!(md.contains("| `issue-credential-v2/seed-flow` | Seed flow | ✅ 3.2s |"));
+}
+
+// ---------------------------------------------------------------- interrupted runs
+
+/// A case cut short and one never started, in every format.
+#[test]
+fn interrupted_cases_show_in_every_format() {
+    let mut cut = case(
+        SEED,
+        "Seed flow",
+        "1.3.6",
+        Status::Interrupted { started: true },
+    );
+    cut.steps.clear();
+    let mut never = case(
+        PROOF,
+        "Basic proof",
+        "1.3.6",
+        Status::Interrupted { started: false },
+    );
+    never.steps.clear();
+    never.duration = Duration::ZERO;
+    let results = vec![case(SEED, "Seed flow", "1.7.0", Status::Passed), cut, never];
+
+    let line = console::case_line(&results[1]);
+    assert_eq!(
+        line,
+        "INTERRUPTED issue-credential-v2/seed-flow::process::1.3.6  (3.2s, ACA-Py 1.3.6, dedicated agents, the run was interrupted while it ran)"
+    );
+    let tally = console::Tally::of(&results);
+    assert_eq!(tally.summary(), "1 passed, 0 failed, 0 skipped");
+    assert!(tally
+        .details(ELAPSED)
+        .starts_with("interrupted: 1 case(s) cut short, 1 not started; "));
+
+    let doc = json::render(&results, ELAPSED);
+    assert_eq!(doc["summary"]["interrupted"], 2);
+    assert_eq!(doc["cases"][1]["status"], "interrupted");
+    assert_eq!(
+        doc["cases"][1]["reason"],
+        "the run was interrupted while it ran"
+    );
+    assert_eq!(
+        doc["cases"][2]["reason"],
+        "not run: the run was interrupted before it started"
+    );
+
+    let report = Report::deserialize_from_str(&junit::render(&results, "x")).unwrap();
+    assert_eq!(
+        (report.tests, report.errors, report.skipped, report.failures),
+        (3, 1, 1, 0)
+    );
+
+    let md = markdown::render(&results, ELAPSED);
+    assert_eq!(row(&md, SEED)[2], "🛑 3.2s");
+    assert_eq!(row(&md, PROOF)[2], "🛑 not run");
+    assert!(md.contains(", 2 interrupted, in 12.3s"), "{md}");
+    assert!(md.contains("### Interrupted"), "{md}");
+    assert!(!md.contains("### Failures"), "{md}");
 }
 
 // ---------------------------------------------------------------- artifacts

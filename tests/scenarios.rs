@@ -119,6 +119,7 @@ fn main() -> ExitCode {
                             Status::Failed | Status::UnexpectedPass { .. } => {
                                 Err(Failed::from(render_failure(&result)))
                             }
+                            Status::Interrupted { .. } => Err(Failed::from("interrupted")),
                         };
                         results.lock().unwrap().push(result);
                         outcome

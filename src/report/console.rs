@@ -15,10 +15,14 @@ pub fn case_line(result: &CaseResult) -> String {
         Status::Skipped { .. } => "SKIP ",
         Status::ExpectedFailure { .. } => "XFAIL",
         Status::UnexpectedPass { .. } => "XPASS",
+        Status::Interrupted { .. } => "INTERRUPTED",
     };
     let mut line = format!("{word} {}", result.name);
     let mut details = Vec::new();
-    if !matches!(result.status, Status::Skipped { .. }) {
+    if !matches!(
+        result.status,
+        Status::Skipped { .. } | Status::Interrupted { started: false }
+    ) {
         details.push(format!("{:.1}s", result.duration.as_secs_f64()));
     }
     if let Some(v) = &result.acapy_version {
@@ -31,12 +35,22 @@ pub fn case_line(result: &CaseResult) -> String {
         Status::Skipped { reason }
         | Status::ExpectedFailure { reason }
         | Status::UnexpectedPass { reason } => details.push(reason.clone()),
+        Status::Interrupted { started } => details.push(interrupted_reason(*started).into()),
         _ => {}
     }
     if !details.is_empty() {
         let _ = write!(line, "  ({})", details.join(", "));
     }
     line
+}
+
+/// Why an interrupted case has no verdict.
+pub fn interrupted_reason(started: bool) -> &'static str {
+    if started {
+        "the run was interrupted while it ran"
+    } else {
+        "not run: the run was interrupted before it started"
+    }
 }
 
 /// The whole story of a failed case: where, what was expected, what came back,
@@ -116,6 +130,10 @@ pub struct Tally {
     pub skipped: usize,
     pub xfailed: usize,
     pub xpassed: usize,
+    /// Cut short while running.
+    pub interrupted: usize,
+    /// Never started: the run was interrupted first.
+    pub not_started: usize,
 }
 
 impl Tally {
@@ -128,13 +146,16 @@ impl Tally {
                 Status::Skipped { .. } => t.skipped += 1,
                 Status::ExpectedFailure { .. } => t.xfailed += 1,
                 Status::UnexpectedPass { .. } => t.xpassed += 1,
+                Status::Interrupted { started: true } => t.interrupted += 1,
+                Status::Interrupted { started: false } => t.not_started += 1,
             }
         }
         t
     }
 
     /// `3 passed, 1 failed, 2 skipped`: the closing line CI tools read;
-    /// unexpected passes count as failures.
+    /// unexpected passes count as failures. Interrupted cases are in none
+    /// of the three (the run exits 130): [`Tally::details`] names them.
     pub fn summary(&self) -> String {
         format!(
             "{} passed, {} failed, {} skipped",
@@ -144,9 +165,17 @@ impl Tally {
         )
     }
 
-    /// What the closing line leaves out: expected failures, unexpected passes, time.
+    /// What the closing line leaves out: expected failures, unexpected
+    /// passes, interrupted cases, time.
     pub fn details(&self, elapsed: Duration) -> String {
         let mut line = String::new();
+        if self.interrupted + self.not_started > 0 {
+            let _ = write!(
+                line,
+                "interrupted: {} case(s) cut short, {} not started; ",
+                self.interrupted, self.not_started
+            );
+        }
         if self.xfailed > 0 {
             let _ = write!(line, "{} expected failures (xfail), ", self.xfailed);
         }

@@ -8,6 +8,7 @@
 //!   "version": 1,
 //!   "summary": {
 //!     "passed": 3, "failed": 1, "skipped": 1, "xfailed": 1, "xpassed": 0,
+//!     "interrupted": 0,                     // cut short or never started
 //!     "duration_ms": 12345                  // wall time of the whole run
 //!   },
 //!   "cases": [{
@@ -20,8 +21,8 @@
 //!     "requested_version": "1.3.6",         // or null
 //!     "acapy_version": "1.3.6",             // as the agents reported it, or null
 //!     "agents": "shared",                   // shared | dedicated, or null (none started)
-//!     "status": "pass",                     // pass | fail | skip | xfail | xpass
-//!     "reason": "...",                      // only for skip, xfail and xpass
+//!     "status": "pass",                     // pass | fail | skip | xfail | xpass | interrupted
+//!     "reason": "...",                      // only for skip, xfail, xpass and interrupted
 //!     "duration_ms": 3210,
 //!     "steps": [{
 //!       "name": "create invitation",
@@ -50,7 +51,7 @@
 //! Durations are whole milliseconds. `summary.failed` counts only `fail`;
 //! an `xpass` also fails the run but is counted apart, under `xpassed`.
 
-use crate::report::console::Tally;
+use crate::report::console::{interrupted_reason, Tally};
 use crate::run::outcome::{CaseResult, Failure, Status, StepResult, StepStatus};
 use serde_json::{json, Map, Value};
 use std::cmp::Ordering;
@@ -70,6 +71,7 @@ pub fn render(results: &[CaseResult], elapsed: Duration) -> Value {
             "skipped": tally.skipped,
             "xfailed": tally.xfailed,
             "xpassed": tally.xpassed,
+            "interrupted": tally.interrupted + tally.not_started,
             "duration_ms": millis(elapsed),
         },
         "cases": results.iter().map(case).collect::<Vec<_>>(),
@@ -149,6 +151,7 @@ pub fn reason(status: &Status) -> Option<&str> {
         Status::Skipped { reason }
         | Status::ExpectedFailure { reason }
         | Status::UnexpectedPass { reason } => Some(reason),
+        Status::Interrupted { started } => Some(interrupted_reason(*started)),
         Status::Passed | Status::Failed => None,
     }
 }

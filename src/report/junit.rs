@@ -2,9 +2,10 @@
 //!
 //! One `<testsuite>` per target (`process::1.3.6`), in version order; one
 //! `<testcase>` per case, named by scenario id with the target as classname,
-//! so CI tools group a version's cases together.
+//! so CI tools group a version's cases together. A case cut short by an
+//! interruption is an `<error>`; one never started, `<skipped>`.
 
-use super::console::render_failure;
+use super::console::{interrupted_reason, render_failure};
 use super::json::{millis, reason, step_word, targets};
 use crate::run::outcome::{CaseResult, Status};
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
@@ -58,6 +59,19 @@ fn test_case(result: &CaseResult, target: &str) -> TestCase {
         Status::Skipped { reason } => {
             let mut status = TestCaseStatus::skipped();
             status.set_message(reason.as_str());
+            status
+        }
+        // Cut short: an error, the test itself having no verdict.
+        Status::Interrupted { started: true } => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+            status
+                .set_message(interrupted_reason(true))
+                .set_type(result.status.word());
+            status
+        }
+        Status::Interrupted { started: false } => {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(interrupted_reason(false));
             status
         }
     };

@@ -24,6 +24,8 @@ pub const FAIL: &str = "❌";
 pub const XFAIL: &str = "⚠️";
 pub const SKIP: &str = "⏭️";
 pub const XPASS: &str = "❗";
+/// Cut short, or never started, by an interruption.
+pub const INTERRUPTED: &str = "🛑";
 /// A scenario that has no case for a target.
 pub const NONE: &str = "—";
 
@@ -34,6 +36,7 @@ pub fn symbol(status: &Status) -> &'static str {
         Status::ExpectedFailure { .. } => XFAIL,
         Status::Skipped { .. } => SKIP,
         Status::UnexpectedPass { .. } => XPASS,
+        Status::Interrupted { .. } => INTERRUPTED,
     }
 }
 
@@ -87,6 +90,16 @@ pub fn render(results: &[CaseResult], elapsed: Duration) -> String {
          {SKIP} skipped · {XPASS} unexpected pass (xpass) · {NONE} not run\n"
     );
     let _ = writeln!(out, "{}", totals(results, elapsed));
+    let interrupted: Vec<&CaseResult> = results
+        .iter()
+        .filter(|r| matches!(r.status, Status::Interrupted { .. }))
+        .collect();
+    if !interrupted.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n**The run was interrupted:** {INTERRUPTED} marks the cases it cut short or never started.\n"
+        );
+    }
 
     // Why cases did not run, or may fail: the matrix has no room for reasons.
     let excused: Vec<&CaseResult> = results
@@ -111,7 +124,20 @@ pub fn render(results: &[CaseResult], elapsed: Duration) -> String {
         }
     }
 
-    let failing: Vec<&CaseResult> = results.iter().filter(|r| !r.status.is_success()).collect();
+    if !interrupted.is_empty() {
+        let _ = writeln!(out, "\n### Interrupted\n");
+        for r in interrupted {
+            let _ = writeln!(
+                out,
+                "- {} {}: {}",
+                symbol(&r.status),
+                code(&r.name),
+                inline(reason(&r.status).unwrap_or_default())
+            );
+        }
+    }
+
+    let failing: Vec<&CaseResult> = results.iter().filter(|r| r.status.is_failure()).collect();
     if !failing.is_empty() {
         let _ = writeln!(out, "\n### Failures");
         for r in failing {
@@ -127,11 +153,16 @@ pub fn write(results: &[CaseResult], elapsed: Duration, path: &Path) -> std::io:
 }
 
 /// `**Totals:** 7 cases: 3 passed, 1 failed, 1 skipped, 1 xfail, 1 xpass, in 12.3s`.
-/// Every count is shown, even zero, so the line reads the same from run to run.
+/// Every count is shown, even zero, so the line reads the same from run to
+/// run; only an interrupted run adds `, N interrupted` before the time.
 pub fn totals(results: &[CaseResult], elapsed: Duration) -> String {
     let t = Tally::of(results);
+    let mut extra = String::new();
+    if t.interrupted + t.not_started > 0 {
+        extra = format!(", {} interrupted", t.interrupted + t.not_started);
+    }
     format!(
-        "**Totals:** {} cases: {} passed, {} failed, {} skipped, {} xfail, {} xpass, in {}",
+        "**Totals:** {} cases: {} passed, {} failed, {} skipped, {} xfail, {} xpass{extra}, in {}",
         results.len(),
         t.passed,
         t.failed,
@@ -148,6 +179,7 @@ fn cell(r: &CaseResult, anchor: Option<&str>) -> String {
     let symbol = symbol(&r.status);
     match (&r.status, anchor) {
         (Status::Skipped { .. }, _) => format!("{symbol} skip"),
+        (Status::Interrupted { started: false }, _) => format!("{symbol} not run"),
         (_, Some(anchor)) => format!("[{symbol} {}](#{anchor})", duration(r.duration)),
         _ => format!("{symbol} {}", duration(r.duration)),
     }
@@ -205,7 +237,7 @@ fn failure_entry(out: &mut String, r: &CaseResult, anchor: &str) {
 fn anchors(results: &[CaseResult]) -> BTreeMap<&str, String> {
     let mut used = HashSet::new();
     let mut anchors = BTreeMap::new();
-    for r in results.iter().filter(|r| !r.status.is_success()) {
+    for r in results.iter().filter(|r| r.status.is_failure()) {
         let base = format!("fail-{}", slug(&r.name));
         let mut anchor = base.clone();
         let mut n = 2;

@@ -75,6 +75,14 @@ impl Case {
         self.result(RunOutput::skipped(reason.into()), None, Default::default())
     }
 
+    /// The result of a case an interruption cut short (`started`) or kept
+    /// from starting.
+    pub fn interrupted(&self, started: bool, duration: std::time::Duration) -> CaseResult {
+        let mut result = self.result(RunOutput::skipped(String::new()), None, duration);
+        result.status = Status::Interrupted { started };
+        result
+    }
+
     /// How the agents that ran were provided: a sub-wallet authenticates
     /// with a Bearer token.
     fn agent_mode(agents: &[Agent]) -> Option<&'static str> {

@@ -23,11 +23,26 @@ pub enum Status {
     UnexpectedPass {
         reason: String,
     },
+    /// The run was interrupted (Ctrl-C, SIGTERM, its output closed) while
+    /// the case ran (`started`), or before it started.
+    Interrupted {
+        started: bool,
+    },
 }
 
 impl Status {
+    /// Whether the case counts as a success: an interrupted case does not
+    /// (nor is it a failure: see [`Status::is_failure`]).
     pub fn is_success(&self) -> bool {
-        !matches!(self, Status::Failed | Status::UnexpectedPass { .. })
+        !matches!(
+            self,
+            Status::Failed | Status::UnexpectedPass { .. } | Status::Interrupted { .. }
+        )
+    }
+
+    /// A failure or an unexpected pass: what the failure listings show.
+    pub fn is_failure(&self) -> bool {
+        matches!(self, Status::Failed | Status::UnexpectedPass { .. })
     }
 
     pub fn word(&self) -> &'static str {
@@ -37,6 +52,7 @@ impl Status {
             Status::Skipped { .. } => "skip",
             Status::ExpectedFailure { .. } => "xfail",
             Status::UnexpectedPass { .. } => "xpass",
+            Status::Interrupted { .. } => "interrupted",
         }
     }
 }
