@@ -5,9 +5,9 @@ use crate::agents::version::{Release, DEFAULT_VERSION};
 use crate::agents::{cleanup, Provider};
 use crate::config::Config;
 use crate::report;
-use crate::report::console::{case_line, render_failure, Tally};
+use crate::report::console::{case_line, render_failed_tries, render_failure, Tally};
 use crate::run::outcome::{CaseResult, Status};
-use crate::run::{run_case, Case, RunOptions};
+use crate::run::{run_case, run_with_retries, Case, RunOptions};
 use crate::suite;
 use clap::{Args, Parser, Subcommand};
 use futures_util::StreamExt;
@@ -104,6 +104,10 @@ pub struct RunArgs {
     /// For each failing case, a folder with its requests, responses, events and agent logs.
     #[arg(long, value_name = "DIR")]
     pub artifacts: Option<PathBuf>,
+    /// Run a failing case again, up to N more times, from scratch; one that
+    /// then passes is reported as flaky [default: the config file's `retries`, else 0].
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
 }
 
 impl RunArgs {
@@ -165,6 +169,8 @@ struct Plan {
     cases: Vec<Case>,
     jobs: usize,
     options: RunOptions,
+    /// How many times a failing case runs again.
+    retries: u32,
 }
 
 pub fn main() -> ExitCode {
@@ -205,6 +211,7 @@ async fn dispatch(cli: Cli) -> u8 {
         Command::Run(args) => match plan(&args.select, args.jobs).await {
             Ok(mut plan) => {
                 plan.options.keep_artifacts = args.artifacts.is_some();
+                plan.retries = args.retries.unwrap_or(plan.retries);
                 // What killed earlier runs left (containers, networks): reported and removed.
                 sweep_stale(&plan.cases).await;
                 let (code, results, elapsed) = run(plan).await;
@@ -249,6 +256,7 @@ async fn plan(select: &SelectArgs, jobs: Option<usize>) -> Result<Plan, u8> {
     Ok(Plan {
         cases,
         jobs: jobs.or(config.jobs).unwrap_or(2).max(1),
+        retries: config.retries.unwrap_or(0),
         options: RunOptions {
             agent_args: config.agent_args.clone(),
             ..RunOptions::default()
@@ -356,10 +364,11 @@ async fn run(plan: Plan) -> (u8, Vec<CaseResult>, std::time::Duration) {
         cases,
         jobs,
         options,
+        retries,
     } = plan;
     let started = Instant::now();
     println!("running {} case(s), {jobs} at a time", cases.len());
-    let mut results = run_all(&cases, jobs, &options).await;
+    let mut results = run_all(&cases, jobs, &options, retries).await;
     if !cleanup::interrupted() {
         finish(&cases).await;
     }
@@ -371,6 +380,7 @@ async fn run(plan: Plan) -> (u8, Vec<CaseResult>, std::time::Duration) {
             println!("\n---- {} ----\n{}", f.name, render_failure(f));
         }
     }
+    print_flaky(&results);
     let elapsed = started.elapsed();
     let tally = Tally::of(&results);
     println!("\n{}\nsummary: {}", tally.details(elapsed), tally.summary());
@@ -382,7 +392,24 @@ async fn run(plan: Plan) -> (u8, Vec<CaseResult>, std::time::Duration) {
     (code, results, elapsed)
 }
 
-/// Runs `cases`, `jobs` at a time, printing each one's line as it ends, and
+/// The failed tries of each flaky case, after the failures.
+fn print_flaky(results: &[CaseResult]) {
+    let mut heading = false;
+    for r in results {
+        if let Status::Flaky { failed_tries } = &r.status {
+            if !std::mem::replace(&mut heading, true) {
+                println!("\nflaky (passed on a retry):");
+            }
+            println!(
+                "\n---- {} ----\n{}",
+                r.name,
+                render_failed_tries(failed_tries)
+            );
+        }
+    }
+}
+
+/// Runs `cases`, `jobs` at a time (each failing one up to `retries` more times), printing each one's line as it ends, and
 /// returns their results in the order of `cases`.
 ///
 /// The first Ctrl-C or SIGTERM (or stdout closing) stops it: no case starts
@@ -390,7 +417,12 @@ async fn run(plan: Plan) -> (u8, Vec<CaseResult>, std::time::Duration) {
 /// folder removed as its handle drops; the rest is swept at exit, after the
 /// reports are written), and their results say `interrupted`, with
 /// `started: false` for the cases that never started.
-async fn run_all(cases: &[Case], jobs: usize, options: &RunOptions) -> Vec<CaseResult> {
+async fn run_all(
+    cases: &[Case],
+    jobs: usize,
+    options: &RunOptions,
+    retries: u32,
+) -> Vec<CaseResult> {
     cleanup::defer_interrupts();
     let began: std::sync::Mutex<std::collections::HashMap<usize, Instant>> = Default::default();
     let mut done: Vec<Option<CaseResult>> = vec![None; cases.len()];
@@ -402,7 +434,7 @@ async fn run_all(cases: &[Case], jobs: usize, options: &RunOptions) -> Vec<CaseR
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .insert(i, Instant::now());
-                (i, run_case(case, options).await)
+                (i, run_with_retries(case, options, retries).await)
             })
             .buffer_unordered(jobs);
         let interrupt = cleanup::interrupt_requested();

@@ -9,6 +9,7 @@
 //! agent_args: [--log-level, info]
 //! jobs: 2
 //! agent_mode: shared           # shared | dedicated
+//! retries: 1                   # a failing case runs again, up to 1 more time
 //! agents:                      # for provider: external
 //!   issuer: { url: http://127.0.0.1:8021, api_key_env: ISSUER_ADMIN_KEY }
 //! ```
@@ -33,6 +34,8 @@ pub struct Config {
     pub jobs: Option<usize>,
     /// `shared` or `dedicated`: see `--agents`.
     pub agent_mode: Option<String>,
+    /// How many times a failing case runs again: see `--retries`.
+    pub retries: Option<u32>,
     #[serde(default)]
     pub agents: BTreeMap<String, ExternalAgent>,
     /// Where it was read from, for messages.

@@ -6,7 +6,9 @@ use acapy_harness::admin::events::Event;
 use acapy_harness::admin::Exchange;
 use acapy_harness::diagnostic::{Loc, SourceFile};
 use acapy_harness::report::{artifacts, console, json, junit, markdown};
-use acapy_harness::run::outcome::{Artifacts, CaseResult, Failure, Status, StepResult, StepStatus};
+use acapy_harness::run::outcome::{
+    Artifacts, CaseResult, FailedTry, Failure, Status, StepResult, StepStatus,
+};
 use quick_junit::{Report, TestCaseStatus};
 use serde_json::{json as j, Value};
 use std::collections::BTreeMap;
@@ -265,7 +267,7 @@ fn json_has_the_documented_shape() {
     let summary = &doc["summary"];
     assert_eq!(
         summary,
-        &j!({"passed": 2, "failed": 1, "skipped": 1, "xfailed": 1, "xpassed": 1, "interrupted": 0, "duration_ms": 12345})
+        &j!({"passed": 2, "failed": 1, "skipped": 1, "xfailed": 1, "xpassed": 1, "interrupted": 0, "flaky": 0, "duration_ms": 12345})
     );
 
     let cases = doc["cases"].as_array().unwrap();
@@ -517,6 +519,103 @@ fn interrupted_cases_show_in_every_format() {
     assert!(md.contains(", 2 interrupted, in 12.3s"), "{md}");
     assert!(md.contains("### Interrupted"), "{md}");
     assert!(!md.contains("### Failures"), "{md}");
+}
+
+// ---------------------------------------------------------------- flaky cases
+
+/// A case that passed on its second try, in every format.
+#[test]
+fn flaky_cases_show_in_every_format() {
+    let failed_try = FailedTry {
+        duration: Duration::from_millis(812),
+        failure: Some(failure()),
+    };
+    let flaky = case(
+        PROOF,
+        "Basic proof",
+        "1.3.6",
+        Status::Flaky {
+            failed_tries: vec![failed_try],
+        },
+    );
+    let results = vec![case(SEED, "Seed flow", "1.3.6", Status::Passed), flaky];
+
+    let line = console::case_line(&results[1]);
+    assert!(
+        line.starts_with("FLAKY present-proof-v2/basic::process::1.3.6  (3.2s, "),
+        "{line}"
+    );
+    assert!(
+        line.ends_with("passed on try 2 of 2 (try 1: response did not match `expect`))"),
+        "{line}"
+    );
+    let tally = console::Tally::of(&results);
+    assert_eq!(
+        tally.summary(),
+        "2 passed, 0 failed, 0 skipped",
+        "flaky counts as passed"
+    );
+    assert!(tally
+        .details(ELAPSED)
+        .starts_with("1 flaky (passed on a retry), "));
+    let tries = console::render_failed_tries(match &results[1].status {
+        Status::Flaky { failed_tries } => failed_tries,
+        _ => unreachable!(),
+    });
+    assert!(
+        tries.starts_with("try 1 failed (0.8s):\nfailure: response did not match"),
+        "{tries}"
+    );
+
+    let doc = json::render(&results, ELAPSED);
+    assert_eq!(doc["summary"]["passed"], 1);
+    assert_eq!(doc["summary"]["flaky"], 1);
+    let case = &doc["cases"][1];
+    assert_eq!(case["status"], "flaky");
+    assert!(case.get("failure").is_none());
+    assert_eq!(
+        case["failed_tries"][0]["message"],
+        "response did not match `expect`"
+    );
+    assert_eq!(case["failed_tries"][0]["duration_ms"], 812);
+    assert_eq!(case["failed_tries"][0]["step"], 3);
+
+    let xml = junit::render(&results, "x");
+    let report = Report::deserialize_from_str(&xml).unwrap();
+    assert_eq!((report.tests, report.failures, report.errors), (2, 0, 0));
+    let tc = report.test_suites[0]
+        .test_cases
+        .iter()
+        .find(|tc| tc.name.as_str() == PROOF)
+        .unwrap();
+    match &tc.status {
+        TestCaseStatus::Success { flaky_runs } => {
+            assert_eq!(flaky_runs.len(), 1);
+            let run = &flaky_runs[0];
+            assert_eq!(
+                run.message.as_ref().unwrap().as_str(),
+                "response did not match `expect`"
+            );
+            assert_eq!(run.time, Some(Duration::from_millis(812)));
+            assert!(run
+                .description
+                .as_ref()
+                .unwrap()
+                .as_str()
+                .contains("expected: state == \"done\""));
+        }
+        other => panic!("a flaky case passes, got {other:?}"),
+    }
+    assert!(xml.contains("<flakyFailure"), "{xml}");
+
+    let md = markdown::render(&results, ELAPSED);
+    assert_eq!(row(&md, PROOF)[2], "🔁 3.2s");
+    assert!(md.contains("### Flaky (passed on a retry)"), "{md}");
+    assert!(md.contains("- 🔁 `present-proof-v2/basic::process::1.3.6`: passed on try 2 of 2 (try 1: response did not match `expect`)"), "{md}");
+    assert!(
+        md.contains("1 passed, 0 failed, 0 skipped, 0 xfail, 0 xpass, 1 flaky, in 12.3s"),
+        "{md}"
+    );
 }
 
 // ---------------------------------------------------------------- artifacts

@@ -12,6 +12,9 @@
 //! sub-wallet of one multitenant agent per version) or `dedicated` (agents
 //! started for every case), as `--agents` on the command line.
 //!
+//! With `ACAPY_HARNESS_RETRIES=N`, a failing case runs again up to N more
+//! times; one that then passes is flaky, and passes.
+//!
 //! With `ACAPY_HARNESS_REPORT_DIR=DIR`, the run also writes `junit.xml`,
 //! `report.json` and the conformance matrix `matrix.md` there, and the
 //! artifacts of failing cases under `artifacts/`.
@@ -22,7 +25,7 @@ use acapy_harness::agents::{cleanup, Provider};
 use acapy_harness::report;
 use acapy_harness::report::console::render_failure;
 use acapy_harness::run::outcome::{CaseResult, Status};
-use acapy_harness::run::{run_case, RunOptions};
+use acapy_harness::run::{run_with_retries, RunOptions};
 use acapy_harness::scenario::load::{discover, load, scenario_id};
 use acapy_harness::suite::cases;
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
@@ -47,7 +50,7 @@ fn write_reports(dir: &Path, results: &[CaseResult], elapsed: Duration) -> std::
     report::junit::write(results, "acapy-harness", &dir.join("junit.xml"))?;
     report::json::write(results, elapsed, &dir.join("report.json"))?;
     report::markdown::write(results, elapsed, &dir.join("matrix.md"))?;
-    for failed in results.iter().filter(|r| !r.status.is_success()) {
+    for failed in results.iter().filter(|r| r.status.is_failure()) {
         report::artifacts::write(&dir.join("artifacts"), failed)?;
     }
     Ok(())
@@ -90,6 +93,12 @@ fn main() -> ExitCode {
         keep_artifacts: report_dir.is_some(),
         ..RunOptions::default()
     };
+    let retries: u32 = match std::env::var("ACAPY_HARNESS_RETRIES") {
+        Ok(n) => n
+            .parse()
+            .unwrap_or_else(|_| panic!("ACAPY_HARNESS_RETRIES: `{n}` is not a number")),
+        Err(_) => 0,
+    };
     let results: Arc<Mutex<Vec<CaseResult>>> = Arc::default();
     let started = Instant::now();
 
@@ -110,10 +119,10 @@ fn main() -> ExitCode {
                     trials.push(Trial::ignorable_test(case.name(), move || {
                         let result = match unavailable {
                             Some(why) => case.skipped(why),
-                            None => handle.block_on(run_case(&case, &options)),
+                            None => handle.block_on(run_with_retries(&case, &options, retries)),
                         };
                         let outcome = match &result.status {
-                            Status::Passed => Ok(Completion::Completed),
+                            Status::Passed | Status::Flaky { .. } => Ok(Completion::Completed),
                             Status::ExpectedFailure { .. } => Ok(Completion::Completed),
                             Status::Skipped { reason } => Ok(Completion::ignored_with(reason)),
                             Status::Failed | Status::UnexpectedPass { .. } => {

@@ -1,7 +1,7 @@
 //! Terminal output: one line per case, failures in full, a summary.
 
 use crate::run::assert::short_json;
-use crate::run::outcome::{CaseResult, Status};
+use crate::run::outcome::{CaseResult, FailedTry, Failure, Status};
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -16,6 +16,7 @@ pub fn case_line(result: &CaseResult) -> String {
         Status::ExpectedFailure { .. } => "XFAIL",
         Status::UnexpectedPass { .. } => "XPASS",
         Status::Interrupted { .. } => "INTERRUPTED",
+        Status::Flaky { .. } => "FLAKY",
     };
     let mut line = format!("{word} {}", result.name);
     let mut details = Vec::new();
@@ -36,6 +37,7 @@ pub fn case_line(result: &CaseResult) -> String {
         | Status::ExpectedFailure { reason }
         | Status::UnexpectedPass { reason } => details.push(reason.clone()),
         Status::Interrupted { started } => details.push(interrupted_reason(*started).into()),
+        Status::Flaky { failed_tries } => details.push(flaky_note(failed_tries)),
         _ => {}
     }
     if !details.is_empty() {
@@ -53,6 +55,38 @@ pub fn interrupted_reason(started: bool) -> &'static str {
     }
 }
 
+/// `passed on try 2 of 2 (try 1: MESSAGE)`.
+pub fn flaky_note(failed_tries: &[FailedTry]) -> String {
+    let tries: Vec<String> = failed_tries
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("try {}: {}", i + 1, t.message()))
+        .collect();
+    format!(
+        "passed on try {n} of {n} ({})",
+        tries.join("; "),
+        n = failed_tries.len() + 1
+    )
+}
+
+/// The failed tries of a flaky case, each in full, numbered.
+pub fn render_failed_tries(failed_tries: &[FailedTry]) -> String {
+    let mut out = String::new();
+    for (i, t) in failed_tries.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "try {} failed ({:.1}s):",
+            i + 1,
+            t.duration.as_secs_f64()
+        );
+        match &t.failure {
+            Some(f) => out.push_str(&render(f)),
+            None => out.push_str("failure: failed\n"),
+        }
+    }
+    out
+}
+
 /// The whole story of a failed case: where, what was expected, what came back,
 /// what the agent saw and said.
 pub fn render_failure(result: &CaseResult) -> String {
@@ -65,6 +99,11 @@ pub fn render_failure(result: &CaseResult) -> String {
             _ => String::new(),
         };
     };
+    render(failure)
+}
+
+/// One failure in full.
+fn render(failure: &Failure) -> String {
     let mut out = failure.diagnostic.render("failure");
 
     if let Some(exchange) = &failure.response {
@@ -130,6 +169,8 @@ pub struct Tally {
     pub skipped: usize,
     pub xfailed: usize,
     pub xpassed: usize,
+    /// Passed on a retry; counted apart from `passed`.
+    pub flaky: usize,
     /// Cut short while running.
     pub interrupted: usize,
     /// Never started: the run was interrupted first.
@@ -148,18 +189,19 @@ impl Tally {
                 Status::UnexpectedPass { .. } => t.xpassed += 1,
                 Status::Interrupted { started: true } => t.interrupted += 1,
                 Status::Interrupted { started: false } => t.not_started += 1,
+                Status::Flaky { .. } => t.flaky += 1,
             }
         }
         t
     }
 
     /// `3 passed, 1 failed, 2 skipped`: the closing line CI tools read;
-    /// unexpected passes count as failures. Interrupted cases are in none
+    /// unexpected passes count as failures, flaky cases as passes. Interrupted cases are in none
     /// of the three (the run exits 130): [`Tally::details`] names them.
     pub fn summary(&self) -> String {
         format!(
             "{} passed, {} failed, {} skipped",
-            self.passed,
+            self.passed + self.flaky,
             self.failed + self.xpassed,
             self.skipped
         )
@@ -181,6 +223,9 @@ impl Tally {
         }
         if self.xpassed > 0 {
             let _ = write!(line, "{} unexpected passes (xpass), ", self.xpassed);
+        }
+        if self.flaky > 0 {
+            let _ = write!(line, "{} flaky (passed on a retry), ", self.flaky);
         }
         let _ = write!(line, "finished in {:.1}s", elapsed.as_secs_f64());
         line

@@ -9,6 +9,7 @@
 //!   "summary": {
 //!     "passed": 3, "failed": 1, "skipped": 1, "xfailed": 1, "xpassed": 0,
 //!     "interrupted": 0,                     // cut short or never started
+//!     "flaky": 0,                           // passed on a retry (not in `passed`)
 //!     "duration_ms": 12345                  // wall time of the whole run
 //!   },
 //!   "cases": [{
@@ -21,7 +22,7 @@
 //!     "requested_version": "1.3.6",         // or null
 //!     "acapy_version": "1.3.6",             // as the agents reported it, or null
 //!     "agents": "shared",                   // shared | dedicated, or null (none started)
-//!     "status": "pass",                     // pass | fail | skip | xfail | xpass | interrupted
+//!     "status": "pass",                     // pass | fail | skip | xfail | xpass | interrupted | flaky
 //!     "reason": "...",                      // only for skip, xfail, xpass and interrupted
 //!     "duration_ms": 3210,
 //!     "steps": [{
@@ -43,7 +44,10 @@
 //!         "request": {...},                 // only when a body was sent
 //!         "status": 200, "response": {...}, "elapsed_ms": 12.5
 //!       }
-//!     }
+//!     },
+//!     "failed_tries": [{                    // only for flaky: each failed try, in order,
+//!       "message": "...", "duration_ms": 812, ...   // as `failure`, plus its time
+//!     }]
 //!   }]
 //! }
 //! ```
@@ -72,6 +76,7 @@ pub fn render(results: &[CaseResult], elapsed: Duration) -> Value {
             "xfailed": tally.xfailed,
             "xpassed": tally.xpassed,
             "interrupted": tally.interrupted + tally.not_started,
+            "flaky": tally.flaky,
             "duration_ms": millis(elapsed),
         },
         "cases": results.iter().map(case).collect::<Vec<_>>(),
@@ -108,6 +113,17 @@ pub fn case(result: &CaseResult) -> Value {
     );
     if let Some(failure) = &result.failure {
         case.insert("failure".into(), self::failure(failure));
+    }
+    if let Status::Flaky { failed_tries } = &result.status {
+        let tries = failed_tries.iter().map(|t| {
+            let mut entry = match &t.failure {
+                Some(f) => self::failure(f),
+                None => json!({ "message": t.message() }),
+            };
+            entry["duration_ms"] = json!(millis(t.duration));
+            entry
+        });
+        case.insert("failed_tries".into(), Value::Array(tries.collect()));
     }
     Value::Object(case)
 }
@@ -152,7 +168,7 @@ pub fn reason(status: &Status) -> Option<&str> {
         | Status::ExpectedFailure { reason }
         | Status::UnexpectedPass { reason } => Some(reason),
         Status::Interrupted { started } => Some(interrupted_reason(*started)),
-        Status::Passed | Status::Failed => None,
+        Status::Passed | Status::Failed | Status::Flaky { .. } => None,
     }
 }
 

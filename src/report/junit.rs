@@ -3,12 +3,15 @@
 //! One `<testsuite>` per target (`process::1.3.6`), in version order; one
 //! `<testcase>` per case, named by scenario id with the target as classname,
 //! so CI tools group a version's cases together. A case cut short by an
-//! interruption is an `<error>`; one never started, `<skipped>`.
+//! interruption is an `<error>`; one never started, `<skipped>`. A flaky
+//! case (passed on a retry) passes, with a `<flakyFailure>` per failed try.
 
-use super::console::{interrupted_reason, render_failure};
+use super::console::{interrupted_reason, render_failed_tries, render_failure};
 use super::json::{millis, reason, step_word, targets};
 use crate::run::outcome::{CaseResult, Status};
-use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{
+    NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite,
+};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -41,6 +44,20 @@ pub fn write(results: &[CaseResult], suite_name: &str, path: &Path) -> std::io::
 fn test_case(result: &CaseResult, target: &str) -> TestCase {
     let status = match &result.status {
         Status::Passed | Status::ExpectedFailure { .. } => TestCaseStatus::success(),
+        // A pass with its failed tries as `<flakyFailure>`s.
+        Status::Flaky { failed_tries } => {
+            let mut status = TestCaseStatus::success();
+            status.add_reruns(failed_tries.iter().map(|t| {
+                let mut rerun = TestRerun::new(NonSuccessKind::Failure);
+                rerun
+                    .set_time(t.duration)
+                    .set_message(t.message())
+                    .set_type("fail")
+                    .set_description(render_failed_tries(std::slice::from_ref(t)));
+                rerun
+            }));
+            status
+        }
         Status::Failed | Status::UnexpectedPass { .. } => {
             let message = match (&result.failure, &result.status) {
                 (Some(f), _) => f.message().to_owned(),

@@ -7,9 +7,9 @@
 //! | `seed-flow` | Seed flow | ✅ 3.2s | [❌ 4.1s](#fail-seed-flow-process-1-7-0) |
 //! ```
 
-use super::console::{render_failure, Tally};
+use super::console::{flaky_note, render_failure, Tally};
 use super::json::{reason, targets};
-use crate::run::outcome::{CaseResult, Status};
+use crate::run::outcome::{CaseResult, FailedTry, Status};
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -24,6 +24,8 @@ pub const FAIL: &str = "❌";
 pub const XFAIL: &str = "⚠️";
 pub const SKIP: &str = "⏭️";
 pub const XPASS: &str = "❗";
+/// Passed on a retry.
+pub const FLAKY: &str = "🔁";
 /// Cut short, or never started, by an interruption.
 pub const INTERRUPTED: &str = "🛑";
 /// A scenario that has no case for a target.
@@ -37,6 +39,7 @@ pub fn symbol(status: &Status) -> &'static str {
         Status::Skipped { .. } => SKIP,
         Status::UnexpectedPass { .. } => XPASS,
         Status::Interrupted { .. } => INTERRUPTED,
+        Status::Flaky { .. } => FLAKY,
     }
 }
 
@@ -87,7 +90,8 @@ pub fn render(results: &[CaseResult], elapsed: Duration) -> String {
     let _ = writeln!(
         out,
         "\n{PASS} pass · {FAIL} fail · {XFAIL} expected failure (xfail) · \
-         {SKIP} skipped · {XPASS} unexpected pass (xpass) · {NONE} not run\n"
+         {SKIP} skipped · {XPASS} unexpected pass (xpass) · {FLAKY} flaky (passed on a retry) · \
+         {NONE} not run\n"
     );
     let _ = writeln!(out, "{}", totals(results, elapsed));
     let interrupted: Vec<&CaseResult> = results
@@ -124,6 +128,25 @@ pub fn render(results: &[CaseResult], elapsed: Duration) -> String {
         }
     }
 
+    let flaky: Vec<(&CaseResult, &[FailedTry])> = results
+        .iter()
+        .filter_map(|r| match &r.status {
+            Status::Flaky { failed_tries } => Some((r, failed_tries.as_slice())),
+            _ => None,
+        })
+        .collect();
+    if !flaky.is_empty() {
+        let _ = writeln!(out, "\n### Flaky (passed on a retry)\n");
+        for (r, tries) in flaky {
+            let _ = writeln!(
+                out,
+                "- {FLAKY} {}: {}",
+                code(&r.name),
+                inline(&flaky_note(tries))
+            );
+        }
+    }
+
     if !interrupted.is_empty() {
         let _ = writeln!(out, "\n### Interrupted\n");
         for r in interrupted {
@@ -154,12 +177,16 @@ pub fn write(results: &[CaseResult], elapsed: Duration, path: &Path) -> std::io:
 
 /// `**Totals:** 7 cases: 3 passed, 1 failed, 1 skipped, 1 xfail, 1 xpass, in 12.3s`.
 /// Every count is shown, even zero, so the line reads the same from run to
-/// run; only an interrupted run adds `, N interrupted` before the time.
+/// run; only a run with flaky cases adds `, N flaky`, and an interrupted
+/// one `, N interrupted`, before the time.
 pub fn totals(results: &[CaseResult], elapsed: Duration) -> String {
     let t = Tally::of(results);
     let mut extra = String::new();
+    if t.flaky > 0 {
+        extra = format!(", {} flaky", t.flaky);
+    }
     if t.interrupted + t.not_started > 0 {
-        extra = format!(", {} interrupted", t.interrupted + t.not_started);
+        let _ = write!(extra, ", {} interrupted", t.interrupted + t.not_started);
     }
     format!(
         "**Totals:** {} cases: {} passed, {} failed, {} skipped, {} xfail, {} xpass{extra}, in {}",

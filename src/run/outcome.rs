@@ -28,7 +28,38 @@ pub enum Status {
     Interrupted {
         started: bool,
     },
+    /// Failed, then passed on a retry (`--retries`): a success, with the
+    /// failed tries kept for the reports.
+    Flaky {
+        failed_tries: Vec<FailedTry>,
+    },
 }
+
+/// One failed try of a case that later passed.
+#[derive(Debug, Clone)]
+pub struct FailedTry {
+    pub duration: Duration,
+    /// `None` only if the try failed without one (it always has one today).
+    pub failure: Option<Failure>,
+}
+
+impl FailedTry {
+    pub fn message(&self) -> &str {
+        self.failure
+            .as_ref()
+            .map(Failure::message)
+            .unwrap_or("failed")
+    }
+}
+
+/// Two tries are the same when they took as long and failed the same way.
+impl PartialEq for FailedTry {
+    fn eq(&self, other: &FailedTry) -> bool {
+        self.duration == other.duration && self.message() == other.message()
+    }
+}
+
+impl Eq for FailedTry {}
 
 impl Status {
     /// Whether the case counts as a success: an interrupted case does not
@@ -53,6 +84,7 @@ impl Status {
             Status::ExpectedFailure { .. } => "xfail",
             Status::UnexpectedPass { .. } => "xpass",
             Status::Interrupted { .. } => "interrupted",
+            Status::Flaky { .. } => "flaky",
         }
     }
 }

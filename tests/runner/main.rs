@@ -14,6 +14,7 @@ mod expectations;
 mod golden;
 mod includes;
 mod requests;
+mod retries;
 mod status;
 mod variables;
 mod versions;
