@@ -4,6 +4,7 @@ use crate::agents::select::{self, AgentMode, ProviderChoice};
 use crate::agents::version::{Release, DEFAULT_VERSION};
 use crate::agents::{cleanup, Provider};
 use crate::config::Config;
+use crate::partition::Partition;
 use crate::report;
 use crate::report::console::{case_line, render_failed_tries, render_failure, Tally};
 use crate::run::outcome::{CaseResult, Status};
@@ -83,6 +84,11 @@ pub struct SelectArgs {
     /// its own agents [default: the config file's `agent_mode`, else shared].
     #[arg(long = "agents", value_enum, value_name = "MODE")]
     pub agent_mode: Option<AgentMode>,
+    /// Only part K of N: the cases (after `-k`) split by scenario into N
+    /// disjoint parts, the same on every run, for spreading a suite over CI
+    /// jobs (docs/ci.md).
+    #[arg(long, value_name = "K/N")]
+    pub partition: Option<Partition>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -252,6 +258,7 @@ async fn plan(select: &SelectArgs, jobs: Option<usize>) -> Result<Plan, u8> {
     let cases = suite::cases(&scenarios, &sources)
         .into_iter()
         .filter(|c| select.filter.is_empty() || select.filter.iter().any(|f| c.name().contains(f)))
+        .filter(|c| select.partition.is_none_or(|p| p.contains(&c.scenario.id)))
         .collect();
     Ok(Plan {
         cases,

@@ -11,6 +11,7 @@ pub mod agents;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;
+pub mod partition;
 pub mod report;
 pub mod run;
 pub mod scenario;

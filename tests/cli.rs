@@ -438,6 +438,69 @@ fn an_interrupted_run_still_writes_its_reports() {
     );
 }
 
+/// The cases `list` prints for `extra` arguments, on two versions.
+fn listed(extra: &[&str]) -> Vec<String> {
+    let out = harness()
+        .args([
+            "list",
+            "scenarios",
+            "--provider",
+            "process",
+            "--acapy",
+            "1.3.6,1.7.0",
+        ])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout).lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn partitions_are_disjoint_and_make_up_the_whole_list() {
+    let all = listed(&[]);
+    assert!(all.len() > 10, "{all:?}");
+    let parts: Vec<Vec<String>> = (1..=3)
+        .map(|k| listed(&["--partition", &format!("{k}/3")]))
+        .collect();
+    let mut union: Vec<String> = parts.concat();
+    let before = union.len();
+    union.sort();
+    union.dedup();
+    assert_eq!(union.len(), before, "a case is in two parts: {parts:?}");
+    let mut expected = all.clone();
+    expected.sort();
+    assert_eq!(union, expected);
+    for part in &parts {
+        assert!(!part.is_empty(), "an empty part: {parts:?}");
+        // A scenario's cases stay together: both versions in the same part.
+        for case in part {
+            let twin = match case.strip_suffix("::1.3.6") {
+                Some(scenario) => format!("{scenario}::1.7.0"),
+                None => case.replace("::1.7.0", "::1.3.6"),
+            };
+            assert!(part.contains(&twin), "{case} without {twin}");
+        }
+    }
+    // The same split on every run; with -k, the part of the filtered cases.
+    assert_eq!(listed(&["--partition", "2/3"]), parts[1]);
+    let seed: Vec<String> = listed(&["-k", "seed-flow", "--partition", "1/1"]);
+    assert_eq!(seed.len(), 2);
+
+    for bad in ["0/3", "4/3", "three"] {
+        let out = harness()
+            .args(["list", "scenarios", "--partition", bad])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(
+            text(&out.stderr).contains("--partition"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}
+
 #[test]
 fn a_suite_config_sets_defaults_and_flags_override_it() {
     let suite = tempfile::tempdir().unwrap();

@@ -12,6 +12,8 @@
 //! sub-wallet of one multitenant agent per version) or `dedicated` (agents
 //! started for every case), as `--agents` on the command line.
 //!
+//! With `ACAPY_HARNESS_PARTITION=K/N`, only part K of N (see `--partition`).
+//!
 //! With `ACAPY_HARNESS_RETRIES=N`, a failing case runs again up to N more
 //! times; one that then passes is flaky, and passes.
 //!
@@ -22,6 +24,7 @@
 use acapy_harness::agents::select::{for_versions, with_mode, AgentMode, ProviderChoice};
 use acapy_harness::agents::version::{Release, DEFAULT_VERSION};
 use acapy_harness::agents::{cleanup, Provider};
+use acapy_harness::partition::Partition;
 use acapy_harness::report;
 use acapy_harness::report::console::render_failure;
 use acapy_harness::run::outcome::{CaseResult, Status};
@@ -93,6 +96,13 @@ fn main() -> ExitCode {
         keep_artifacts: report_dir.is_some(),
         ..RunOptions::default()
     };
+    let partition: Option<Partition> = std::env::var("ACAPY_HARNESS_PARTITION")
+        .ok()
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            p.parse()
+                .unwrap_or_else(|e| panic!("ACAPY_HARNESS_PARTITION: {e}"))
+        });
     let retries: u32 = match std::env::var("ACAPY_HARNESS_RETRIES") {
         Ok(n) => n
             .parse()
@@ -110,6 +120,9 @@ fn main() -> ExitCode {
     };
     let mut trials = Vec::new();
     for found in discover(std::slice::from_ref(&root)).expect("scenarios/ exists") {
+        if partition.is_some_and(|p| !p.contains(&scenario_id(&found))) {
+            continue;
+        }
         match load(&found) {
             Ok(scenario) => {
                 for case in cases(&[Arc::new(scenario)], &sources) {
