@@ -50,6 +50,32 @@ pub enum Command {
     },
     /// Run one scenario repeatedly on already-running agents and time it.
     Bench(BenchArgs),
+    /// Work with reports already written.
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReportCommand {
+    /// Merge JSON reports (say, of CI jobs over partitions and versions)
+    /// into one Markdown matrix, and optionally one JSON report and JUnit file.
+    Merge(MergeArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct MergeArgs {
+    /// The Markdown matrix to write.
+    #[arg(value_name = "OUT.md")]
+    pub out: PathBuf,
+    /// JSON reports (`--report-json`) to merge; a case in several keeps the last.
+    #[arg(value_name = "IN.json", required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Also write the merged JSON report.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Also write the merged JUnit XML.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -232,6 +258,42 @@ async fn dispatch(cli: Cli) -> u8 {
             Err(code) => code,
         },
         Command::Bench(args) => bench(args).await,
+        Command::Report(ReportCommand::Merge(args)) => merge_reports(&args),
+    }
+}
+
+/// `report merge`: exit 0 once everything is written (whatever the cases'
+/// verdicts), 2 when an input cannot be read, 1 when an output cannot be written.
+fn merge_reports(args: &MergeArgs) -> u8 {
+    let (results, elapsed) = match report::merge::merge(&args.inputs) {
+        Ok(merged) => merged,
+        Err(e) => return bad_input(format!("error: {e:#}")),
+    };
+    let written = (|| -> std::io::Result<()> {
+        report::markdown::write(&results, elapsed, &args.out)?;
+        if let Some(path) = &args.json {
+            report::json::write(&results, elapsed, path)?;
+        }
+        if let Some(path) = &args.junit {
+            report::junit::write(&results, "acapy-harness", path)?;
+        }
+        Ok(())
+    })();
+    match written {
+        Ok(()) => {
+            let tally = Tally::of(&results);
+            println!(
+                "merged {} case(s) from {} report(s): {}",
+                results.len(),
+                args.inputs.len(),
+                tally.summary()
+            );
+            0
+        }
+        Err(e) => {
+            eprintln!("error: cannot write the merged reports: {e}");
+            EXIT_FAILED
+        }
     }
 }
 

@@ -501,6 +501,82 @@ fn partitions_are_disjoint_and_make_up_the_whole_list() {
     }
 }
 
+/// A minimal JSON report of one case.
+fn json_report(scenario: &str, version: &str, status: &str, ms: u64) -> String {
+    serde_json::json!({
+        "version": 1,
+        "summary": { "duration_ms": ms },
+        "cases": [{
+            "name": format!("{scenario}::process::{version}"),
+            "scenario": scenario,
+            "scenario_name": scenario,
+            "file": format!("scenarios/{scenario}.yaml"),
+            "target": format!("process::{version}"),
+            "provider": "process",
+            "requested_version": version,
+            "acapy_version": version,
+            "agents": "shared",
+            "status": status,
+            "duration_ms": 1500,
+            "steps": [],
+        }],
+    })
+    .to_string()
+}
+
+#[test]
+fn report_merge_makes_one_matrix_of_several_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = [
+        ("a.json", json_report("seed", "1.3.6", "pass", 4000)),
+        ("b.json", json_report("seed", "1.7.0", "pass", 9000)),
+        ("c.json", json_report("other", "1.7.0", "skip", 1000)),
+    ];
+    for (name, text) in &inputs {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let out = harness()
+        .current_dir(dir.path())
+        .args(["report", "merge", "matrix.md", "a.json", "b.json", "c.json"])
+        .args(["--json", "merged.json", "--junit", "merged.xml"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "merged 3 case(s) from 3 report(s): 2 passed, 0 failed, 1 skipped\n"
+    );
+    let md = std::fs::read_to_string(dir.path().join("matrix.md")).unwrap();
+    assert!(
+        md.contains("| Scenario | Name | process::1.3.6 | process::1.7.0 |"),
+        "{md}"
+    );
+    assert!(md.contains("| `seed` | seed | ✅ 1.5s | ✅ 1.5s |"), "{md}");
+    assert!(md.contains("| `other` | other | — | ⏭️ skip |"), "{md}");
+    assert!(md.contains("in 9.0s"), "the longest job: {md}");
+    let merged: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("merged.json")).unwrap())
+            .unwrap();
+    assert_eq!(merged["cases"].as_array().unwrap().len(), 3);
+    let xml = std::fs::read_to_string(dir.path().join("merged.xml")).unwrap();
+    let junit = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+    assert_eq!((junit.tests, junit.skipped), (3, 1));
+
+    // A file that is not a report: exit 2, naming it.
+    std::fs::write(dir.path().join("bad.json"), "[]").unwrap();
+    let out = harness()
+        .current_dir(dir.path())
+        .args(["report", "merge", "m.md", "a.json", "bad.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).starts_with("error: cannot read bad.json: "),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
 #[test]
 fn a_suite_config_sets_defaults_and_flags_override_it() {
     let suite = tempfile::tempdir().unwrap();

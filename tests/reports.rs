@@ -5,7 +5,7 @@
 use acapy_harness::admin::events::Event;
 use acapy_harness::admin::Exchange;
 use acapy_harness::diagnostic::{Loc, SourceFile};
-use acapy_harness::report::{artifacts, console, json, junit, markdown};
+use acapy_harness::report::{artifacts, console, json, junit, markdown, merge};
 use acapy_harness::run::outcome::{
     Artifacts, CaseResult, FailedTry, Failure, Status, StepResult, StepStatus,
 };
@@ -616,6 +616,79 @@ fn flaky_cases_show_in_every_format() {
         md.contains("1 passed, 0 failed, 0 skipped, 0 xfail, 0 xpass, 1 flaky, in 12.3s"),
         "{md}"
     );
+}
+
+// ---------------------------------------------------------------- merge
+
+/// Every status, a flaky and an interrupted case included.
+fn all_kinds() -> Vec<CaseResult> {
+    let mut results = results();
+    results.push(case(
+        "connections/reuse",
+        "Reuse",
+        "1.3.6",
+        Status::Flaky {
+            failed_tries: vec![FailedTry {
+                duration: Duration::from_millis(812),
+                failure: Some(failure()),
+            }],
+        },
+    ));
+    results.push(case(
+        "connections/reuse",
+        "Reuse",
+        "1.7.0",
+        Status::Interrupted { started: true },
+    ));
+    results.push(case(
+        "connections/other",
+        "Other",
+        "1.7.0",
+        Status::Interrupted { started: false },
+    ));
+    results
+}
+
+/// A JSON report read back renders the same JSON and the same Markdown.
+#[test]
+fn a_json_report_reads_back_as_its_results() {
+    let results = all_kinds();
+    let doc = json::render(&results, ELAPSED);
+    let (back, elapsed) = merge::parse(&doc).unwrap();
+    assert_eq!(elapsed, ELAPSED);
+    assert_eq!(json::render(&back, elapsed), doc);
+    assert_eq!(
+        markdown::render(&back, elapsed),
+        markdown::render(&results, ELAPSED)
+    );
+    assert_eq!(junit::render(&back, "x"), junit::render(&results, "x"));
+}
+
+#[test]
+fn merging_reports_of_two_jobs_gives_one_matrix() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old, new): (Vec<CaseResult>, Vec<CaseResult>) = all_kinds()
+        .into_iter()
+        .partition(|r| r.target == "process::1.3.6");
+    let (a, b) = (dir.path().join("a.json"), dir.path().join("b.json"));
+    json::write(&new, Duration::from_secs(20), &a).unwrap();
+    json::write(&old, ELAPSED, &b).unwrap();
+    let (merged, elapsed) = merge::merge(&[a.clone(), b.clone()]).unwrap();
+    assert_eq!(elapsed, Duration::from_secs(20), "the longest job");
+    let mut expected = all_kinds();
+    expected.sort_by(|x, y| x.name.cmp(&y.name));
+    assert_eq!(
+        json::render(&merged, ELAPSED),
+        json::render(&expected, ELAPSED)
+    );
+
+    // The same report twice: each case once.
+    let (twice, _) = merge::merge(&[b.clone(), b]).unwrap();
+    assert_eq!(twice.len(), old.len());
+    // Not a report: the error names what is wrong.
+    std::fs::write(&a, "{\"version\": 9}").unwrap();
+    let e = merge::merge(&[a]).unwrap_err();
+    assert!(format!("{e:#}").contains("version"), "{e:#}");
 }
 
 // ---------------------------------------------------------------- artifacts

@@ -80,7 +80,7 @@ pub fn render_failed_tries(failed_tries: &[FailedTry]) -> String {
             t.duration.as_secs_f64()
         );
         match &t.failure {
-            Some(f) => out.push_str(&render(f)),
+            Some(f) => out.push_str(&render_one(f)),
             None => out.push_str("failure: failed\n"),
         }
     }
@@ -99,11 +99,14 @@ pub fn render_failure(result: &CaseResult) -> String {
             _ => String::new(),
         };
     };
-    render(failure)
+    render_one(failure)
 }
 
 /// One failure in full.
-fn render(failure: &Failure) -> String {
+pub fn render_one(failure: &Failure) -> String {
+    if let Some(text) = &failure.rendered {
+        return text.clone();
+    }
     let mut out = failure.diagnostic.render("failure");
 
     if let Some(exchange) = &failure.response {

@@ -39,6 +39,7 @@
 //!       "location": "scenarios/x.yaml:12:5", // only when known
 //!       "expected": "state == done",        // or null
 //!       "actual": "state == abandoned",     // or null
+//!       "text": "failure: ...",             // the failure as the console shows it
 //!       "response": {                       // only when known: the failing exchange
 //!         "agent": "issuer", "method": "POST", "url": "http://...",
 //!         "request": {...},                 // only when a body was sent
@@ -55,7 +56,7 @@
 //! Durations are whole milliseconds. `summary.failed` counts only `fail`;
 //! an `xpass` also fails the run but is counted apart, under `xpassed`.
 
-use crate::report::console::{interrupted_reason, Tally};
+use crate::report::console::{interrupted_reason, render_one, Tally};
 use crate::run::outcome::{CaseResult, Failure, Status, StepResult, StepStatus};
 use serde_json::{json, Map, Value};
 use std::cmp::Ordering;
@@ -151,6 +152,7 @@ fn failure(failure: &Failure) -> Value {
     }
     out.insert("expected".into(), json!(failure.expected));
     out.insert("actual".into(), json!(failure.actual));
+    out.insert("text".into(), json!(render_one(failure)));
     if let Some(exchange) = &failure.response {
         // Exchange is Serialize; it cannot fail for a plain struct of Values.
         out.insert(

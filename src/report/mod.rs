@@ -7,3 +7,4 @@ pub mod console;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod merge;

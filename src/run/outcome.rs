@@ -124,6 +124,9 @@ pub struct Failure {
     pub recent_events: Vec<String>,
     /// The failing agent's log tail.
     pub log_tail: Option<String>,
+    /// The failure as it was rendered when it happened, for a failure read
+    /// back from a JSON report (`report merge`): shown as is.
+    pub rendered: Option<String>,
 }
 
 impl Failure {
@@ -205,6 +208,7 @@ impl From<Diagnostic> for Failure {
             response: None,
             recent_events: Vec::new(),
             log_tail: None,
+            rendered: None,
         }
     }
 }
