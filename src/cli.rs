@@ -6,6 +6,7 @@ use crate::agents::{cleanup, Provider};
 use crate::config::Config;
 use crate::partition::Partition;
 use crate::report;
+use crate::report::colour::{paint_case_line, paint_headings, ColorChoice};
 use crate::report::console::{case_line, render_failed_tries, render_failure, Tally};
 use crate::run::outcome::{CaseResult, Status};
 use crate::run::{run_case, run_with_retries, Case, RunOptions};
@@ -30,6 +31,60 @@ pub const EXIT_BAD_INPUT: u8 = 2;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Colour status words and headings: `auto` on a terminal (`NO_COLOR`
+    /// turns it off, `CLICOLOR_FORCE` on), `always`, `never`.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    pub color: ColorChoice,
+}
+
+/// `println!` that survives a closed stdout: see [`say`].
+macro_rules! say {
+    ($($arg:tt)*) => {
+        say(format_args!($($arg)*))
+    };
+}
+
+/// Writes a line to stdout and returns whether it could. Once stdout is
+/// closed (`acapy-harness list | head -1`) nothing more is written, nothing
+/// panics, and a `run` is interrupted, as by Ctrl-C but silently: it ends
+/// its cases, writes its reports and exits 130.
+fn say(text: std::fmt::Arguments) -> bool {
+    use std::io::Write;
+    static CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if CLOSED.load(std::sync::atomic::Ordering::SeqCst) {
+        return false;
+    }
+    let mut out = std::io::stdout().lock();
+    if writeln!(out, "{text}").and_then(|()| out.flush()).is_ok() {
+        return true;
+    }
+    CLOSED.store(true, std::sync::atomic::Ordering::SeqCst);
+    if cleanup::deferring_interrupts() {
+        cleanup::interrupt_output_closed();
+    }
+    false
+}
+
+/// Whether stdout and stderr get colour: settled once, in `main`.
+static COLOUR: std::sync::OnceLock<(bool, bool)> = std::sync::OnceLock::new();
+
+fn colour_stdout() -> bool {
+    COLOUR.get().is_some_and(|c| c.0)
+}
+
+fn colour_stderr() -> bool {
+    COLOUR.get().is_some_and(|c| c.1)
+}
+
+/// A case's line for the terminal, its status word coloured there.
+fn styled_case_line(result: &CaseResult) -> String {
+    paint_case_line(&case_line(result), &result.status, colour_stdout())
 }
 
 #[derive(Subcommand, Debug)]
@@ -175,7 +230,7 @@ impl RunArgs {
             for result in results.iter().filter(|r| r.status.is_failure()) {
                 let folder = report::artifacts::write(dir, result)
                     .with_context(|| format!("cannot write artifacts under {}", dir.display()))?;
-                println!("artifacts of {}: {}", result.name, folder.display());
+                say!("artifacts of {}: {}", result.name, folder.display());
             }
         }
         Ok(())
@@ -207,6 +262,10 @@ struct Plan {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let _ = COLOUR.set((
+        cli.color.for_stream(&std::io::stdout()),
+        cli.color.for_stream(&std::io::stderr()),
+    ));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -225,7 +284,7 @@ async fn dispatch(cli: Cli) -> u8 {
     match cli.command {
         Command::Validate { paths } => match suite::load(&paths) {
             Ok(scenarios) => {
-                println!("{} scenario(s) OK", scenarios.len());
+                say!("{} scenario(s) OK", scenarios.len());
                 0
             }
             Err(d) => bad_input(d),
@@ -233,7 +292,9 @@ async fn dispatch(cli: Cli) -> u8 {
         Command::List(select) => match plan(&select, None).await {
             Ok(plan) => {
                 for case in plan.cases {
-                    println!("{}", case.name());
+                    if !say!("{}", case.name()) {
+                        break;
+                    }
                 }
                 0
             }
@@ -282,7 +343,7 @@ fn merge_reports(args: &MergeArgs) -> u8 {
     match written {
         Ok(()) => {
             let tally = Tally::of(&results);
-            println!(
+            say!(
                 "merged {} case(s) from {} report(s): {}",
                 results.len(),
                 args.inputs.len(),
@@ -298,8 +359,8 @@ fn merge_reports(args: &MergeArgs) -> u8 {
 }
 
 fn bad_input(error: impl std::fmt::Display) -> u8 {
-    eprint!("{error}");
     let text = error.to_string();
+    eprint!("{}", paint_headings(&text, colour_stderr()));
     if !text.ends_with('\n') {
         eprintln!();
     }
@@ -436,7 +497,8 @@ async fn run(plan: Plan) -> (u8, Vec<CaseResult>, std::time::Duration) {
         retries,
     } = plan;
     let started = Instant::now();
-    println!("running {} case(s), {jobs} at a time", cases.len());
+    cleanup::defer_interrupts();
+    say!("running {} case(s), {jobs} at a time", cases.len());
     let mut results = run_all(&cases, jobs, &options, retries).await;
     if !cleanup::interrupted() {
         finish(&cases).await;
@@ -444,15 +506,19 @@ async fn run(plan: Plan) -> (u8, Vec<CaseResult>, std::time::Duration) {
     results.sort_by(|a, b| a.name.cmp(&b.name));
     let failures: Vec<&CaseResult> = results.iter().filter(|r| r.status.is_failure()).collect();
     if !failures.is_empty() {
-        println!("\nfailures:");
+        say!("\nfailures:");
         for f in &failures {
-            println!("\n---- {} ----\n{}", f.name, render_failure(f));
+            say!(
+                "\n---- {} ----\n{}",
+                f.name,
+                paint_headings(&render_failure(f), colour_stdout())
+            );
         }
     }
     print_flaky(&results);
     let elapsed = started.elapsed();
     let tally = Tally::of(&results);
-    println!("\n{}\nsummary: {}", tally.details(elapsed), tally.summary());
+    say!("\n{}\nsummary: {}", tally.details(elapsed), tally.summary());
     let code = if results.iter().all(|r| r.status.is_success()) {
         0
     } else {
@@ -467,9 +533,9 @@ fn print_flaky(results: &[CaseResult]) {
     for r in results {
         if let Status::Flaky { failed_tries } = &r.status {
             if !std::mem::replace(&mut heading, true) {
-                println!("\nflaky (passed on a retry):");
+                say!("\nflaky (passed on a retry):");
             }
-            println!(
+            say!(
                 "\n---- {} ----\n{}",
                 r.name,
                 render_failed_tries(failed_tries)
@@ -492,7 +558,6 @@ async fn run_all(
     options: &RunOptions,
     retries: u32,
 ) -> Vec<CaseResult> {
-    cleanup::defer_interrupts();
     let began: std::sync::Mutex<std::collections::HashMap<usize, Instant>> = Default::default();
     let mut done: Vec<Option<CaseResult>> = vec![None; cases.len()];
     {
@@ -514,7 +579,7 @@ async fn run_all(
                 _ = &mut interrupt => break,
                 next = finished.next() => match next {
                     Some((i, result)) => {
-                        println!("{}", case_line(&result));
+                        say!("{}", styled_case_line(&result));
                         done[i] = Some(result);
                     }
                     None => break,
@@ -532,7 +597,7 @@ async fn run_all(
             (Some(result), _) => result,
             (None, Some(at)) => {
                 let result = case.interrupted(true, at.elapsed());
-                println!("{}", case_line(&result));
+                say!("{}", styled_case_line(&result));
                 result
             }
             (None, None) => case.interrupted(false, std::time::Duration::ZERO),
@@ -551,7 +616,7 @@ async fn install(versions: &[String]) -> u8 {
             eprintln!("error: {e:#}");
             return EXIT_FAILED;
         }
-        println!("ACA-Py {v}: {}", provider.venv().path().display());
+        say!("ACA-Py {v}: {}", provider.venv().path().display());
     }
     0
 }
@@ -575,13 +640,16 @@ async fn bench(args: BenchArgs) -> u8 {
         let result = run_case(case, &RunOptions::default()).await;
         let elapsed = started.elapsed().as_secs_f64();
         if result.status != Status::Passed {
-            eprintln!("{}", render_failure(&result));
+            eprintln!(
+                "{}",
+                paint_headings(&render_failure(&result), colour_stderr())
+            );
             return EXIT_FAILED;
         }
         times.push(elapsed);
     }
     times.sort_by(|a, b| a.total_cmp(b));
-    println!(
+    say!(
         "runs={} median_s={:.3} min_s={:.3} max_s={:.3}",
         times.len(),
         times[times.len() / 2],

@@ -10,7 +10,10 @@ use std::time::{Duration, Instant};
 
 fn harness() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_acapy-harness"));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    // Plain output whatever the caller's environment asks for.
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("NO_COLOR");
     cmd
 }
 
@@ -575,6 +578,121 @@ fn report_merge_makes_one_matrix_of_several_jobs() {
         "{}",
         text(&out.stderr)
     );
+}
+
+#[test]
+fn colour_only_when_asked_or_forced() {
+    let broken = "tests/broken/bad-jsonpath.yaml";
+    assert!(manifest_dir().join(broken).is_file());
+    let stderr = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = harness();
+        cmd.args(["validate", broken]).args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        text(&out.stderr)
+    };
+    let plain = stderr(&[], &[]);
+    assert!(plain.starts_with("error: "), "{plain}");
+    assert!(!plain.contains('\x1b'), "a pipe gets no colour: {plain:?}");
+    let painted = stderr(&["--color", "always"], &[]);
+    assert!(
+        painted.starts_with("\x1b[1;31merror:\x1b[0m "),
+        "{painted:?}"
+    );
+    assert_eq!(
+        painted.replace("\x1b[1;31m", "").replace("\x1b[0m", ""),
+        plain
+    );
+    assert_eq!(stderr(&[], &[("CLICOLOR_FORCE", "1")]), painted);
+    assert_eq!(
+        stderr(&[], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]),
+        plain
+    );
+    assert_eq!(
+        stderr(&["--color", "never"], &[("CLICOLOR_FORCE", "1")]),
+        plain
+    );
+}
+
+/// `acapy-harness list | head -1`: the reader goes away; no panic, exit 0.
+#[test]
+fn list_into_a_closed_pipe_exits_quietly() {
+    let mut child = harness()
+        .args(["list", "scenarios", "--provider", "process"])
+        .args(["--acapy", "0.12.8,1.3.6,1.7.0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Closed before the harness has even read its scenarios.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "");
+}
+
+/// A run whose stdout closes ends like an interrupted one, silently: the
+/// running case is ended, the reports are written, nothing is left.
+#[test]
+fn a_run_whose_output_closes_ends_quietly_and_cleans_up() {
+    use std::io::BufRead;
+    let scratch = tempfile::tempdir().unwrap();
+    let tmp = scratch.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let suite = scratch.path().join("suite");
+    std::fs::create_dir(&suite).unwrap();
+    let seed = manifest_dir().join("scenarios/issue-credential-v2/seed-flow.yaml");
+    std::fs::copy(&seed, suite.join("a-seed.yaml")).unwrap();
+    std::fs::write(suite.join("b-slow.yaml"), SLOW).unwrap();
+    let json = scratch.path().join("report.json");
+    let mut child = run_isolated(
+        &[
+            "run",
+            "--provider",
+            "process",
+            "-j",
+            "2",
+            suite.to_str().unwrap(),
+        ],
+        &tmp,
+    )
+    .args(["--report-json", json.to_str().unwrap()])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert_eq!(first, "running 2 case(s), 2 at a time\n");
+    // Both cases run (the base agent, its wallet and the sub-wallets), then
+    // the reader goes away before the seed case's line is written.
+    let marker = format!("TMPDIR={}", tmp.display());
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while processes_with_env(&marker).len() < 2 || count_files(&tmp, "sqlite.db") < 3 {
+        assert!(Instant::now() < deadline, "agents never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("interrupted"), "silently: {stderr}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["cases"][1]["name"], "b-slow::process::1.3.6");
+    assert_eq!(report["cases"][1]["status"], "interrupted");
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !processes_with_env(&marker).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(processes_with_env(&marker), Vec::<u32>::new());
+    assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0, "wallets left");
 }
 
 #[test]

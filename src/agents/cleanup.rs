@@ -119,6 +119,11 @@ pub fn defer_interrupts() {
     DEFERRED.store(true, Ordering::SeqCst);
 }
 
+/// Whether [`defer_interrupts`] was called.
+pub fn deferring_interrupts() -> bool {
+    DEFERRED.load(Ordering::SeqCst)
+}
+
 /// Asks the run to stop as a first signal would, without a message: its
 /// standard output closed, so nobody reads it any more.
 pub fn interrupt_output_closed() {

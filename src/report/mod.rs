@@ -3,6 +3,7 @@
 //! ([`artifacts`]).
 
 pub mod artifacts;
+pub mod colour;
 pub mod console;
 pub mod json;
 pub mod junit;
