@@ -696,6 +696,35 @@ fn a_run_whose_output_closes_ends_quietly_and_cleans_up() {
 }
 
 #[test]
+fn release_candidates_are_versions_in_pep_440_spelling() {
+    let out = harness()
+        .args([
+            "list",
+            "scenarios",
+            "-k",
+            "seed-flow",
+            "--provider",
+            "process",
+        ])
+        .args(["--acapy", "1.4.0-rc.1,1.4.0rc2,1.4.0"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "issue-credential-v2/seed-flow::process::1.4.0rc1\n\
+         issue-credential-v2/seed-flow::process::1.4.0rc2\n\
+         issue-credential-v2/seed-flow::process::1.4.0\n"
+    );
+    let out = harness()
+        .args(["list", "scenarios", "--acapy", "1.4.0.dev1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("`1.4.0.dev1` is not an ACA-Py version"));
+}
+
+#[test]
 fn a_suite_config_sets_defaults_and_flags_override_it() {
     let suite = tempfile::tempdir().unwrap();
     std::fs::copy(
