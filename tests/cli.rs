@@ -106,6 +106,12 @@ fn bad_command_line_input_exits_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("`latest` is not an ACA-Py version"));
+    let out = harness()
+        .args(["run", "scenarios", "--retries", "many"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("--retries"));
 }
 
 /// A copy of the seed scenario with one expected value changed.
@@ -734,7 +740,7 @@ fn a_suite_config_sets_defaults_and_flags_override_it() {
     .unwrap();
     std::fs::write(
         suite.path().join("acapy-harness.yaml"),
-        "acapy: [0.12.8, 1.7.0]\nprovider: process\njobs: 1\n",
+        "acapy: [0.12.8, 1.7.0]\nprovider: process\njobs: 1\nretries: 2\n",
     )
     .unwrap();
     let dir = suite.path().to_str().unwrap();
