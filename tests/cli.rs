@@ -730,6 +730,56 @@ fn release_candidates_are_versions_in_pep_440_spelling() {
     assert!(text(&out.stderr).contains("`1.4.0.dev1` is not an ACA-Py version"));
 }
 
+/// A second Ctrl-C does not wait for the reports. The JSON report goes to a
+/// FIFO nobody reads, so after the first Ctrl-C the run is stuck writing it;
+/// the second one sweeps and exits.
+#[test]
+fn a_second_ctrl_c_stops_at_once() {
+    let scratch = tempfile::tempdir().unwrap();
+    let tmp = scratch.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let slow = scratch.path().join("slow.yaml");
+    std::fs::write(&slow, SLOW).unwrap();
+    let fifo = scratch.path().join("report.json");
+    let path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
+    let mut child = run_isolated(
+        &["run", "--provider", "process", slow.to_str().unwrap()],
+        &tmp,
+    )
+    .args(["--report-json", fifo.to_str().unwrap()])
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let marker = format!("TMPDIR={}", tmp.display());
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while processes_with_env(&marker).len() < 2 || count_files(&tmp, "sqlite.db") < 2 {
+        assert!(Instant::now() < deadline, "agents never started");
+        assert!(child.try_wait().unwrap().is_none(), "harness exited early");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the first Ctrl-C should leave it writing the report"
+    );
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !processes_with_env(&marker).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(processes_with_env(&marker), Vec::<u32>::new());
+    assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0, "wallets left");
+}
+
 #[test]
 fn a_suite_config_sets_defaults_and_flags_override_it() {
     let suite = tempfile::tempdir().unwrap();
