@@ -5,10 +5,12 @@ use crate::agents::version::{Release, DEFAULT_VERSION};
 use crate::agents::{cleanup, Provider};
 use crate::config::Config;
 use crate::inputs::Inputs;
+use crate::partition::Partition;
 use crate::report;
-use crate::report::console::{case_line, render_failure, Tally};
+use crate::report::colour::{paint_case_line, paint_headings, ColorChoice};
+use crate::report::console::{case_line, render_failed_tries, render_failure, Tally};
 use crate::run::outcome::{CaseResult, Status};
-use crate::run::{run_case, Case, RunOptions};
+use crate::run::{run_case, run_with_retries, Case, RunOptions};
 use crate::suite;
 use clap::{Args, Parser, Subcommand};
 use futures_util::StreamExt;
@@ -31,6 +33,60 @@ pub const EXIT_BAD_INPUT: u8 = 2;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Colour status words and headings: `auto` on a terminal (`NO_COLOR`
+    /// turns it off, `CLICOLOR_FORCE` on), `always`, `never`.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    pub color: ColorChoice,
+}
+
+/// `println!` that survives a closed stdout: see [`say`].
+macro_rules! say {
+    ($($arg:tt)*) => {
+        say(format_args!($($arg)*))
+    };
+}
+
+/// Writes a line to stdout and returns whether it could. Once stdout is
+/// closed (`acapy-harness list | head -1`) nothing more is written, nothing
+/// panics, and a `run` is interrupted, as by Ctrl-C but silently: it ends
+/// its cases, writes its reports and exits 130.
+fn say(text: std::fmt::Arguments) -> bool {
+    use std::io::Write;
+    static CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if CLOSED.load(std::sync::atomic::Ordering::SeqCst) {
+        return false;
+    }
+    let mut out = std::io::stdout().lock();
+    if writeln!(out, "{text}").and_then(|()| out.flush()).is_ok() {
+        return true;
+    }
+    CLOSED.store(true, std::sync::atomic::Ordering::SeqCst);
+    if cleanup::deferring_interrupts() {
+        cleanup::interrupt_output_closed();
+    }
+    false
+}
+
+/// Whether stdout and stderr get colour: settled once, in `main`.
+static COLOUR: std::sync::OnceLock<(bool, bool)> = std::sync::OnceLock::new();
+
+fn colour_stdout() -> bool {
+    COLOUR.get().is_some_and(|c| c.0)
+}
+
+fn colour_stderr() -> bool {
+    COLOUR.get().is_some_and(|c| c.1)
+}
+
+/// A case's line for the terminal, its status word coloured there.
+fn styled_case_line(result: &CaseResult) -> String {
+    paint_case_line(&case_line(result), &result.status, colour_stdout())
 }
 
 #[derive(Subcommand, Debug)]
@@ -53,6 +109,32 @@ pub enum Command {
     },
     /// Run one scenario repeatedly on already-running agents and time it.
     Bench(BenchArgs),
+    /// Work with reports already written.
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReportCommand {
+    /// Merge JSON reports (say, of CI jobs over partitions and versions)
+    /// into one Markdown matrix, and optionally one JSON report and JUnit file.
+    Merge(MergeArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct MergeArgs {
+    /// The Markdown matrix to write.
+    #[arg(value_name = "OUT.md")]
+    pub out: PathBuf,
+    /// JSON reports (`--report-json`) to merge; a case in several keeps the last.
+    #[arg(value_name = "IN.json", required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Also write the merged JSON report.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Also write the merged JUnit XML.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 /// Variables and secrets given from outside the scenario files.
@@ -125,6 +207,11 @@ pub struct SelectArgs {
     pub skip_tags: Vec<String>,
     #[command(flatten)]
     pub inputs: InputArgs,
+    /// Only part K of N: the cases (after `-k`) split by scenario into N
+    /// disjoint parts, the same on every run, for spreading a suite over CI
+    /// jobs (docs/ci.md).
+    #[arg(long, value_name = "K/N")]
+    pub partition: Option<Partition>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -146,6 +233,10 @@ pub struct RunArgs {
     /// For each failing case, a folder with its requests, responses, events and agent logs.
     #[arg(long, value_name = "DIR")]
     pub artifacts: Option<PathBuf>,
+    /// Run a failing case again, up to N more times, from scratch; one that
+    /// then passes is reported as flaky [default: the config file's `retries`, else 0].
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
 }
 
 impl RunArgs {
@@ -178,10 +269,10 @@ impl RunArgs {
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
         if let Some(dir) = &self.artifacts {
-            for result in results.iter().filter(|r| !r.status.is_success()) {
+            for result in results.iter().filter(|r| r.status.is_failure()) {
                 let folder = report::artifacts::write(dir, result)
                     .with_context(|| format!("cannot write artifacts under {}", dir.display()))?;
-                println!("artifacts of {}: {}", result.name, folder.display());
+                say!("artifacts of {}: {}", result.name, folder.display());
             }
         }
         Ok(())
@@ -207,10 +298,16 @@ struct Plan {
     cases: Vec<Case>,
     jobs: usize,
     options: RunOptions,
+    /// How many times a failing case runs again.
+    retries: u32,
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let _ = COLOUR.set((
+        cli.color.for_stream(&std::io::stdout()),
+        cli.color.for_stream(&std::io::stderr()),
+    ));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -232,7 +329,7 @@ async fn dispatch(cli: Cli) -> u8 {
                 suite::load_with(&paths, &inputs.names()).map_err(|d| d.to_string())
             }) {
                 Ok(scenarios) => {
-                    println!("{} scenario(s) OK", scenarios.len());
+                    say!("{} scenario(s) OK", scenarios.len());
                     0
                 }
                 Err(d) => bad_input(d),
@@ -241,9 +338,12 @@ async fn dispatch(cli: Cli) -> u8 {
         Command::List(select) => match plan(&select, None).await {
             Ok(plan) => {
                 for case in plan.cases {
-                    match case.scenario.tags.as_slice() {
-                        [] => println!("{}", case.name()),
-                        tags => println!("{}  [{}]", case.name(), tags.join(", ")),
+                    let line = match case.scenario.tags.as_slice() {
+                        [] => case.name(),
+                        tags => format!("{}  [{}]", case.name(), tags.join(", ")),
+                    };
+                    if !say!("{line}") {
+                        break;
                     }
                 }
                 0
@@ -254,6 +354,7 @@ async fn dispatch(cli: Cli) -> u8 {
         Command::Run(args) => match plan(&args.select, args.jobs).await {
             Ok(mut plan) => {
                 plan.options.keep_artifacts = args.artifacts.is_some();
+                plan.retries = args.retries.unwrap_or(plan.retries);
                 // What killed earlier runs left (containers, networks): reported and removed.
                 sweep_stale(&plan.cases).await;
                 let (code, results, elapsed) = run(plan).await;
@@ -268,12 +369,48 @@ async fn dispatch(cli: Cli) -> u8 {
             Err(code) => code,
         },
         Command::Bench(args) => bench(args).await,
+        Command::Report(ReportCommand::Merge(args)) => merge_reports(&args),
+    }
+}
+
+/// `report merge`: exit 0 once everything is written (whatever the cases'
+/// verdicts), 2 when an input cannot be read, 1 when an output cannot be written.
+fn merge_reports(args: &MergeArgs) -> u8 {
+    let (results, elapsed) = match report::merge::merge(&args.inputs) {
+        Ok(merged) => merged,
+        Err(e) => return bad_input(format!("error: {e:#}")),
+    };
+    let written = (|| -> std::io::Result<()> {
+        report::markdown::write(&results, elapsed, &args.out)?;
+        if let Some(path) = &args.json {
+            report::json::write(&results, elapsed, path)?;
+        }
+        if let Some(path) = &args.junit {
+            report::junit::write(&results, "acapy-harness", path)?;
+        }
+        Ok(())
+    })();
+    match written {
+        Ok(()) => {
+            let tally = Tally::of(&results);
+            say!(
+                "merged {} case(s) from {} report(s): {}",
+                results.len(),
+                args.inputs.len(),
+                tally.summary()
+            );
+            0
+        }
+        Err(e) => {
+            eprintln!("error: cannot write the merged reports: {e}");
+            EXIT_FAILED
+        }
     }
 }
 
 fn bad_input(error: impl std::fmt::Display) -> u8 {
-    eprint!("{error}");
     let text = error.to_string();
+    eprint!("{}", paint_headings(&text, colour_stderr()));
     if !text.ends_with('\n') {
         eprintln!();
     }
@@ -299,6 +436,7 @@ async fn plan(select: &SelectArgs, jobs: Option<usize>) -> Result<Plan, u8> {
     let cases: Vec<Case> = suite::cases_in(&scenarios, &matrix)
         .into_iter()
         .filter(|c| select.filter.is_empty() || select.filter.iter().any(|f| c.name().contains(f)))
+        .filter(|c| select.partition.is_none_or(|p| p.contains(&c.scenario.id)))
         .collect();
     let apart =
         |c: &&Case| c.providers().len() > 1 && c.providers().iter().any(|p| !p.interoperates());
@@ -311,6 +449,7 @@ async fn plan(select: &SelectArgs, jobs: Option<usize>) -> Result<Plan, u8> {
     Ok(Plan {
         cases,
         jobs: jobs.or(config.jobs).unwrap_or(2).max(1),
+        retries: config.retries.unwrap_or(0),
         options: RunOptions {
             agent_args: config.agent_args.clone(),
             inputs,
@@ -471,36 +610,115 @@ async fn run(plan: Plan) -> (u8, Vec<CaseResult>, std::time::Duration) {
         cases,
         jobs,
         options,
+        retries,
     } = plan;
     let started = Instant::now();
-    println!("running {} case(s), {jobs} at a time", cases.len());
-    let mut results: Vec<CaseResult> = futures_util::stream::iter(cases.iter())
-        .map(|case| {
-            let options = options.clone();
-            async move { run_case(case, &options).await }
-        })
-        .buffer_unordered(jobs)
-        .inspect(|result| println!("{}", case_line(result)))
-        .collect()
-        .await;
-    finish(&cases).await;
+    cleanup::defer_interrupts();
+    say!("running {} case(s), {jobs} at a time", cases.len());
+    let mut results = run_all(&cases, jobs, &options, retries).await;
+    if !cleanup::interrupted() {
+        finish(&cases).await;
+    }
     results.sort_by(|a, b| a.name.cmp(&b.name));
-    let failures: Vec<&CaseResult> = results.iter().filter(|r| !r.status.is_success()).collect();
+    let failures: Vec<&CaseResult> = results.iter().filter(|r| r.status.is_failure()).collect();
     if !failures.is_empty() {
-        println!("\nfailures:");
+        say!("\nfailures:");
         for f in &failures {
-            println!("\n---- {} ----\n{}", f.name, render_failure(f));
+            say!(
+                "\n---- {} ----\n{}",
+                f.name,
+                paint_headings(&render_failure(f), colour_stdout())
+            );
         }
     }
+    print_flaky(&results);
     let elapsed = started.elapsed();
     let tally = Tally::of(&results);
-    println!("\n{}\nsummary: {}", tally.details(elapsed), tally.summary());
+    say!("\n{}\nsummary: {}", tally.details(elapsed), tally.summary());
     let code = if results.iter().all(|r| r.status.is_success()) {
         0
     } else {
         EXIT_FAILED
     };
     (code, results, elapsed)
+}
+
+/// The failed tries of each flaky case, after the failures.
+fn print_flaky(results: &[CaseResult]) {
+    let mut heading = false;
+    for r in results {
+        if let Status::Flaky { failed_tries } = &r.status {
+            if !std::mem::replace(&mut heading, true) {
+                say!("\nflaky (passed on a retry):");
+            }
+            say!(
+                "\n---- {} ----\n{}",
+                r.name,
+                render_failed_tries(failed_tries)
+            );
+        }
+    }
+}
+
+/// Runs `cases`, `jobs` at a time (each failing one up to `retries` more times), printing each one's line as it ends, and
+/// returns their results in the order of `cases`.
+///
+/// The first Ctrl-C or SIGTERM (or stdout closing) stops it: no case starts
+/// any more, the running ones are dropped (a process agent is killed and its
+/// folder removed as its handle drops; the rest is swept at exit, after the
+/// reports are written), and their results say `interrupted`, with
+/// `started: false` for the cases that never started.
+async fn run_all(
+    cases: &[Case],
+    jobs: usize,
+    options: &RunOptions,
+    retries: u32,
+) -> Vec<CaseResult> {
+    let began: std::sync::Mutex<std::collections::HashMap<usize, Instant>> = Default::default();
+    let mut done: Vec<Option<CaseResult>> = vec![None; cases.len()];
+    {
+        let began = &began;
+        let mut finished = futures_util::stream::iter(cases.iter().enumerate())
+            .map(|(i, case)| async move {
+                began
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(i, Instant::now());
+                (i, run_with_retries(case, options, retries).await)
+            })
+            .buffer_unordered(jobs);
+        let interrupt = cleanup::interrupt_requested();
+        tokio::pin!(interrupt);
+        loop {
+            tokio::select! {
+                biased;
+                _ = &mut interrupt => break,
+                next = finished.next() => match next {
+                    Some((i, result)) => {
+                        say!("{}", styled_case_line(&result));
+                        done[i] = Some(result);
+                    }
+                    None => break,
+                },
+            }
+        }
+        // Dropping the stream drops the cases still running.
+    }
+    let began = began.into_inner().unwrap_or_else(|e| e.into_inner());
+    cases
+        .iter()
+        .zip(done)
+        .enumerate()
+        .map(|(i, (case, result))| match (result, began.get(&i)) {
+            (Some(result), _) => result,
+            (None, Some(at)) => {
+                let result = case.interrupted(true, at.elapsed());
+                say!("{}", styled_case_line(&result));
+                result
+            }
+            (None, None) => case.interrupted(false, std::time::Duration::ZERO),
+        })
+        .collect()
 }
 
 async fn install(versions: &[String]) -> u8 {
@@ -514,7 +732,7 @@ async fn install(versions: &[String]) -> u8 {
             eprintln!("error: {e:#}");
             return EXIT_FAILED;
         }
-        println!("ACA-Py {v}: {}", provider.venv().path().display());
+        say!("ACA-Py {v}: {}", provider.venv().path().display());
     }
     0
 }
@@ -538,13 +756,16 @@ async fn bench(args: BenchArgs) -> u8 {
         let result = run_case(case, &RunOptions::default()).await;
         let elapsed = started.elapsed().as_secs_f64();
         if result.status != Status::Passed {
-            eprintln!("{}", render_failure(&result));
+            eprintln!(
+                "{}",
+                paint_headings(&render_failure(&result), colour_stderr())
+            );
             return EXIT_FAILED;
         }
         times.push(elapsed);
     }
     times.sort_by(|a, b| a.total_cmp(b));
-    println!(
+    say!(
         "runs={} median_s={:.3} min_s={:.3} max_s={:.3}",
         times.len(),
         times[times.len() / 2],

@@ -11,6 +11,7 @@
 //! agent_mode: shared           # shared | dedicated
 //! interop: true                # each role on each version: issuer × holder
 //! role_versions: { holder: [1.3.6] }   # a role pinned to versions of its own
+//! retries: 1                   # a failing case runs again, up to 1 more time
 //! agents:                      # for provider: external
 //!   issuer: { url: http://127.0.0.1:8021, api_key_env: ISSUER_ADMIN_KEY }
 //! ```
@@ -40,6 +41,8 @@ pub struct Config {
     pub role_versions: BTreeMap<String, Vec<String>>,
     /// `--interop`: each role takes each version independently.
     pub interop: Option<bool>,
+    /// How many times a failing case runs again: see `--retries`.
+    pub retries: Option<u32>,
     #[serde(default)]
     pub agents: BTreeMap<String, ExternalAgent>,
     /// Where it was read from, for messages.

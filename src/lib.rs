@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod diagnostic;
 pub mod inputs;
+pub mod partition;
 pub mod redact;
 pub mod report;
 pub mod run;

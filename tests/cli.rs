@@ -10,7 +10,10 @@ use std::time::{Duration, Instant};
 
 fn harness() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_acapy-harness"));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    // Plain output whatever the caller's environment asks for.
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("NO_COLOR");
     cmd
 }
 
@@ -104,6 +107,12 @@ fn bad_command_line_input_exits_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("`latest` is not an ACA-Py version"));
+    let out = harness()
+        .args(["run", "scenarios", "--retries", "many"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("--retries"));
 }
 
 /// A copy of the seed scenario with one expected value changed.
@@ -299,6 +308,479 @@ fn ctrl_c_stops_agents_in(mode: &str, processes: usize, wallets: usize) {
     );
 }
 
+/// A scenario whose only step waits 120 s for an event that never comes.
+const SLOW: &str = "name: Waits for an event that never comes
+agents:
+  alice: { label: Alice }
+steps:
+  - name: wait for nothing
+    agent: alice
+    wait:
+      event: connections
+      until: { $.state: never }
+      timeout: 120s
+";
+
+/// Ctrl-C once: the passed case keeps its verdict, the running one is
+/// reported as interrupted, the one not started as not run, every report
+/// is written, exit 130, nothing left.
+#[test]
+fn an_interrupted_run_still_writes_its_reports() {
+    let scratch = tempfile::tempdir().unwrap();
+    let tmp = scratch.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let suite = scratch.path().join("suite");
+    std::fs::create_dir(&suite).unwrap();
+    let seed = manifest_dir().join("scenarios/issue-credential-v2/seed-flow.yaml");
+    std::fs::copy(&seed, suite.join("a-seed.yaml")).unwrap();
+    std::fs::write(suite.join("b-slow.yaml"), SLOW).unwrap();
+    std::fs::copy(&seed, suite.join("c-later.yaml")).unwrap();
+    let out = scratch.path().join("out");
+    let (junit, json, md) = (
+        out.join("junit.xml"),
+        out.join("report.json"),
+        out.join("matrix.md"),
+    );
+    let stdout_path = scratch.path().join("stdout");
+    let mut child = run_isolated(
+        &[
+            "run",
+            "--provider",
+            "process",
+            "-j",
+            "1",
+            suite.to_str().unwrap(),
+            "--junit",
+            junit.to_str().unwrap(),
+            "--report-json",
+            json.to_str().unwrap(),
+            "--report-md",
+            md.to_str().unwrap(),
+        ],
+        &tmp,
+    )
+    .stdout(std::fs::File::create(&stdout_path).unwrap())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    // The seed case passes, then the slow one starts and waits.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !std::fs::read_to_string(&stdout_path)
+        .unwrap_or_default()
+        .contains("PASS  a-seed::")
+    {
+        assert!(Instant::now() < deadline, "the seed case never passed");
+        assert!(child.try_wait().unwrap().is_none(), "harness exited early");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let status = child.wait().unwrap();
+    let stdout = std::fs::read_to_string(&stdout_path).unwrap();
+    assert_eq!(status.code(), Some(130), "{stdout}");
+    assert!(
+        stdout.contains("INTERRUPTED b-slow::process::1.3.6"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("interrupted: 1 case(s) cut short, 1 not started"),
+        "{stdout}"
+    );
+
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let statuses: Vec<(&str, &str)> = report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["name"].as_str().unwrap(), c["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("a-seed::process::1.3.6", "pass"),
+            ("b-slow::process::1.3.6", "interrupted"),
+            ("c-later::process::1.3.6", "interrupted"),
+        ]
+    );
+    assert_eq!(report["summary"]["interrupted"], 2);
+
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let junit = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+    assert_eq!(
+        (junit.tests, junit.errors, junit.skipped),
+        (3, 1, 1),
+        "{xml}"
+    );
+    let slow = junit.test_suites[0]
+        .test_cases
+        .iter()
+        .find(|c| c.name.as_str() == "b-slow")
+        .unwrap();
+    assert!(
+        matches!(&slow.status, quick_junit::TestCaseStatus::NonSuccess { kind, .. }
+            if *kind == quick_junit::NonSuccessKind::Error),
+        "{xml}"
+    );
+
+    let md = std::fs::read_to_string(&md).unwrap();
+    assert!(md.contains("### Interrupted"), "{md}");
+    assert!(
+        md.contains("- 🛑 `b-slow::process::1.3.6`: the run was interrupted while it ran"),
+        "{md}"
+    );
+    assert!(md.contains("| `c-later` | Issue"), "{md}");
+    assert!(md.contains("🛑 not run"), "{md}");
+
+    // Nothing left behind.
+    let marker = format!("TMPDIR={}", tmp.display());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !processes_with_env(&marker).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(processes_with_env(&marker), Vec::<u32>::new());
+    assert_eq!(
+        std::fs::read_dir(&tmp).unwrap().count(),
+        0,
+        "wallets left behind"
+    );
+}
+
+/// The cases `list` prints for `extra` arguments, on two versions.
+fn listed(extra: &[&str]) -> Vec<String> {
+    let out = harness()
+        .args([
+            "list",
+            "scenarios",
+            "--provider",
+            "process",
+            "--acapy",
+            "1.3.6,1.7.0",
+        ])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout).lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn partitions_are_disjoint_and_make_up_the_whole_list() {
+    let all = listed(&[]);
+    assert!(all.len() > 10, "{all:?}");
+    let parts: Vec<Vec<String>> = (1..=3)
+        .map(|k| listed(&["--partition", &format!("{k}/3")]))
+        .collect();
+    let mut union: Vec<String> = parts.concat();
+    let before = union.len();
+    union.sort();
+    union.dedup();
+    assert_eq!(union.len(), before, "a case is in two parts: {parts:?}");
+    let mut expected = all.clone();
+    expected.sort();
+    assert_eq!(union, expected);
+    for part in &parts {
+        assert!(!part.is_empty(), "an empty part: {parts:?}");
+        // A scenario's cases stay together: both versions in the same part.
+        for case in part {
+            let twin = match case.strip_suffix("::1.3.6") {
+                Some(scenario) => format!("{scenario}::1.7.0"),
+                None => case.replace("::1.7.0", "::1.3.6"),
+            };
+            assert!(part.contains(&twin), "{case} without {twin}");
+        }
+    }
+    // The same split on every run; with -k, the part of the filtered cases.
+    assert_eq!(listed(&["--partition", "2/3"]), parts[1]);
+    let seed: Vec<String> = listed(&["-k", "seed-flow", "--partition", "1/1"]);
+    assert_eq!(seed.len(), 2);
+
+    for bad in ["0/3", "4/3", "three"] {
+        let out = harness()
+            .args(["list", "scenarios", "--partition", bad])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(
+            text(&out.stderr).contains("--partition"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}
+
+/// A minimal JSON report of one case.
+fn json_report(scenario: &str, version: &str, status: &str, ms: u64) -> String {
+    serde_json::json!({
+        "version": 1,
+        "summary": { "duration_ms": ms },
+        "cases": [{
+            "name": format!("{scenario}::process::{version}"),
+            "scenario": scenario,
+            "scenario_name": scenario,
+            "file": format!("scenarios/{scenario}.yaml"),
+            "target": format!("process::{version}"),
+            "provider": "process",
+            "requested_version": version,
+            "acapy_version": version,
+            "agents": "shared",
+            "status": status,
+            "duration_ms": 1500,
+            "steps": [],
+        }],
+    })
+    .to_string()
+}
+
+#[test]
+fn report_merge_makes_one_matrix_of_several_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = [
+        ("a.json", json_report("seed", "1.3.6", "pass", 4000)),
+        ("b.json", json_report("seed", "1.7.0", "pass", 9000)),
+        ("c.json", json_report("other", "1.7.0", "skip", 1000)),
+    ];
+    for (name, text) in &inputs {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let out = harness()
+        .current_dir(dir.path())
+        .args(["report", "merge", "matrix.md", "a.json", "b.json", "c.json"])
+        .args(["--json", "merged.json", "--junit", "merged.xml"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "merged 3 case(s) from 3 report(s): 2 passed, 0 failed, 1 skipped\n"
+    );
+    let md = std::fs::read_to_string(dir.path().join("matrix.md")).unwrap();
+    assert!(
+        md.contains("| Scenario | Name | process::1.3.6 | process::1.7.0 |"),
+        "{md}"
+    );
+    assert!(md.contains("| `seed` | seed | ✅ 1.5s | ✅ 1.5s |"), "{md}");
+    assert!(md.contains("| `other` | other | — | ⏭️ skip |"), "{md}");
+    assert!(md.contains("in 9.0s"), "the longest job: {md}");
+    let merged: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("merged.json")).unwrap())
+            .unwrap();
+    assert_eq!(merged["cases"].as_array().unwrap().len(), 3);
+    let xml = std::fs::read_to_string(dir.path().join("merged.xml")).unwrap();
+    let junit = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+    assert_eq!((junit.tests, junit.skipped), (3, 1));
+
+    // A file that is not a report: exit 2, naming it.
+    std::fs::write(dir.path().join("bad.json"), "[]").unwrap();
+    let out = harness()
+        .current_dir(dir.path())
+        .args(["report", "merge", "m.md", "a.json", "bad.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).starts_with("error: cannot read bad.json: "),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn colour_only_when_asked_or_forced() {
+    let broken = "tests/broken/bad-jsonpath.yaml";
+    assert!(manifest_dir().join(broken).is_file());
+    let stderr = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = harness();
+        cmd.args(["validate", broken]).args(args);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        text(&out.stderr)
+    };
+    let plain = stderr(&[], &[]);
+    assert!(plain.starts_with("error: "), "{plain}");
+    assert!(!plain.contains('\x1b'), "a pipe gets no colour: {plain:?}");
+    let painted = stderr(&["--color", "always"], &[]);
+    assert!(
+        painted.starts_with("\x1b[1;31merror:\x1b[0m "),
+        "{painted:?}"
+    );
+    assert_eq!(
+        painted.replace("\x1b[1;31m", "").replace("\x1b[0m", ""),
+        plain
+    );
+    assert_eq!(stderr(&[], &[("CLICOLOR_FORCE", "1")]), painted);
+    assert_eq!(
+        stderr(&[], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]),
+        plain
+    );
+    assert_eq!(
+        stderr(&["--color", "never"], &[("CLICOLOR_FORCE", "1")]),
+        plain
+    );
+}
+
+/// `acapy-harness list | head -1`: the reader goes away; no panic, exit 0.
+#[test]
+fn list_into_a_closed_pipe_exits_quietly() {
+    let mut child = harness()
+        .args(["list", "scenarios", "--provider", "process"])
+        .args(["--acapy", "0.12.8,1.3.6,1.7.0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Closed before the harness has even read its scenarios.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "");
+}
+
+/// A run whose stdout closes ends like an interrupted one, silently: the
+/// running case is ended, the reports are written, nothing is left.
+#[test]
+fn a_run_whose_output_closes_ends_quietly_and_cleans_up() {
+    use std::io::BufRead;
+    let scratch = tempfile::tempdir().unwrap();
+    let tmp = scratch.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let suite = scratch.path().join("suite");
+    std::fs::create_dir(&suite).unwrap();
+    let seed = manifest_dir().join("scenarios/issue-credential-v2/seed-flow.yaml");
+    std::fs::copy(&seed, suite.join("a-seed.yaml")).unwrap();
+    std::fs::write(suite.join("b-slow.yaml"), SLOW).unwrap();
+    let json = scratch.path().join("report.json");
+    let mut child = run_isolated(
+        &[
+            "run",
+            "--provider",
+            "process",
+            "-j",
+            "2",
+            suite.to_str().unwrap(),
+        ],
+        &tmp,
+    )
+    .args(["--report-json", json.to_str().unwrap()])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert_eq!(first, "running 2 case(s), 2 at a time\n");
+    // Both cases run (the base agent, its wallet and the sub-wallets), then
+    // the reader goes away before the seed case's line is written.
+    let marker = format!("TMPDIR={}", tmp.display());
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while processes_with_env(&marker).len() < 2 || count_files(&tmp, "sqlite.db") < 3 {
+        assert!(Instant::now() < deadline, "agents never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("interrupted"), "silently: {stderr}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["cases"][1]["name"], "b-slow::process::1.3.6");
+    assert_eq!(report["cases"][1]["status"], "interrupted");
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !processes_with_env(&marker).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(processes_with_env(&marker), Vec::<u32>::new());
+    assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0, "wallets left");
+}
+
+#[test]
+fn release_candidates_are_versions_in_pep_440_spelling() {
+    let out = harness()
+        .args([
+            "list",
+            "scenarios",
+            "-k",
+            "seed-flow",
+            "--provider",
+            "process",
+        ])
+        .args(["--acapy", "1.4.0-rc.1,1.4.0rc2,1.4.0"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "issue-credential-v2/seed-flow::process::1.4.0rc1\n\
+         issue-credential-v2/seed-flow::process::1.4.0rc2\n\
+         issue-credential-v2/seed-flow::process::1.4.0\n"
+    );
+    let out = harness()
+        .args(["list", "scenarios", "--acapy", "1.4.0.dev1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("`1.4.0.dev1` is not an ACA-Py version"));
+}
+
+/// A second Ctrl-C does not wait for the reports. The JSON report goes to a
+/// FIFO nobody reads, so after the first Ctrl-C the run is stuck writing it;
+/// the second one sweeps and exits.
+#[test]
+fn a_second_ctrl_c_stops_at_once() {
+    let scratch = tempfile::tempdir().unwrap();
+    let tmp = scratch.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let slow = scratch.path().join("slow.yaml");
+    std::fs::write(&slow, SLOW).unwrap();
+    let fifo = scratch.path().join("report.json");
+    let path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
+    let mut child = run_isolated(
+        &["run", "--provider", "process", slow.to_str().unwrap()],
+        &tmp,
+    )
+    .args(["--report-json", fifo.to_str().unwrap()])
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let marker = format!("TMPDIR={}", tmp.display());
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while processes_with_env(&marker).len() < 2 || count_files(&tmp, "sqlite.db") < 2 {
+        assert!(Instant::now() < deadline, "agents never started");
+        assert!(child.try_wait().unwrap().is_none(), "harness exited early");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the first Ctrl-C should leave it writing the report"
+    );
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !processes_with_env(&marker).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(processes_with_env(&marker), Vec::<u32>::new());
+    assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0, "wallets left");
+}
+
 #[test]
 fn a_suite_config_sets_defaults_and_flags_override_it() {
     let suite = tempfile::tempdir().unwrap();
@@ -309,7 +791,7 @@ fn a_suite_config_sets_defaults_and_flags_override_it() {
     .unwrap();
     std::fs::write(
         suite.path().join("acapy-harness.yaml"),
-        "acapy: [0.12.8, 1.7.0]\nprovider: process\njobs: 1\n",
+        "acapy: [0.12.8, 1.7.0]\nprovider: process\njobs: 1\nretries: 2\n",
     )
     .unwrap();
     let dir = suite.path().to_str().unwrap();

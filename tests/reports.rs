@@ -5,9 +5,9 @@
 use acapy_harness::admin::events::Event;
 use acapy_harness::admin::Exchange;
 use acapy_harness::diagnostic::{Loc, SourceFile};
-use acapy_harness::report::{artifacts, json, junit, markdown};
+use acapy_harness::report::{artifacts, console, json, junit, markdown, merge};
 use acapy_harness::run::outcome::{
-    Artifacts, CaseResult, Failure, RoleVersion, Status, StepResult, StepStatus,
+    Artifacts, CaseResult, FailedTry, Failure, RoleVersion, Status, StepResult, StepStatus,
 };
 use quick_junit::{Report, TestCaseStatus};
 use serde_json::{json as j, Value};
@@ -269,7 +269,7 @@ fn json_has_the_documented_shape() {
     let summary = &doc["summary"];
     assert_eq!(
         summary,
-        &j!({"passed": 2, "failed": 1, "skipped": 1, "xfailed": 1, "xpassed": 1, "duration_ms": 12345})
+        &j!({"passed": 2, "failed": 1, "skipped": 1, "xfailed": 1, "xpassed": 1, "interrupted": 0, "flaky": 0, "duration_ms": 12345})
     );
 
     let cases = doc["cases"].as_array().unwrap();
@@ -287,7 +287,16 @@ fn json_has_the_documented_shape() {
         assert_eq!(case["scenario"], result.scenario_id.as_str());
         assert_eq!(case["status"], result.status.word());
         let status = case["status"].as_str().unwrap();
-        assert!(["pass", "fail", "skip", "xfail", "xpass"].contains(&status));
+        assert!([
+            "pass",
+            "fail",
+            "skip",
+            "xfail",
+            "xpass",
+            "interrupted",
+            "flaky"
+        ]
+        .contains(&status));
         assert_eq!(
             case.get("reason").is_some(),
             ["skip", "xfail", "xpass"].contains(&status),
@@ -453,6 +462,235 @@ fn markdown_all_green_has_no_failures_section() {
     let md = markdown::render(&results, ELAPSED);
     assert!(!md.contains("### Failures"));
     assert!(md.contains("| `issue-credential-v2/seed-flow` | Seed flow | ✅ 3.2s |"));
+}
+
+// ---------------------------------------------------------------- interrupted runs
+
+/// A case cut short and one never started, in every format.
+#[test]
+fn interrupted_cases_show_in_every_format() {
+    let mut cut = case(
+        SEED,
+        "Seed flow",
+        "1.3.6",
+        Status::Interrupted { started: true },
+    );
+    cut.steps.clear();
+    let mut never = case(
+        PROOF,
+        "Basic proof",
+        "1.3.6",
+        Status::Interrupted { started: false },
+    );
+    never.steps.clear();
+    never.duration = Duration::ZERO;
+    let results = vec![case(SEED, "Seed flow", "1.7.0", Status::Passed), cut, never];
+
+    let line = console::case_line(&results[1]);
+    assert_eq!(
+        line,
+        "INTERRUPTED issue-credential-v2/seed-flow::process::1.3.6  (3.2s, ACA-Py 1.3.6, dedicated agents, the run was interrupted while it ran)"
+    );
+    let tally = console::Tally::of(&results);
+    assert_eq!(tally.summary(), "1 passed, 0 failed, 0 skipped");
+    assert!(tally
+        .details(ELAPSED)
+        .starts_with("interrupted: 1 case(s) cut short, 1 not started; "));
+
+    let doc = json::render(&results, ELAPSED);
+    assert_eq!(doc["summary"]["interrupted"], 2);
+    assert_eq!(doc["cases"][1]["status"], "interrupted");
+    assert_eq!(
+        doc["cases"][1]["reason"],
+        "the run was interrupted while it ran"
+    );
+    assert_eq!(
+        doc["cases"][2]["reason"],
+        "not run: the run was interrupted before it started"
+    );
+
+    let report = Report::deserialize_from_str(&junit::render(&results, "x")).unwrap();
+    assert_eq!(
+        (report.tests, report.errors, report.skipped, report.failures),
+        (3, 1, 1, 0)
+    );
+
+    let md = markdown::render(&results, ELAPSED);
+    assert_eq!(row(&md, SEED)[2], "🛑 3.2s");
+    assert_eq!(row(&md, PROOF)[2], "🛑 not run");
+    assert!(md.contains(", 2 interrupted, in 12.3s"), "{md}");
+    assert!(md.contains("### Interrupted"), "{md}");
+    assert!(!md.contains("### Failures"), "{md}");
+}
+
+// ---------------------------------------------------------------- flaky cases
+
+/// A case that passed on its second try, in every format.
+#[test]
+fn flaky_cases_show_in_every_format() {
+    let failed_try = FailedTry {
+        duration: Duration::from_millis(812),
+        failure: Some(failure()),
+    };
+    let flaky = case(
+        PROOF,
+        "Basic proof",
+        "1.3.6",
+        Status::Flaky {
+            failed_tries: vec![failed_try],
+        },
+    );
+    let results = vec![case(SEED, "Seed flow", "1.3.6", Status::Passed), flaky];
+
+    let line = console::case_line(&results[1]);
+    assert!(
+        line.starts_with("FLAKY present-proof-v2/basic::process::1.3.6  (3.2s, "),
+        "{line}"
+    );
+    assert!(
+        line.ends_with("passed on try 2 of 2 (try 1: response did not match `expect`))"),
+        "{line}"
+    );
+    let tally = console::Tally::of(&results);
+    assert_eq!(
+        tally.summary(),
+        "2 passed, 0 failed, 0 skipped",
+        "flaky counts as passed"
+    );
+    assert!(tally
+        .details(ELAPSED)
+        .starts_with("1 flaky (passed on a retry), "));
+    let tries = console::render_failed_tries(match &results[1].status {
+        Status::Flaky { failed_tries } => failed_tries,
+        _ => unreachable!(),
+    });
+    assert!(
+        tries.starts_with("try 1 failed (0.8s):\nfailure: response did not match"),
+        "{tries}"
+    );
+
+    let doc = json::render(&results, ELAPSED);
+    assert_eq!(doc["summary"]["passed"], 1);
+    assert_eq!(doc["summary"]["flaky"], 1);
+    let case = &doc["cases"][1];
+    assert_eq!(case["status"], "flaky");
+    assert!(case.get("failure").is_none());
+    assert_eq!(
+        case["failed_tries"][0]["message"],
+        "response did not match `expect`"
+    );
+    assert_eq!(case["failed_tries"][0]["duration_ms"], 812);
+    assert_eq!(case["failed_tries"][0]["step"], 3);
+
+    let xml = junit::render(&results, "x");
+    let report = Report::deserialize_from_str(&xml).unwrap();
+    assert_eq!((report.tests, report.failures, report.errors), (2, 0, 0));
+    let tc = report.test_suites[0]
+        .test_cases
+        .iter()
+        .find(|tc| tc.name.as_str() == PROOF)
+        .unwrap();
+    match &tc.status {
+        TestCaseStatus::Success { flaky_runs } => {
+            assert_eq!(flaky_runs.len(), 1);
+            let run = &flaky_runs[0];
+            assert_eq!(
+                run.message.as_ref().unwrap().as_str(),
+                "response did not match `expect`"
+            );
+            assert_eq!(run.time, Some(Duration::from_millis(812)));
+            assert!(run
+                .description
+                .as_ref()
+                .unwrap()
+                .as_str()
+                .contains("expected: state == \"done\""));
+        }
+        other => panic!("a flaky case passes, got {other:?}"),
+    }
+    assert!(xml.contains("<flakyFailure"), "{xml}");
+
+    let md = markdown::render(&results, ELAPSED);
+    assert_eq!(row(&md, PROOF)[2], "🔁 3.2s");
+    assert!(md.contains("### Flaky (passed on a retry)"), "{md}");
+    assert!(md.contains("- 🔁 `present-proof-v2/basic::process::1.3.6`: passed on try 2 of 2 (try 1: response did not match `expect`)"), "{md}");
+    assert!(
+        md.contains("1 passed, 0 failed, 0 skipped, 0 xfail, 0 xpass, 1 flaky, in 12.3s"),
+        "{md}"
+    );
+}
+
+// ---------------------------------------------------------------- merge
+
+/// Every status, a flaky and an interrupted case included.
+fn all_kinds() -> Vec<CaseResult> {
+    let mut results = results();
+    results.push(case(
+        "connections/reuse",
+        "Reuse",
+        "1.3.6",
+        Status::Flaky {
+            failed_tries: vec![FailedTry {
+                duration: Duration::from_millis(812),
+                failure: Some(failure()),
+            }],
+        },
+    ));
+    results.push(case(
+        "connections/reuse",
+        "Reuse",
+        "1.7.0",
+        Status::Interrupted { started: true },
+    ));
+    results.push(case(
+        "connections/other",
+        "Other",
+        "1.7.0",
+        Status::Interrupted { started: false },
+    ));
+    results
+}
+
+/// A JSON report read back renders the same JSON and the same Markdown.
+#[test]
+fn a_json_report_reads_back_as_its_results() {
+    let results = all_kinds();
+    let doc = json::render(&results, ELAPSED);
+    let (back, elapsed) = merge::parse(&doc).unwrap();
+    assert_eq!(elapsed, ELAPSED);
+    assert_eq!(json::render(&back, elapsed), doc);
+    assert_eq!(
+        markdown::render(&back, elapsed),
+        markdown::render(&results, ELAPSED)
+    );
+    assert_eq!(junit::render(&back, "x"), junit::render(&results, "x"));
+}
+
+#[test]
+fn merging_reports_of_two_jobs_gives_one_matrix() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old, new): (Vec<CaseResult>, Vec<CaseResult>) = all_kinds()
+        .into_iter()
+        .partition(|r| r.target == "process::1.3.6");
+    let (a, b) = (dir.path().join("a.json"), dir.path().join("b.json"));
+    json::write(&new, Duration::from_secs(20), &a).unwrap();
+    json::write(&old, ELAPSED, &b).unwrap();
+    let (merged, elapsed) = merge::merge(&[a.clone(), b.clone()]).unwrap();
+    assert_eq!(elapsed, Duration::from_secs(20), "the longest job");
+    let mut expected = all_kinds();
+    expected.sort_by(|x, y| x.name.cmp(&y.name));
+    assert_eq!(
+        json::render(&merged, ELAPSED),
+        json::render(&expected, ELAPSED)
+    );
+
+    // The same report twice: each case once.
+    let (twice, _) = merge::merge(&[b.clone(), b]).unwrap();
+    assert_eq!(twice.len(), old.len());
+    // Not a report: the error names what is wrong.
+    std::fs::write(&a, "{\"version\": 9}").unwrap();
+    let e = merge::merge(&[a]).unwrap_err();
+    assert!(format!("{e:#}").contains("version"), "{e:#}");
 }
 
 // ---------------------------------------------------------------- artifacts

@@ -25,6 +25,11 @@
 //! the scenarios tagged `a` or `b`, `ACAPY_HARNESS_SKIP_TAGS=c` leaves out
 //! those tagged `c` (the others are not listed at all).
 //!
+//! With `ACAPY_HARNESS_PARTITION=K/N`, only part K of N (see `--partition`).
+//!
+//! With `ACAPY_HARNESS_RETRIES=N`, a failing case runs again up to N more
+//! times; one that then passes is flaky, and passes.
+//!
 //! With `ACAPY_HARNESS_REPORT_DIR=DIR`, the run also writes `junit.xml`,
 //! `report.json` and the conformance matrix `matrix.md` there, and the
 //! artifacts of failing cases under `artifacts/`.
@@ -33,10 +38,11 @@ use acapy_harness::agents::select::{for_versions, with_mode, AgentMode, Provider
 use acapy_harness::agents::version::{Release, DEFAULT_VERSION};
 use acapy_harness::agents::{cleanup, Provider};
 use acapy_harness::inputs::Inputs;
+use acapy_harness::partition::Partition;
 use acapy_harness::report;
 use acapy_harness::report::console::render_failure;
 use acapy_harness::run::outcome::{CaseResult, Status};
-use acapy_harness::run::{run_case, RunOptions};
+use acapy_harness::run::{run_with_retries, RunOptions};
 use acapy_harness::scenario::load::{discover, load_with, scenario_id};
 use acapy_harness::suite::{cases, Matrix, TagFilter, Versions};
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
@@ -61,7 +67,7 @@ fn write_reports(dir: &Path, results: &[CaseResult], elapsed: Duration) -> std::
     report::junit::write(results, "acapy-harness", &dir.join("junit.xml"))?;
     report::json::write(results, elapsed, &dir.join("report.json"))?;
     report::markdown::write(results, elapsed, &dir.join("matrix.md"))?;
-    for failed in results.iter().filter(|r| !r.status.is_success()) {
+    for failed in results.iter().filter(|r| r.status.is_failure()) {
         report::artifacts::write(&dir.join("artifacts"), failed)?;
     }
     Ok(())
@@ -153,6 +159,19 @@ fn main() -> ExitCode {
         inputs,
         ..RunOptions::default()
     };
+    let partition: Option<Partition> = std::env::var("ACAPY_HARNESS_PARTITION")
+        .ok()
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| {
+            p.parse()
+                .unwrap_or_else(|e| panic!("ACAPY_HARNESS_PARTITION: {e}"))
+        });
+    let retries: u32 = match std::env::var("ACAPY_HARNESS_RETRIES") {
+        Ok(n) => n
+            .parse()
+            .unwrap_or_else(|_| panic!("ACAPY_HARNESS_RETRIES: `{n}` is not a number")),
+        Err(_) => 0,
+    };
     let results: Arc<Mutex<Vec<CaseResult>>> = Arc::default();
     let started = Instant::now();
 
@@ -166,6 +185,9 @@ fn main() -> ExitCode {
     let tags = TagFilter::from_lists(&env("ACAPY_HARNESS_TAGS"), &env("ACAPY_HARNESS_SKIP_TAGS"));
     let mut trials = Vec::new();
     for found in discover(std::slice::from_ref(&root)).expect("scenarios/ exists") {
+        if partition.is_some_and(|p| !p.contains(&scenario_id(&found))) {
+            continue;
+        }
         match load_with(&found, &outside) {
             Ok(scenario) if !tags.admits(&scenario) => {}
             Ok(scenario) => {
@@ -184,15 +206,16 @@ fn main() -> ExitCode {
                     trials.push(Trial::ignorable_test(case.name(), move || {
                         let result = match unavailable {
                             Some(why) => case.skipped(why),
-                            None => handle.block_on(run_case(&case, &options)),
+                            None => handle.block_on(run_with_retries(&case, &options, retries)),
                         };
                         let outcome = match &result.status {
-                            Status::Passed => Ok(Completion::Completed),
+                            Status::Passed | Status::Flaky { .. } => Ok(Completion::Completed),
                             Status::ExpectedFailure { .. } => Ok(Completion::Completed),
                             Status::Skipped { reason } => Ok(Completion::ignored_with(reason)),
                             Status::Failed | Status::UnexpectedPass { .. } => {
                                 Err(Failed::from(render_failure(&result)))
                             }
+                            Status::Interrupted { .. } => Err(Failed::from("interrupted")),
                         };
                         results.lock().unwrap().push(result);
                         outcome

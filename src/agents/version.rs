@@ -7,18 +7,27 @@ use std::path::{Path, PathBuf};
 /// The version used when none is asked for: the 1.3 LTS line.
 pub const DEFAULT_VERSION: &str = "1.3.6";
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An ACA-Py release: `1.3.6`, or a pre-release as PyPI spells it
+/// (`1.4.0rc1`, `1.0.0b2`, `1.1.0a1`). Held as a semver version whose
+/// pre-release part is `rc.1`, `b.2`, `a.1`, so releases order as PEP 440
+/// orders them (`1.4.0a1 < 1.4.0b1 < 1.4.0rc1 < 1.4.0rc2 < 1.4.0`); shown,
+/// installed and tagged in the PEP 440 spelling.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Release {
     pub version: semver::Version,
 }
 
 impl Release {
     pub fn parse(text: &str) -> anyhow::Result<Release> {
-        let version = semver::Version::parse(text.trim())
-            .map_err(|e| anyhow::anyhow!("`{text}` is not an ACA-Py version like 1.3.6 ({e})"))?;
+        let version = parse_pep440(text.trim()).ok_or_else(|| {
+            anyhow::anyhow!("`{text}` is not an ACA-Py version like 1.3.6 or 1.4.0rc1")
+        })?;
         if version.major == 0 && version.minor < 12 {
             anyhow::bail!(
-                "ACA-Py {version} is older than 0.12, which acapy-harness does not support"
+                "ACA-Py {} is older than 0.12, which acapy-harness does not support",
+                Release {
+                    version: version.clone()
+                }
             );
         }
         Ok(Release { version })
@@ -29,11 +38,11 @@ impl Release {
         let v = &self.version;
         if v.major == 0 {
             // Without the askar extra, 0.12 fails at start: `import anoncreds`.
-            format!("aries-cloudagent[askar]=={v}")
+            format!("aries-cloudagent[askar]=={self}")
         } else if v.major == 1 && v.minor == 0 {
-            format!("aries-cloudagent=={v}")
+            format!("aries-cloudagent=={self}")
         } else {
-            format!("acapy-agent=={v}")
+            format!("acapy-agent=={self}")
         }
     }
 
@@ -47,27 +56,85 @@ impl Release {
         }
     }
 
-    /// The official image, for users who can pull.
+    /// The official image, for users who can pull: each line where ACA-Py
+    /// published it, tagged `pyPYTHON-VERSION` (pre-releases too, as
+    /// `py3.13-1.6.2rc0`):
+    ///
+    /// - 0.12.x: `ghcr.io/hyperledger/aries-cloudagent-python:py3.9-0.12.x`;
+    /// - 1.0.x: `ghcr.io/hyperledger/aries-cloudagent-python:py3.12-1.0.x`
+    ///   (before the move to the OpenWallet Foundation);
+    /// - 1.1 and later: `ghcr.io/openwallet-foundation/acapy-agent:py3.12-…`
+    ///   up to 1.4, `py3.13-…` from 1.5.
     pub fn official_image(&self) -> String {
         let v = &self.version;
-        if v.major == 0 {
-            format!("ghcr.io/hyperledger/aries-cloudagent-python:py3.9-{v}")
-        } else {
-            let py = self.pythons()[0];
-            format!("ghcr.io/openwallet-foundation/acapy-agent:py{py}-{v}")
+        match (v.major, v.minor) {
+            (0, _) => format!("ghcr.io/hyperledger/aries-cloudagent-python:py3.9-{self}"),
+            (1, 0) => format!("ghcr.io/hyperledger/aries-cloudagent-python:py3.12-{self}"),
+            _ => {
+                let py = self.pythons()[0];
+                format!("ghcr.io/openwallet-foundation/acapy-agent:py{py}-{self}")
+            }
         }
     }
 
     /// The image `docker/build-image.sh` builds offline.
     pub fn local_image(&self) -> String {
-        format!("acapy-harness/acapy-agent:{}", self.version)
+        format!("acapy-harness/acapy-agent:{self}")
     }
 }
 
+/// In the PEP 440 spelling: `1.3.6`, `1.4.0rc1`.
 impl std::fmt::Display for Release {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.version.fmt(f)
+        let v = &self.version;
+        write!(f, "{}.{}.{}", v.major, v.minor, v.patch)?;
+        if !v.pre.is_empty() {
+            f.write_str(&v.pre.as_str().replace('.', ""))?;
+        }
+        Ok(())
     }
+}
+
+/// `X.Y.Z` with an optional pre-release, in PEP 440's spellings (`rc1`,
+/// `.rc1`, `-rc1`, `rc.1`, `c1`, `a1`, `alpha1`, `b1`, `beta1`, with `rc`
+/// and `c` the same and a missing number 0) or semver's (`-rc.1`). Dev,
+/// post and local versions are not ACA-Py releases: refused.
+fn parse_pep440(text: &str) -> Option<semver::Version> {
+    let text = text.strip_prefix('v').unwrap_or(text).to_ascii_lowercase();
+    let release_len = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (release, rest) = text.split_at(release_len);
+    let release = release.strip_suffix('.').unwrap_or(release);
+    let parts: Vec<u64> = release
+        .split('.')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    let [major, minor, patch] = parts[..] else {
+        return None;
+    };
+    let mut version = semver::Version::new(major, minor, patch);
+    let rest = rest.trim_start_matches(['-', '.', '_']);
+    if rest.is_empty() {
+        return Some(version);
+    }
+    let (tag, number) = rest.split_at(
+        rest.find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len()),
+    );
+    let tag = match tag.trim_end_matches(['-', '.', '_']) {
+        "a" | "alpha" => "a",
+        "b" | "beta" => "b",
+        "rc" | "c" | "pre" | "preview" => "rc",
+        _ => return None,
+    };
+    let number: u64 = if number.is_empty() {
+        0
+    } else {
+        number.parse().ok()?
+    };
+    version.pre = semver::Prerelease::new(&format!("{tag}.{number}")).ok()?;
+    Some(version)
 }
 
 /// Finds a `pythonX.Y` for the first of `minors` that exists: on PATH, then
@@ -165,7 +232,87 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_version() {
-        assert!(Release::parse("latest").is_err());
-        assert!(Release::parse("0.11.0").is_err());
+        for bad in [
+            "latest",
+            "0.11.0",
+            "1.3",
+            "1.3.6.1",
+            "1.4.0.dev1",
+            "1.4.0.post1",
+            "1.4.0rcx",
+            "1.4.0+local",
+        ] {
+            assert!(Release::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn release_candidates_in_pep_440_spelling() {
+        let rc = Release::parse("1.4.0rc1").unwrap();
+        assert_eq!(rc.to_string(), "1.4.0rc1");
+        assert_eq!(rc.requirement(), "acapy-agent==1.4.0rc1");
+        assert_eq!(
+            rc.official_image(),
+            "ghcr.io/openwallet-foundation/acapy-agent:py3.12-1.4.0rc1"
+        );
+        assert_eq!(rc.local_image(), "acapy-harness/acapy-agent:1.4.0rc1");
+        for same in [
+            "1.4.0-rc1",
+            "1.4.0.rc1",
+            "1.4.0-rc.1",
+            "1.4.0RC1",
+            "1.4.0c1",
+            "v1.4.0rc1",
+        ] {
+            assert_eq!(Release::parse(same).unwrap(), rc, "{same}");
+        }
+        assert_eq!(Release::parse("1.6.2rc").unwrap().to_string(), "1.6.2rc0");
+        assert_eq!(Release::parse("1.0.0b2").unwrap().to_string(), "1.0.0b2");
+        assert_eq!(Release::parse("1.0.0beta2").unwrap().to_string(), "1.0.0b2");
+        assert_eq!(
+            Release::parse("0.12.0rc2").unwrap().requirement(),
+            "aries-cloudagent[askar]==0.12.0rc2"
+        );
+    }
+
+    #[test]
+    fn releases_order_as_pep_440_does() {
+        let order = [
+            "0.12.8",
+            "1.3.6",
+            "1.4.0a1",
+            "1.4.0b1",
+            "1.4.0rc1",
+            "1.4.0rc2",
+            "1.4.0rc10",
+            "1.4.0",
+            "1.10.0",
+        ];
+        let releases: Vec<Release> = order.iter().map(|v| Release::parse(v).unwrap()).collect();
+        let mut sorted = releases.clone();
+        sorted.reverse();
+        sorted.sort();
+        assert_eq!(sorted, releases);
+    }
+
+    #[test]
+    fn official_images_per_line() {
+        let image = |v: &str| Release::parse(v).unwrap().official_image();
+        assert_eq!(
+            image("0.12.8"),
+            "ghcr.io/hyperledger/aries-cloudagent-python:py3.9-0.12.8"
+        );
+        assert_eq!(
+            image("1.0.1"),
+            "ghcr.io/hyperledger/aries-cloudagent-python:py3.12-1.0.1"
+        );
+        assert_eq!(
+            image("1.2.4"),
+            "ghcr.io/openwallet-foundation/acapy-agent:py3.12-1.2.4"
+        );
+        assert_eq!(
+            image("1.6.2rc0"),
+            "ghcr.io/openwallet-foundation/acapy-agent:py3.13-1.6.2rc0"
+        );
     }
 }

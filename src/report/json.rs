@@ -8,6 +8,8 @@
 //!   "version": 1,
 //!   "summary": {
 //!     "passed": 3, "failed": 1, "skipped": 1, "xfailed": 1, "xpassed": 0,
+//!     "interrupted": 0,                     // cut short or never started
+//!     "flaky": 0,                           // passed on a retry (not in `passed`)
 //!     "duration_ms": 12345                  // wall time of the whole run
 //!   },
 //!   "cases": [{
@@ -23,8 +25,8 @@
 //!     "roles": [{                           // each role, in declaration order
 //!       "role": "issuer", "requested_version": "0.12.8", "acapy_version": "0.12.8"
 //!     }],
-//!     "status": "pass",                     // pass | fail | skip | xfail | xpass
-//!     "reason": "...",                      // only for skip, xfail and xpass
+//!     "status": "pass",                     // pass | fail | skip | xfail | xpass | interrupted | flaky
+//!     "reason": "...",                      // only for skip, xfail, xpass and interrupted
 //!     "duration_ms": 3210,
 //!     "steps": [{
 //!       "name": "create invitation",
@@ -40,12 +42,16 @@
 //!       "location": "scenarios/x.yaml:12:5", // only when known
 //!       "expected": "state == done",        // or null
 //!       "actual": "state == abandoned",     // or null
+//!       "text": "failure: ...",             // the failure as the console shows it
 //!       "response": {                       // only when known: the failing exchange
 //!         "agent": "issuer", "method": "POST", "url": "http://...",
 //!         "request": {...},                 // only when a body was sent
 //!         "status": 200, "response": {...}, "elapsed_ms": 12.5
 //!       }
-//!     }
+//!     },
+//!     "failed_tries": [{                    // only for flaky: each failed try, in order,
+//!       "message": "...", "duration_ms": 812, ...   // as `failure`, plus its time
+//!     }]
 //!   }]
 //! }
 //! ```
@@ -53,7 +59,7 @@
 //! Durations are whole milliseconds. `summary.failed` counts only `fail`;
 //! an `xpass` also fails the run but is counted apart, under `xpassed`.
 
-use crate::report::console::Tally;
+use crate::report::console::{interrupted_reason, render_one, Tally};
 use crate::run::outcome::{CaseResult, Failure, Status, StepResult, StepStatus};
 use serde_json::{json, Map, Value};
 use std::cmp::Ordering;
@@ -73,6 +79,8 @@ pub fn render(results: &[CaseResult], elapsed: Duration) -> Value {
             "skipped": tally.skipped,
             "xfailed": tally.xfailed,
             "xpassed": tally.xpassed,
+            "interrupted": tally.interrupted + tally.not_started,
+            "flaky": tally.flaky,
             "duration_ms": millis(elapsed),
         },
         "cases": results.iter().map(case).collect::<Vec<_>>(),
@@ -126,6 +134,17 @@ pub fn case(result: &CaseResult) -> Value {
     if let Some(failure) = &result.failure {
         case.insert("failure".into(), self::failure(failure));
     }
+    if let Status::Flaky { failed_tries } = &result.status {
+        let tries = failed_tries.iter().map(|t| {
+            let mut entry = match &t.failure {
+                Some(f) => self::failure(f),
+                None => json!({ "message": t.message() }),
+            };
+            entry["duration_ms"] = json!(millis(t.duration));
+            entry
+        });
+        case.insert("failed_tries".into(), Value::Array(tries.collect()));
+    }
     result.secrets.json(&Value::Object(case))
 }
 
@@ -152,6 +171,7 @@ fn failure(failure: &Failure) -> Value {
     }
     out.insert("expected".into(), json!(failure.expected));
     out.insert("actual".into(), json!(failure.actual));
+    out.insert("text".into(), json!(render_one(failure)));
     if let Some(exchange) = &failure.response {
         // Exchange is Serialize; it cannot fail for a plain struct of Values.
         out.insert(
@@ -168,7 +188,8 @@ pub fn reason(status: &Status) -> Option<&str> {
         Status::Skipped { reason }
         | Status::ExpectedFailure { reason }
         | Status::UnexpectedPass { reason } => Some(reason),
-        Status::Passed | Status::Failed => None,
+        Status::Interrupted { started } => Some(interrupted_reason(*started)),
+        Status::Passed | Status::Failed | Status::Flaky { .. } => None,
     }
 }
 

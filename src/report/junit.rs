@@ -2,12 +2,16 @@
 //!
 //! One `<testsuite>` per target (`process::1.3.6`), in version order; one
 //! `<testcase>` per case, named by scenario id with the target as classname,
-//! so CI tools group a version's cases together.
+//! so CI tools group a version's cases together. A case cut short by an
+//! interruption is an `<error>`; one never started, `<skipped>`. A flaky
+//! case (passed on a retry) passes, with a `<flakyFailure>` per failed try.
 
-use super::console::render_failure;
+use super::console::{interrupted_reason, render_failed_tries, render_failure};
 use super::json::{millis, reason, step_word, targets};
 use crate::run::outcome::{CaseResult, Status};
-use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{
+    NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite,
+};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -41,6 +45,20 @@ pub fn write(results: &[CaseResult], suite_name: &str, path: &Path) -> std::io::
 fn test_case(result: &CaseResult, target: &str) -> TestCase {
     let status = match &result.status {
         Status::Passed | Status::ExpectedFailure { .. } => TestCaseStatus::success(),
+        // A pass with its failed tries as `<flakyFailure>`s.
+        Status::Flaky { failed_tries } => {
+            let mut status = TestCaseStatus::success();
+            status.add_reruns(failed_tries.iter().map(|t| {
+                let mut rerun = TestRerun::new(NonSuccessKind::Failure);
+                rerun
+                    .set_time(t.duration)
+                    .set_message(t.message())
+                    .set_type("fail")
+                    .set_description(render_failed_tries(std::slice::from_ref(t)));
+                rerun
+            }));
+            status
+        }
         Status::Failed | Status::UnexpectedPass { .. } => {
             let message = match (&result.failure, &result.status) {
                 (Some(f), _) => f.message().to_owned(),
@@ -59,6 +77,19 @@ fn test_case(result: &CaseResult, target: &str) -> TestCase {
         Status::Skipped { reason } => {
             let mut status = TestCaseStatus::skipped();
             status.set_message(reason.as_str());
+            status
+        }
+        // Cut short: an error, the test itself having no verdict.
+        Status::Interrupted { started: true } => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+            status
+                .set_message(interrupted_reason(true))
+                .set_type(result.status.word());
+            status
+        }
+        Status::Interrupted { started: false } => {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(interrupted_reason(false));
             status
         }
     };

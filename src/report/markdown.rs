@@ -7,9 +7,9 @@
 //! | `seed-flow` | Seed flow | ✅ 3.2s | [❌ 4.1s](#fail-seed-flow-process-1-7-0) |
 //! ```
 
-use super::console::{render_failure, Tally};
+use super::console::{flaky_note, render_failure, Tally};
 use super::json::{compare_targets, reason, targets};
-use crate::run::outcome::{CaseResult, Status};
+use crate::run::outcome::{CaseResult, FailedTry, Status};
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -24,6 +24,10 @@ pub const FAIL: &str = "❌";
 pub const XFAIL: &str = "⚠️";
 pub const SKIP: &str = "⏭️";
 pub const XPASS: &str = "❗";
+/// Passed on a retry.
+pub const FLAKY: &str = "🔁";
+/// Cut short, or never started, by an interruption.
+pub const INTERRUPTED: &str = "🛑";
 /// A scenario that has no case for a target.
 pub const NONE: &str = "—";
 
@@ -34,6 +38,8 @@ pub fn symbol(status: &Status) -> &'static str {
         Status::ExpectedFailure { .. } => XFAIL,
         Status::Skipped { .. } => SKIP,
         Status::UnexpectedPass { .. } => XPASS,
+        Status::Interrupted { .. } => INTERRUPTED,
+        Status::Flaky { .. } => FLAKY,
     }
 }
 
@@ -96,9 +102,20 @@ fn render_unmasked(results: &[CaseResult], elapsed: Duration) -> String {
     let _ = writeln!(
         out,
         "\n{PASS} pass · {FAIL} fail · {XFAIL} expected failure (xfail) · \
-         {SKIP} skipped · {XPASS} unexpected pass (xpass) · {NONE} not run\n"
+         {SKIP} skipped · {XPASS} unexpected pass (xpass) · {FLAKY} flaky (passed on a retry) · \
+         {NONE} not run\n"
     );
     let _ = writeln!(out, "{}", totals(results, elapsed));
+    let interrupted: Vec<&CaseResult> = results
+        .iter()
+        .filter(|r| matches!(r.status, Status::Interrupted { .. }))
+        .collect();
+    if !interrupted.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n**The run was interrupted:** {INTERRUPTED} marks the cases it cut short or never started.\n"
+        );
+    }
 
     // Why cases did not run, or may fail: the matrix has no room for reasons.
     let excused: Vec<&CaseResult> = results
@@ -123,7 +140,39 @@ fn render_unmasked(results: &[CaseResult], elapsed: Duration) -> String {
         }
     }
 
-    let failing: Vec<&CaseResult> = results.iter().filter(|r| !r.status.is_success()).collect();
+    let flaky: Vec<(&CaseResult, &[FailedTry])> = results
+        .iter()
+        .filter_map(|r| match &r.status {
+            Status::Flaky { failed_tries } => Some((r, failed_tries.as_slice())),
+            _ => None,
+        })
+        .collect();
+    if !flaky.is_empty() {
+        let _ = writeln!(out, "\n### Flaky (passed on a retry)\n");
+        for (r, tries) in flaky {
+            let _ = writeln!(
+                out,
+                "- {FLAKY} {}: {}",
+                code(&r.name),
+                inline(&flaky_note(tries))
+            );
+        }
+    }
+
+    if !interrupted.is_empty() {
+        let _ = writeln!(out, "\n### Interrupted\n");
+        for r in interrupted {
+            let _ = writeln!(
+                out,
+                "- {} {}: {}",
+                symbol(&r.status),
+                code(&r.name),
+                inline(reason(&r.status).unwrap_or_default())
+            );
+        }
+    }
+
+    let failing: Vec<&CaseResult> = results.iter().filter(|r| r.status.is_failure()).collect();
     if !failing.is_empty() {
         let _ = writeln!(out, "\n### Failures");
         for r in failing {
@@ -214,11 +263,20 @@ pub fn write(results: &[CaseResult], elapsed: Duration, path: &Path) -> std::io:
 }
 
 /// `**Totals:** 7 cases: 3 passed, 1 failed, 1 skipped, 1 xfail, 1 xpass, in 12.3s`.
-/// Every count is shown, even zero, so the line reads the same from run to run.
+/// Every count is shown, even zero, so the line reads the same from run to
+/// run; only a run with flaky cases adds `, N flaky`, and an interrupted
+/// one `, N interrupted`, before the time.
 pub fn totals(results: &[CaseResult], elapsed: Duration) -> String {
     let t = Tally::of(results);
+    let mut extra = String::new();
+    if t.flaky > 0 {
+        extra = format!(", {} flaky", t.flaky);
+    }
+    if t.interrupted + t.not_started > 0 {
+        let _ = write!(extra, ", {} interrupted", t.interrupted + t.not_started);
+    }
     format!(
-        "**Totals:** {} cases: {} passed, {} failed, {} skipped, {} xfail, {} xpass, in {}",
+        "**Totals:** {} cases: {} passed, {} failed, {} skipped, {} xfail, {} xpass{extra}, in {}",
         results.len(),
         t.passed,
         t.failed,
@@ -235,6 +293,7 @@ fn cell(r: &CaseResult, anchor: Option<&str>) -> String {
     let symbol = symbol(&r.status);
     match (&r.status, anchor) {
         (Status::Skipped { .. }, _) => format!("{symbol} skip"),
+        (Status::Interrupted { started: false }, _) => format!("{symbol} not run"),
         (_, Some(anchor)) => format!("[{symbol} {}](#{anchor})", duration(r.duration)),
         _ => format!("{symbol} {}", duration(r.duration)),
     }
@@ -292,7 +351,7 @@ fn failure_entry(out: &mut String, r: &CaseResult, anchor: &str) {
 fn anchors(results: &[CaseResult]) -> BTreeMap<&str, String> {
     let mut used = HashSet::new();
     let mut anchors = BTreeMap::new();
-    for r in results.iter().filter(|r| !r.status.is_success()) {
+    for r in results.iter().filter(|r| r.status.is_failure()) {
         let base = format!("fail-{}", slug(&r.name));
         let mut anchor = base.clone();
         let mut n = 2;

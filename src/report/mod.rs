@@ -3,10 +3,12 @@
 //! ([`artifacts`]).
 
 pub mod artifacts;
+pub mod colour;
 pub mod console;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod merge;
 
 use crate::redact::Redactor;
 use crate::run::outcome::CaseResult;

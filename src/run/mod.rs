@@ -121,6 +121,14 @@ impl Case {
             .collect()
     }
 
+    /// The result of a case an interruption cut short (`started`) or kept
+    /// from starting.
+    pub fn interrupted(&self, started: bool, duration: std::time::Duration) -> CaseResult {
+        let mut result = self.result(RunOutput::skipped(String::new()), None, duration);
+        result.status = Status::Interrupted { started };
+        result
+    }
+
     /// How the agents that ran were provided: a sub-wallet authenticates
     /// with a Bearer token.
     fn agent_mode(agents: &[Agent]) -> Option<&'static str> {
@@ -254,6 +262,41 @@ pub struct RunOptions {
 }
 
 const LOG_LINES_SHOWN: usize = 25;
+
+/// Runs `case`, and while it fails, runs it again, up to `retries` more
+/// times, each time from scratch (fresh agents or sub-wallets). A case that
+/// passes after failing is [`Status::Flaky`], with its failed tries; one
+/// that fails every time keeps its last failure, noting how many tries it
+/// had. Only plain failures are retried: a skip, an expected failure
+/// (`xfail`) or an unexpected pass is final.
+pub async fn run_with_retries(case: &Case, options: &RunOptions, retries: u32) -> CaseResult {
+    let mut failed_tries: Vec<FailedTry> = Vec::new();
+    loop {
+        let mut result = run_case(case, options).await;
+        match result.status {
+            Status::Failed if failed_tries.len() < retries as usize => {
+                failed_tries.push(FailedTry {
+                    duration: result.duration,
+                    failure: result.failure,
+                });
+            }
+            Status::Failed => {
+                if let Some(failure) = result.failure.as_mut().filter(|_| retries > 0) {
+                    failure.diagnostic.notes.push(format!(
+                        "failed on each of {} tries (--retries {retries})",
+                        retries + 1
+                    ));
+                }
+                return result;
+            }
+            Status::Passed if !failed_tries.is_empty() => {
+                result.status = Status::Flaky { failed_tries };
+                return result;
+            }
+            _ => return result,
+        }
+    }
+}
 
 /// Runs a case; its result carries every secret value the case knew, so the
 /// outputs made from it mask them.

@@ -23,11 +23,57 @@ pub enum Status {
     UnexpectedPass {
         reason: String,
     },
+    /// The run was interrupted (Ctrl-C, SIGTERM, its output closed) while
+    /// the case ran (`started`), or before it started.
+    Interrupted {
+        started: bool,
+    },
+    /// Failed, then passed on a retry (`--retries`): a success, with the
+    /// failed tries kept for the reports.
+    Flaky {
+        failed_tries: Vec<FailedTry>,
+    },
 }
 
+/// One failed try of a case that later passed.
+#[derive(Debug, Clone)]
+pub struct FailedTry {
+    pub duration: Duration,
+    /// `None` only if the try failed without one (it always has one today).
+    pub failure: Option<Failure>,
+}
+
+impl FailedTry {
+    pub fn message(&self) -> &str {
+        self.failure
+            .as_ref()
+            .map(Failure::message)
+            .unwrap_or("failed")
+    }
+}
+
+/// Two tries are the same when they took as long and failed the same way.
+impl PartialEq for FailedTry {
+    fn eq(&self, other: &FailedTry) -> bool {
+        self.duration == other.duration && self.message() == other.message()
+    }
+}
+
+impl Eq for FailedTry {}
+
 impl Status {
+    /// Whether the case counts as a success: an interrupted case does not
+    /// (nor is it a failure: see [`Status::is_failure`]).
     pub fn is_success(&self) -> bool {
-        !matches!(self, Status::Failed | Status::UnexpectedPass { .. })
+        !matches!(
+            self,
+            Status::Failed | Status::UnexpectedPass { .. } | Status::Interrupted { .. }
+        )
+    }
+
+    /// A failure or an unexpected pass: what the failure listings show.
+    pub fn is_failure(&self) -> bool {
+        matches!(self, Status::Failed | Status::UnexpectedPass { .. })
     }
 
     pub fn word(&self) -> &'static str {
@@ -37,6 +83,8 @@ impl Status {
             Status::Skipped { .. } => "skip",
             Status::ExpectedFailure { .. } => "xfail",
             Status::UnexpectedPass { .. } => "xpass",
+            Status::Interrupted { .. } => "interrupted",
+            Status::Flaky { .. } => "flaky",
         }
     }
 }
@@ -76,6 +124,9 @@ pub struct Failure {
     pub recent_events: Vec<String>,
     /// The failing agent's log tail.
     pub log_tail: Option<String>,
+    /// The failure as it was rendered when it happened, for a failure read
+    /// back from a JSON report (`report merge`): shown as is.
+    pub rendered: Option<String>,
 }
 
 impl Failure {
@@ -157,6 +208,7 @@ impl From<Diagnostic> for Failure {
             response: None,
             recent_events: Vec::new(),
             log_tail: None,
+            rendered: None,
         }
     }
 }

@@ -14,6 +14,7 @@ mod expectations;
 mod golden;
 mod includes;
 mod requests;
+mod retries;
 mod secrets;
 mod status;
 mod variables;
