@@ -583,6 +583,38 @@ async fn sources(
     Ok(select::for_versions(provider, &releases, image).await)
 }
 
+/// Installs (or finds) what every source of the plan needs before the first
+/// case, so no case's time includes a pip install or an image pull, and a
+/// failed install fails the run once, with pip's (or the engine's) own error.
+/// Says on stderr what it does, how far along and how long it took.
+async fn prepare(cases: &[Case]) -> anyhow::Result<()> {
+    let mut sources: Vec<Arc<dyn Provider>> = Vec::new();
+    for source in cases.iter().flat_map(Case::providers) {
+        if !sources.iter().any(|s| Arc::ptr_eq(s, &source)) {
+            sources.push(source);
+        }
+    }
+    let total = sources.len();
+    for (n, source) in sources.iter().enumerate() {
+        let started = Instant::now();
+        source
+            .prepare()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot prepare {}: {e:#}", source.label()))?;
+        let took = started.elapsed();
+        // Quick when all is in place already: only slow steps are worth a line.
+        if took > std::time::Duration::from_secs(1) {
+            eprintln!(
+                "acapy-harness: prepared {} ({}/{total}) in {:.0}s",
+                source.label(),
+                n + 1,
+                took.as_secs_f64()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Stops what outlived the cases (shared base agents).
 async fn finish(cases: &[Case]) {
     let mut sources: Vec<Arc<dyn Provider>> = Vec::new();
@@ -612,6 +644,10 @@ async fn run(plan: Plan) -> (u8, Vec<CaseResult>, std::time::Duration) {
         options,
         retries,
     } = plan;
+    if let Err(e) = prepare(&cases).await {
+        eprintln!("error: {e:#}");
+        return (EXIT_FAILED, Vec::new(), std::time::Duration::ZERO);
+    }
     let started = Instant::now();
     cleanup::defer_interrupts();
     say!("running {} case(s), {jobs} at a time", cases.len());

@@ -143,10 +143,19 @@ fn main() -> ExitCode {
     // Why the cases of a source cannot run here (no engine, no image), by
     // label: reported as ignored with that reason. `--list` starts nothing.
     let mut unavailable: HashMap<String, String> = HashMap::new();
+    // Installs (venvs, images) before the first case, so no case's time
+    // includes them; a source that cannot be prepared fails its cases, once
+    // each, with the installer's own error.
+    let mut unprepared: HashMap<String, String> = HashMap::new();
     if !args.list {
         for source in &sources {
             if let Err(why) = runtime.block_on(source.availability()) {
                 unavailable.insert(source.label(), why);
+            } else if let Err(e) = runtime.block_on(source.prepare()) {
+                unprepared.insert(
+                    source.label(),
+                    format!("cannot prepare {}: {e:#}", source.label()),
+                );
             }
         }
     }
@@ -202,8 +211,15 @@ fn main() -> ExitCode {
                         .providers()
                         .iter()
                         .find_map(|p| unavailable.get(&p.label()).cloned());
+                    let unprepared = case
+                        .providers()
+                        .iter()
+                        .find_map(|p| unprepared.get(&p.label()).cloned());
                     let (options, results) = (options.clone(), results.clone());
                     trials.push(Trial::ignorable_test(case.name(), move || {
+                        if let Some(error) = unprepared {
+                            return Err(Failed::from(error));
+                        }
                         let result = match unavailable {
                             Some(why) => case.skipped(why),
                             None => handle.block_on(run_with_retries(&case, &options, retries)),

@@ -73,16 +73,27 @@ impl Venv {
         );
         let started = Instant::now();
         let _ = std::fs::remove_dir_all(&venv);
+        let step = |n: usize, what: &str| {
+            eprintln!(
+                "acapy-harness:   [{n}/3 at {:.0}s] {what}",
+                started.elapsed().as_secs_f64()
+            )
+        };
+        step(1, "creating the venv");
         run(std::process::Command::new(&python)
             .arg("-m")
             .arg("venv")
             .arg(&venv))?;
+        // pip's own output is kept for the error, should it fail.
+        step(2, &format!("pip install {requirement}"));
         run(std::process::Command::new(venv.join("bin/pip")).args([
             "install",
             "--disable-pip-version-check",
             "--quiet",
             &requirement,
-        ]))?;
+        ]))
+        .with_context(|| format!("pip could not install {requirement}"))?;
+        step(3, "checking that aca-py starts");
         let out = std::process::Command::new(self.aca_py())
             .arg("--version")
             .output()
