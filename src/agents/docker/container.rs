@@ -124,14 +124,7 @@ pub async fn start_one(
     let ready = async {
         let container = handle.container.as_ref().expect("just started");
         join_network(docker, container.id(), &network.name, &alias).await?;
-        let port = container
-            .get_host_port_ipv4(ADMIN_PORT)
-            .await
-            .map_err(|e| anyhow!("the engine published no host port for {ADMIN_PORT}: {e}"))?;
-        let admin = AdminEndpoint::new(
-            &format!("http://127.0.0.1:{port}"),
-            AdminAuth::ApiKey(api_key.clone()),
-        );
+        let admin = published_admin(container, &api_key).await?;
         let ended = log.ended.clone();
         let waited = wait_ready(&admin, ready_timeout(), || {
             if ended.load(Ordering::Relaxed) {
@@ -171,6 +164,21 @@ pub async fn start_one(
             ))
         }
     }
+}
+
+/// The admin API where the engine published it on the host's loopback.
+async fn published_admin(
+    container: &ContainerAsync<GenericImage>,
+    api_key: &str,
+) -> anyhow::Result<AdminEndpoint> {
+    let port = container
+        .get_host_port_ipv4(ADMIN_PORT)
+        .await
+        .map_err(|e| anyhow!("the engine published no host port for {ADMIN_PORT}: {e}"))?;
+    Ok(AdminEndpoint::new(
+        &format!("http://127.0.0.1:{port}"),
+        AdminAuth::ApiKey(api_key.to_owned()),
+    ))
 }
 
 /// `repository[:tag]` (or `repository@digest`) as the runner wants it:
@@ -361,14 +369,7 @@ impl AgentHandle for ContainerHandle {
         self.follow_log();
         let container = self.container.as_ref().expect("checked above");
         // The engine may publish the admin port on another host port.
-        let port = container
-            .get_host_port_ipv4(ADMIN_PORT)
-            .await
-            .map_err(|e| anyhow!("the engine published no host port for {ADMIN_PORT}: {e}"))?;
-        let admin = AdminEndpoint::new(
-            &format!("http://127.0.0.1:{port}"),
-            AdminAuth::ApiKey(self.api_key.clone()),
-        );
+        let admin = published_admin(container, &self.api_key).await?;
         let ended = self.log.ended.clone();
         wait_ready(&admin, ready_timeout(), || {
             match ended.load(Ordering::Relaxed) {
