@@ -5,8 +5,12 @@
 //!
 //! Targets: local processes for `ACAPY_HARNESS_VERSIONS` (default 1.3.6) and
 //! containers for `ACAPY_HARNESS_DOCKER_VERSIONS` (default 1.3.6,1.7.0; empty
-//! for none). Container cases are reported as ignored, with the reason, where
-//! no Docker engine answers or the image is not built.
+//! for none). A case that cannot run here (no Docker engine answers, the
+//! image is not built, its `requires` rules the versions out) is *ignored*,
+//! already in `--list --ignored`, and the run says why on stderr.
+//!
+//! `cargo nextest run --test scenarios` works too: it skips those ignored
+//! cases; a case it does run that is skipped fails with the reason.
 //!
 //! Interop: `ACAPY_HARNESS_INTEROP=1` makes each role of a scenario take
 //! each process version independently (`--interop`);
@@ -32,7 +36,9 @@
 //!
 //! With `ACAPY_HARNESS_REPORT_DIR=DIR`, the run also writes `junit.xml`,
 //! `report.json` and the conformance matrix `matrix.md` there, and the
-//! artifacts of failing cases under `artifacts/`.
+//! artifacts of failing cases under `artifacts/`; under nextest (`NEXTEST=1`)
+//! each case's JSON report in `parts/`, for `acapy-harness report merge`.
+//! `--list` writes nothing.
 
 use acapy_harness::agents::select::{for_versions, with_mode, AgentMode, ProviderChoice};
 use acapy_harness::agents::version::{Release, DEFAULT_VERSION};
@@ -46,7 +52,7 @@ use acapy_harness::run::{run_with_retries, RunOptions};
 use acapy_harness::scenario::load::{discover, load_with, scenario_id};
 use acapy_harness::suite::{cases, Matrix, TagFilter, Versions};
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
@@ -69,6 +75,25 @@ fn write_reports(dir: &Path, results: &[CaseResult], elapsed: Duration) -> std::
     report::markdown::write(results, elapsed, &dir.join("matrix.md"))?;
     for failed in results.iter().filter(|r| r.status.is_failure()) {
         report::artifacts::write(&dir.join("artifacts"), failed)?;
+    }
+    Ok(())
+}
+
+/// Under nextest, one process per case: each case's JSON report goes to
+/// `parts/CASE.json` (a retry overwrites it), for `acapy-harness report
+/// merge` to assemble; no `junit.xml` (nextest writes its own) or matrix.
+fn write_parts(dir: &Path, results: &[CaseResult], elapsed: Duration) -> std::io::Result<()> {
+    let parts = dir.join("parts");
+    std::fs::create_dir_all(&parts)?;
+    for result in results {
+        let file = parts.join(format!(
+            "{}.json",
+            report::artifacts::sanitize(&result.name)
+        ));
+        report::json::write(std::slice::from_ref(result), elapsed, &file)?;
+        if result.status.is_failure() {
+            report::artifacts::write(&dir.join("artifacts"), result)?;
+        }
     }
     Ok(())
 }
@@ -141,17 +166,25 @@ fn main() -> ExitCode {
         .cloned()
         .collect();
     // Why the cases of a source cannot run here (no engine, no image), by
-    // label: reported as ignored with that reason. `--list` starts nothing.
+    // label. Asked when listing too (a Docker ping and an image inspect; it
+    // starts nothing): such cases are *ignored* in `--list --ignored`, which
+    // is how nextest learns what it must not run (see docs/reports.md).
     let mut unavailable: HashMap<String, String> = HashMap::new();
+    for source in &sources {
+        if let Err(why) = runtime.block_on(source.availability()) {
+            unavailable.insert(source.label(), why);
+        }
+    }
     // Installs (venvs, images) before the first case, so no case's time
     // includes them; a source that cannot be prepared fails its cases, once
     // each, with the installer's own error.
     let mut unprepared: HashMap<String, String> = HashMap::new();
     if !args.list {
-        for source in &sources {
-            if let Err(why) = runtime.block_on(source.availability()) {
-                unavailable.insert(source.label(), why);
-            } else if let Err(e) = runtime.block_on(source.prepare()) {
+        for source in sources
+            .iter()
+            .filter(|s| !unavailable.contains_key(&s.label()))
+        {
+            if let Err(e) = runtime.block_on(source.prepare()) {
                 unprepared.insert(
                     source.label(),
                     format!("cannot prepare {}: {e:#}", source.label()),
@@ -159,6 +192,8 @@ fn main() -> ExitCode {
             }
         }
     }
+    // nextest runs each test in a process of its own (`--exact NAME`).
+    let nextest = std::env::var("NEXTEST").is_ok_and(|v| v == "1");
 
     let inputs = Inputs::from_env().unwrap_or_else(|e| panic!("{e}"));
     let outside = inputs.names();
@@ -193,6 +228,8 @@ fn main() -> ExitCode {
     let env = |name: &str| std::env::var(name).unwrap_or_default();
     let tags = TagFilter::from_lists(&env("ACAPY_HARNESS_TAGS"), &env("ACAPY_HARNESS_SKIP_TAGS"));
     let mut trials = Vec::new();
+    // Ignored cases (that libtest will not run) by the reason, counted.
+    let mut ignored: BTreeMap<String, usize> = BTreeMap::new();
     for found in discover(std::slice::from_ref(&root)).expect("scenarios/ exists") {
         if partition.is_some_and(|p| !p.contains(&scenario_id(&found))) {
             continue;
@@ -207,35 +244,62 @@ fn main() -> ExitCode {
                     .chain(cases(&[scenario], &docker_sources));
                 for case in all {
                     let handle = runtime.handle().clone();
-                    let unavailable = case
+                    let name = case.name();
+                    // Why it cannot run here, known without running it: a
+                    // source that is not available, or `requires`.
+                    let why_not = case
                         .providers()
                         .iter()
-                        .find_map(|p| unavailable.get(&p.label()).cloned());
+                        .find_map(|p| unavailable.get(&p.label()).cloned())
+                        .or_else(|| case.unmet_requirement());
+                    // Such a case is ignored, unless named exactly (`--exact
+                    // NAME`, as nextest runs each test): then it is flagged
+                    // as the caller's `--ignored` says, so that it runs.
+                    let exactly = args.exact && args.filter.as_deref() == Some(name.as_str());
+                    let flagged = why_not.is_some() && (!exactly || args.ignored);
+                    let skipped = why_not
+                        .as_ref()
+                        .map(|why| (why.clone(), case.skipped(why.clone())));
                     let unprepared = case
                         .providers()
                         .iter()
                         .find_map(|p| unprepared.get(&p.label()).cloned());
-                    let (options, results) = (options.clone(), results.clone());
-                    trials.push(Trial::ignorable_test(case.name(), move || {
+                    let (options, recorded) = (options.clone(), results.clone());
+                    let trial = Trial::ignorable_test(name, move || {
                         if let Some(error) = unprepared {
                             return Err(Failed::from(error));
                         }
-                        let result = match unavailable {
-                            Some(why) => case.skipped(why),
+                        let result = match &why_not {
+                            Some(why) => case.skipped(why.clone()),
                             None => handle.block_on(run_with_retries(&case, &options, retries)),
                         };
                         let outcome = match &result.status {
                             Status::Passed | Status::Flaky { .. } => Ok(Completion::Completed),
                             Status::ExpectedFailure { .. } => Ok(Completion::Completed),
+                            // A nextest test passes or fails: a skip it runs
+                            // fails, rather than pass unseen.
+                            Status::Skipped { reason } if nextest => {
+                                Err(Failed::from(format!("skipped: {reason}")))
+                            }
                             Status::Skipped { reason } => Ok(Completion::ignored_with(reason)),
                             Status::Failed | Status::UnexpectedPass { .. } => {
                                 Err(Failed::from(render_failure(&result)))
                             }
                             Status::Interrupted { .. } => Err(Failed::from("interrupted")),
                         };
-                        results.lock().unwrap().push(result);
+                        recorded.lock().unwrap().push(result);
                         outcome
-                    }));
+                    })
+                    .with_ignored_flag(flagged);
+                    // Ignored and not filtered out: libtest prints `ignored`
+                    // without running it; the reports still have it.
+                    if let Some((why, skipped)) = skipped {
+                        if args.is_ignored(&trial) && !args.is_filtered_out(&trial) {
+                            *ignored.entry(why).or_insert(0) += 1;
+                            results.lock().unwrap().push(skipped);
+                        }
+                    }
+                    trials.push(trial);
                 }
             }
             Err(errors) => {
@@ -248,6 +312,14 @@ fn main() -> ExitCode {
         }
     }
 
+    // `--list` prints the list and nothing else: no reports, no sweep.
+    if args.list {
+        return libtest_mimic::run(&args, trials).exit_code();
+    }
+    // libtest prints `ignored` without a reason: said once here instead.
+    for (why, n) in &ignored {
+        eprintln!("acapy-harness: {n} case(s) ignored: {why}");
+    }
     let conclusion = libtest_mimic::run(&args, trials);
     // Shared base agents outlive the cases: stopped once all have run.
     runtime.block_on(futures_util::future::join_all(
@@ -256,7 +328,11 @@ fn main() -> ExitCode {
     if let Some(dir) = &report_dir {
         let mut results = results.lock().unwrap();
         results.sort_by(|a, b| a.name.cmp(&b.name));
-        if let Err(e) = write_reports(dir, &results, started.elapsed()) {
+        let written = match nextest {
+            true => write_parts(dir, &results, started.elapsed()),
+            false => write_reports(dir, &results, started.elapsed()),
+        };
+        if let Err(e) = written {
             eprintln!("cannot write reports to {}: {e}", dir.display());
             return ExitCode::FAILURE;
         }

@@ -108,6 +108,14 @@ impl Case {
         distinct
     }
 
+    /// Why the versions asked for rule the case out (its `requires`), known
+    /// before anything starts; `None` where they do not.
+    pub fn unmet_requirement(&self) -> Option<String> {
+        let asked = parsed(&self.requested_versions());
+        let requires = self.scenario.requires.as_ref()?;
+        requires.unmet(&asked).map(Condition::describe)
+    }
+
     /// The result of a case that cannot run here (no Docker engine, say).
     pub fn skipped(&self, reason: impl Into<String>) -> CaseResult {
         self.result(RunOutput::skipped(reason.into()), None, Default::default())
@@ -321,10 +329,8 @@ async fn run_case_unmasked(
     let scenario = &case.scenario;
 
     // Skip before starting anything when the versions asked for rule it out.
-    let asked = parsed(&case.requested_versions());
-    if let Some(unmet) = scenario.requires.as_ref().and_then(|r| r.unmet(&asked)) {
-        let output = RunOutput::skipped(Condition::describe(unmet));
-        return case.result(output, None, started.elapsed());
+    if let Some(why) = case.unmet_requirement() {
+        return case.result(RunOutput::skipped(why), None, started.elapsed());
     }
 
     let mut agents = match start_agents(case, options).await {
