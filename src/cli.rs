@@ -11,6 +11,7 @@ use crate::report::colour::{paint_case_line, paint_headings, ColorChoice};
 use crate::report::console::{case_line, render_failed_tries, render_failure, Tally};
 use crate::run::outcome::{CaseResult, Status};
 use crate::run::{run_case, run_with_retries, Case, RunOptions};
+use crate::schema::{schema_json, SchemaKind};
 use crate::suite;
 use clap::{Args, Parser, Subcommand};
 use futures_util::StreamExt;
@@ -112,6 +113,11 @@ pub enum Command {
     /// Work with reports already written.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Print the JSON Schema of a scenario file, a fixture or `acapy-harness.yaml`.
+    Schema {
+        #[arg(value_enum)]
+        kind: SchemaKind,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -370,6 +376,10 @@ async fn dispatch(cli: Cli) -> u8 {
         },
         Command::Bench(args) => bench(args).await,
         Command::Report(ReportCommand::Merge(args)) => merge_reports(&args),
+        Command::Schema { kind } => {
+            say!("{}", schema_json(kind));
+            0
+        }
     }
 }
 

@@ -19,20 +19,27 @@
 use crate::diagnostic::{Diagnostic, SourceFile};
 use crate::scenario::discover::CONFIG_FILE;
 use crate::scenario::yaml::parse_yaml;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Default, Deserialize)]
+/// `acapy-harness.yaml`: a suite's defaults; command-line flags override them.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// The ACA-Py versions to run on: see `--acapy`.
     #[serde(default)]
     pub acapy: Vec<String>,
+    /// `process`, `docker`, `auto` or `external`: see `--provider`.
     pub provider: Option<String>,
+    /// Images to use instead of the built ones, by version.
     #[serde(default)]
     pub images: BTreeMap<String, String>,
+    /// Extra `aca-py start` arguments for every agent.
     #[serde(default)]
     pub agent_args: Vec<String>,
+    /// How many cases run at a time: see `--jobs`.
     pub jobs: Option<usize>,
     /// `shared` or `dedicated`: see `--agents`.
     pub agent_mode: Option<String>,
@@ -43,6 +50,7 @@ pub struct Config {
     pub interop: Option<bool>,
     /// How many times a failing case runs again: see `--retries`.
     pub retries: Option<u32>,
+    /// For `provider: external`: the running agents, by role.
     #[serde(default)]
     pub agents: BTreeMap<String, ExternalAgent>,
     /// Where it was read from, for messages.
@@ -50,9 +58,11 @@ pub struct Config {
     pub path: Option<PathBuf>,
 }
 
-#[derive(Debug, Deserialize)]
+/// An agent that is already running.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExternalAgent {
+    /// Its admin API's URL.
     pub url: String,
     /// The admin API key is read from this environment variable, so it never
     /// sits in the file.

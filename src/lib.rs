@@ -4,7 +4,8 @@
 //! - [`admin`]: talking to one agent's admin API (auth, requests, events);
 //! - [`agents`]: providers that start (or find) the agents;
 //! - [`run`]: executing a scenario's steps against running agents;
-//! - [`report`]: what the results look like to people and to CI.
+//! - [`report`]: what the results look like to people and to CI;
+//! - [`schema`]: JSON Schemas of the files it reads, for editors and CI.
 
 pub mod admin;
 pub mod agents;
@@ -17,5 +18,6 @@ pub mod redact;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod schema;
 pub mod suggest;
 pub mod suite;

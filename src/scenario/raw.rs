@@ -1,16 +1,33 @@
 //! The scenario file exactly as written: serde structs with positions, no
 //! meaning yet. `check/` turns these into the checked model in `model.rs`.
 
+//!
+//! They also give the JSON Schema of scenario files and fixtures
+//! (`acapy-harness schema`): positions are not part of the file, so each
+//! `Spanned` field is described as the value it holds (`schemars(with)`).
+
 use super::yaml::{SpannedMap, SpannedNode};
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 
-#[derive(Debug, Deserialize)]
+/// A mapping of names to any YAML value, as the schema describes it.
+type AnyMap = BTreeMap<String, serde_json::Value>;
+
+/// A scenario file: the agents it needs, by role, and the steps to run.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Scenario")]
 pub struct RawScenario {
+    /// The case's name in reports (default: the file's path).
+    #[schemars(with = "Option<String>")]
     pub name: Option<Spanned<String>>,
     pub description: Option<String>,
+    /// Labels that `--tag` selects on.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub tags: Vec<Spanned<String>>,
     /// Conditions a case needs, else it is skipped (`acapy: ">=1.3"`).
     pub requires: Option<RawCondition>,
@@ -18,30 +35,44 @@ pub struct RawScenario {
     #[serde(default)]
     pub xfail: Vec<RawXfail>,
     /// With `--interop`, the roles whose versions vary independently.
+    #[schemars(with = "Option<Vec<String>>")]
     pub interop: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Variables, used as `${name}`; `--var` and `--vars-file` override them.
     #[serde(default)]
+    #[schemars(with = "AnyMap")]
     pub vars: SpannedMap<SpannedNode>,
     /// Variables whose values are masked in every output.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub secrets: Vec<Spanned<String>>,
+    /// The agents, by role: `issuer: {}`.
+    #[schemars(with = "BTreeMap<String, RawAgent>")]
     pub agents: Spanned<SpannedMap<RawAgent>>,
+    #[schemars(with = "Vec<RawStep>")]
     pub steps: Spanned<Vec<RawStep>>,
 }
 
 /// A file under `fixtures/` that holds steps to include.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Fixture")]
 pub struct RawFixture {
     pub description: Option<String>,
+    #[schemars(with = "Vec<RawStep>")]
     pub steps: Spanned<Vec<RawStep>>,
 }
 
-#[derive(Debug, Deserialize, Default)]
+/// One role's agent.
+#[derive(Debug, Deserialize, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Agent")]
 pub struct RawAgent {
+    /// The agent's label (`--label`).
+    #[schemars(with = "Option<String>")]
     pub label: Option<Spanned<String>>,
     /// Extra `aca-py start` arguments, e.g. `--auto-respond-credential-offer`.
     #[serde(default)]
+    #[schemars(with = "Vec<String>")]
     pub args: Vec<Spanned<String>>,
 }
 
@@ -56,51 +87,130 @@ pub struct RawCondition(pub Spanned<SpannedMap<Spanned<String>>>);
 #[serde(transparent)]
 pub struct RawXfail(pub Spanned<SpannedMap<Spanned<String>>>);
 
-#[derive(Debug, Deserialize)]
+impl JsonSchema for RawCondition {
+    fn schema_name() -> Cow<'static, str> {
+        "Condition".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "`{ acapy: RANGE, ROLE: RANGE }`: version ranges for every agent, or for one role's agent.",
+            "type": "object",
+            "additionalProperties": { "type": "string" }
+        })
+    }
+}
+
+impl JsonSchema for RawXfail {
+    fn schema_name() -> Cow<'static, str> {
+        "Xfail".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A known failure: `{ reason: TEXT, acapy: RANGE, ROLE: RANGE }`.",
+            "type": "object",
+            "properties": { "reason": { "type": "string" } },
+            "required": ["reason"],
+            "additionalProperties": { "type": "string" }
+        })
+    }
+}
+
+/// One step: a request (`get`/`post`/`put`/`patch`/`delete`), a `wait`, a
+/// `restart`, a `stop` or an `include`, with what to expect and capture.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Step")]
 pub struct RawStep {
+    /// Optional; default: the method and path, or what is waited for.
+    #[schemars(with = "Option<String>")]
     pub name: Option<Spanned<String>>,
+    /// The role the step talks to; required on requests and waits.
+    #[schemars(with = "Option<String>")]
     pub agent: Option<Spanned<String>>,
     /// Only run the step where the condition holds.
     pub when: Option<RawCondition>,
 
+    /// A GET request to this admin path (one action per step).
+    #[schemars(with = "Option<String>")]
     pub get: Option<Spanned<String>>,
+    /// A POST request to this admin path.
+    #[schemars(with = "Option<String>")]
     pub post: Option<Spanned<String>>,
+    /// A PUT request to this admin path.
+    #[schemars(with = "Option<String>")]
     pub put: Option<Spanned<String>>,
+    /// A PATCH request to this admin path.
+    #[schemars(with = "Option<String>")]
     pub patch: Option<Spanned<String>>,
+    /// A DELETE request to this admin path.
+    #[schemars(with = "Option<String>")]
     pub delete: Option<Spanned<String>>,
+    /// A request's query parameters.
+    #[schemars(with = "Option<AnyMap>")]
     pub query: Option<SpannedMap<SpannedNode>>,
     /// Request headers, e.g. `Authorization: "Bearer ${token}"`.
+    #[schemars(with = "Option<AnyMap>")]
     pub headers: Option<SpannedMap<SpannedNode>>,
+    /// A request's JSON body.
+    #[schemars(with = "Option<serde_json::Value>")]
     pub body: Option<SpannedNode>,
 
+    /// Waits on an event or polls a path, never a fixed time.
+    #[schemars(with = "Option<RawWait>")]
     pub wait: Option<Spanned<RawWait>>,
     /// Stops the role's agent and starts it again with the same wallet.
+    #[schemars(with = "Option<String>")]
     pub restart: Option<Spanned<String>>,
     /// Stops the role's agent, keeping its wallet.
+    #[schemars(with = "Option<String>")]
     pub stop: Option<Spanned<String>>,
 
+    /// Runs a fixture's steps here; the path is relative to this file.
+    #[schemars(with = "Option<String>")]
     pub include: Option<Spanned<String>>,
     /// Variables given to an included file.
+    #[schemars(with = "Option<AnyMap>")]
     pub with: Option<SpannedMap<SpannedNode>>,
 
+    /// What the response (or the matched event) must hold: `status`, or a
+    /// JSONPath to a value or to `{ operator: value }`.
+    #[schemars(with = "Option<AnyMap>")]
     pub expect: Option<SpannedMap<SpannedNode>>,
+    /// Variables to take from the response: name to JSONPath.
+    #[schemars(with = "Option<BTreeMap<String, String>>")]
     pub capture: Option<SpannedMap<Spanned<String>>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Waits on an event or polls an admin path until a condition holds.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Wait")]
 pub struct RawWait {
     /// Wait on the agent's event stream for this topic...
+    #[schemars(with = "Option<String>")]
     pub event: Option<Spanned<String>>,
     /// ...or poll this admin path,
+    #[schemars(with = "Option<String>")]
     pub get: Option<Spanned<String>>,
     /// with these query parameters.
+    #[schemars(with = "Option<AnyMap>")]
     pub query: Option<SpannedMap<SpannedNode>>,
+    /// Which events (or responses) are about the thing waited for.
     #[serde(rename = "where")]
+    #[schemars(with = "Option<AnyMap>")]
     pub where_: Option<SpannedMap<SpannedNode>>,
+    /// Required: what must hold to stop waiting.
+    #[schemars(with = "Option<AnyMap>")]
     pub until: Option<SpannedMap<SpannedNode>>,
+    /// What ends the wait early, as a failure.
+    #[schemars(with = "Option<AnyMap>")]
     pub fail_if: Option<SpannedMap<SpannedNode>>,
+    /// How long to wait at most, e.g. `30s`.
+    #[schemars(with = "Option<String>")]
     pub timeout: Option<Spanned<String>>,
+    /// How often to poll, e.g. `50ms`.
+    #[schemars(with = "Option<String>")]
     pub interval: Option<Spanned<String>>,
 }
