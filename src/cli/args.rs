@@ -1,0 +1,175 @@
+//! The arguments of the subcommands that take more than a path.
+
+use super::*;
+
+#[derive(Args, Debug, Clone)]
+pub struct MergeArgs {
+    /// The Markdown matrix to write.
+    #[arg(value_name = "OUT.md")]
+    pub out: PathBuf,
+    /// JSON reports (`--report-json`) to merge; a case in several keeps the last.
+    #[arg(value_name = "IN.json", required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Also write the merged JSON report.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Also write the merged JUnit XML.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
+
+/// Variables and secrets given from outside the scenario files.
+#[derive(Args, Debug, Clone, Default)]
+pub struct InputArgs {
+    /// `NAME=VALUE`: a variable for every scenario, over its own `vars`
+    /// (repeatable; the value is text).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// A YAML mapping of `NAME: value` variables: under `--var`, over the
+    /// scenarios' own `vars`.
+    #[arg(long = "vars-file", value_name = "FILE")]
+    pub vars_file: Option<PathBuf>,
+    /// `NAME=VALUE`: like `--var`, and the value is shown as `***` in every
+    /// output (repeatable).
+    #[arg(long = "secret", value_name = "NAME=VALUE")]
+    pub secrets: Vec<String>,
+}
+
+impl InputArgs {
+    pub(super) fn read(&self) -> Result<Inputs, crate::diagnostic::Diagnostic> {
+        Inputs::from_args(&self.vars, self.vars_file.as_deref(), &self.secrets)
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SelectArgs {
+    /// Scenario files or folders.
+    #[arg(default_value = "scenarios")]
+    pub paths: Vec<PathBuf>,
+    /// ACA-Py versions, comma separated: each scenario runs once per version
+    /// [default: the config file's `acapy`, else 1.3.6]. `ROLE=V1,V2` (repeat
+    /// the flag) pins one role to versions of its own, e.g.
+    /// `--acapy 1.3.6,1.7.0 --acapy holder=0.12.8`.
+    #[arg(long, value_name = "VERSIONS")]
+    pub acapy: Vec<String>,
+    /// Each role takes each version independently: a two-role scenario on
+    /// three versions gives nine cases (issuer × holder). Roles beyond the
+    /// scenario's `interop:` list (default: its first two) follow the first.
+    #[arg(long)]
+    pub interop: bool,
+    /// Where agents come from [default: the config file's `provider`, else auto].
+    #[arg(long, value_enum)]
+    pub provider: Option<ProviderChoice>,
+    /// Suite settings [default: acapy-harness.yaml in the first folder given].
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Image to run with `--provider docker` (default: the locally built image of the version).
+    #[arg(long)]
+    pub image: Option<String>,
+    /// With `--provider external`: `ROLE=URL` of an agent's admin API (repeatable).
+    #[arg(long = "agent-url", value_name = "ROLE=URL")]
+    pub agent_urls: Vec<String>,
+    /// With `--provider external`: `ROLE=KEY`, the admin API key (repeatable).
+    #[arg(long = "agent-key", value_name = "ROLE=KEY")]
+    pub agent_keys: Vec<String>,
+    /// Only cases whose name contains this text (repeatable: any of them).
+    #[arg(long, short = 'k')]
+    pub filter: Vec<String>,
+    /// `shared`: every role is a fresh sub-wallet of one multitenant agent
+    /// per version, started once per run; `dedicated`: every case starts
+    /// its own agents [default: the config file's `agent_mode`, else shared].
+    #[arg(long = "agents", value_enum, value_name = "MODE")]
+    pub agent_mode: Option<AgentMode>,
+    /// Only scenarios with this tag (repeatable: any of them).
+    #[arg(long = "tag", value_name = "TAG")]
+    pub tags: Vec<String>,
+    /// Not the scenarios with this tag (repeatable; over `--tag`).
+    #[arg(long = "skip-tag", value_name = "TAG")]
+    pub skip_tags: Vec<String>,
+    #[command(flatten)]
+    pub inputs: InputArgs,
+    /// Only part K of N: the cases (after `-k`) split by scenario into N
+    /// disjoint parts, the same on every run, for spreading a suite over CI
+    /// jobs (docs/ci.md).
+    #[arg(long, value_name = "K/N")]
+    pub partition: Option<Partition>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Cases run at once; each starts its own agents [default: config `jobs`, else 2].
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+    /// Write a JUnit XML report (one test case per scenario and version).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write a JSON report (shape: docs/reports.md).
+    #[arg(long = "report-json", value_name = "FILE")]
+    pub report_json: Option<PathBuf>,
+    /// Write a Markdown conformance matrix (scenarios x versions).
+    #[arg(long = "report-md", value_name = "FILE")]
+    pub report_md: Option<PathBuf>,
+    /// For each failing case, a folder with its requests, responses, events and agent logs.
+    #[arg(long, value_name = "DIR")]
+    pub artifacts: Option<PathBuf>,
+    /// Run a failing case again, up to N more times, from scratch; one that
+    /// then passes is reported as flaky [default: the config file's `retries`, else 0].
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
+}
+
+impl RunArgs {
+    /// Writes every report asked for; an error names the file.
+    pub(super) fn write_reports(
+        &self,
+        results: &[CaseResult],
+        elapsed: std::time::Duration,
+    ) -> anyhow::Result<()> {
+        use anyhow::Context;
+        for path in [&self.junit, &self.report_json, &self.report_md]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("cannot create {}", parent.display()))?;
+            }
+        }
+        if let Some(path) = &self.junit {
+            report::junit::write(results, "acapy-harness", path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        if let Some(path) = &self.report_json {
+            report::json::write(results, elapsed, path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        if let Some(path) = &self.report_md {
+            report::markdown::write(results, elapsed, path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        if let Some(dir) = &self.artifacts {
+            for result in results.iter().filter(|r| r.status.is_failure()) {
+                let folder = report::artifacts::write(dir, result)
+                    .with_context(|| format!("cannot write artifacts under {}", dir.display()))?;
+                say!("artifacts of {}: {}", result.name, folder.display());
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BenchArgs {
+    /// The scenario to repeat.
+    pub scenario: PathBuf,
+    /// `ROLE=URL` of a running agent's admin API (repeatable).
+    #[arg(long = "agent-url", value_name = "ROLE=URL", required = true)]
+    pub agent_urls: Vec<String>,
+    #[arg(long = "agent-key", value_name = "ROLE=KEY")]
+    pub agent_keys: Vec<String>,
+    /// How many runs.
+    #[arg(short = 'n', long, default_value_t = 10)]
+    pub runs: usize,
+}
