@@ -127,18 +127,7 @@ fn render_unmasked(results: &[CaseResult], elapsed: Duration) -> String {
             )
         })
         .collect();
-    if !excused.is_empty() {
-        let _ = writeln!(out, "\n### Skipped and expected failures\n");
-        for r in excused {
-            let _ = writeln!(
-                out,
-                "- {} {}: {}",
-                symbol(&r.status),
-                code(&r.name),
-                inline(reason(&r.status).unwrap_or_default())
-            );
-        }
-    }
+    reasons(&mut out, "Skipped and expected failures", &excused);
 
     let flaky: Vec<(&CaseResult, &[FailedTry])> = results
         .iter()
@@ -159,18 +148,7 @@ fn render_unmasked(results: &[CaseResult], elapsed: Duration) -> String {
         }
     }
 
-    if !interrupted.is_empty() {
-        let _ = writeln!(out, "\n### Interrupted\n");
-        for r in interrupted {
-            let _ = writeln!(
-                out,
-                "- {} {}: {}",
-                symbol(&r.status),
-                code(&r.name),
-                inline(reason(&r.status).unwrap_or_default())
-            );
-        }
-    }
+    reasons(&mut out, "Interrupted", &interrupted);
 
     let failing: Vec<&CaseResult> = results.iter().filter(|r| r.status.is_failure()).collect();
     if !failing.is_empty() {
@@ -181,6 +159,24 @@ fn render_unmasked(results: &[CaseResult], elapsed: Duration) -> String {
         }
     }
     out
+}
+
+/// A section listing `cases` with the reason each status carries; nothing
+/// when there are none.
+fn reasons(out: &mut String, heading: &str, cases: &[&CaseResult]) {
+    if cases.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n### {heading}\n");
+    for r in cases {
+        let _ = writeln!(
+            out,
+            "- {} {}: {}",
+            symbol(&r.status),
+            code(&r.name),
+            inline(reason(&r.status).unwrap_or_default())
+        );
+    }
 }
 
 /// Whether the case's roles asked for different versions.
