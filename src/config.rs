@@ -14,15 +14,26 @@
 //! retries: 1                   # a failing case runs again, up to 1 more time
 //! agents:                      # for provider: external
 //!   issuer: { url: http://127.0.0.1:8021, api_key_env: ISSUER_ADMIN_KEY }
+//! services:                    # beside the agents of every scenario
+//!   db: { image: acapy-harness/postgres:15, port: 5432 }
 //! ```
+//!
+//! A folder with a config file of its own is a suite of its own (a
+//! profile, like `scenarios/cheqd/`): a run of the folder above leaves it out.
 
-use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile};
 use crate::scenario::discover::CONFIG_FILE;
-use crate::scenario::yaml::parse_yaml;
+use crate::scenario::load::check_suite_services;
+use crate::scenario::model::ServiceDecl;
+use crate::scenario::raw::RawService;
+use crate::scenario::yaml::{parse_yaml, SpannedMap};
 use schemars::JsonSchema;
 use serde::Deserialize;
+use serde_saphyr::Spanned;
 use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// `acapy-harness.yaml`: a suite's defaults; command-line flags override them.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -53,9 +64,17 @@ pub struct Config {
     /// For `provider: external`: the running agents, by role.
     #[serde(default)]
     pub agents: BTreeMap<String, ExternalAgent>,
+    /// Containers beside the agents of every scenario of the suite, as in a
+    /// scenario's `services:` (a scenario's own service of the same name wins).
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, RawService>")]
+    pub services: SpannedMap<Spanned<RawService>>,
     /// Where it was read from, for messages.
     #[serde(skip)]
     pub path: Option<PathBuf>,
+    #[serde(skip)]
+    #[schemars(skip)]
+    file: Option<Arc<SourceFile>>,
 }
 
 /// An agent that is already running.
@@ -93,6 +112,20 @@ impl Config {
             .map_err(|e| Diagnostic::new(format!("cannot read `{}`: {e}", path.display()), None))?;
         let mut config: Config = parse_yaml(&file)?;
         config.path = Some(path.to_path_buf());
+        config.file = Some(file);
         Ok(config)
+    }
+
+    /// The suite's services, checked; they may read the variables named
+    /// in `outside`. Taken out of the config: asked once.
+    pub fn take_services(
+        &mut self,
+        outside: &BTreeSet<String>,
+    ) -> Result<Vec<ServiceDecl>, Diagnostics> {
+        let raw = std::mem::take(&mut self.services);
+        match &self.file {
+            Some(file) if !raw.0.is_empty() => check_suite_services(file.clone(), raw, outside),
+            _ => Ok(Vec::new()),
+        }
     }
 }

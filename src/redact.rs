@@ -28,6 +28,8 @@ pub const SECRET_NAME_PARTS: &[&str] = &[
     "password",
     "api_key",
     "private_key",
+    "mnemonic",
+    "creds",
 ];
 
 /// Whether a variable or field name says its value is secret.

@@ -3,8 +3,11 @@
 
 use crate::agents::Provider;
 use crate::diagnostic::Diagnostics;
+use crate::inputs::Inputs;
 use crate::run::Case;
 use crate::scenario::load::load_all_with;
+use crate::scenario::model::ServiceDecl;
+use crate::scenario::template::SERVICE_FIELDS;
 use crate::scenario::{discover, Scenario};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -21,6 +24,18 @@ pub fn load_with(
     outside: &BTreeSet<String>,
 ) -> Result<Vec<Arc<Scenario>>, Diagnostics> {
     load_all_with(&discover(paths)?, outside)
+}
+
+/// The names a suite's scenarios may read besides their own: the
+/// variables given from outside and the suite's services'.
+pub fn known_names(inputs: &Inputs, services: &[ServiceDecl]) -> BTreeSet<String> {
+    let mut names = inputs.names();
+    for service in services {
+        for field in SERVICE_FIELDS {
+            names.insert(format!("services.{}.{field}", service.name));
+        }
+    }
+    names
 }
 
 /// Which scenarios run by their `tags`: with `tags` given, those with any of

@@ -60,6 +60,16 @@ impl AdminClient {
         format!("{}{sep}{path}", self.endpoint.url)
     }
 
+    /// `GET path`'s JSON body; an answer other than 2xx is an error.
+    pub async fn get_json(&self, path: &str) -> anyhow::Result<Value> {
+        let resp = self.request(reqwest::Method::GET, path).send().await?;
+        let status = resp.status();
+        if !status.is_success() {
+            anyhow::bail!("GET {path} answered {status}");
+        }
+        Ok(resp.json().await?)
+    }
+
     /// Sends a request and keeps it with its response; a body that is not
     /// JSON is kept as a string.
     pub async fn send(

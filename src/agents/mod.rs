@@ -36,6 +36,11 @@ pub struct AgentSpec {
     pub env: Vec<(String, String)>,
     /// Why the role needs an agent of its own (a `restart:` step), if it does.
     pub own_agent: Option<String>,
+    /// The network of the case's services, which container agents join.
+    pub network: Option<std::sync::Arc<docker::CaseNetwork>>,
+    /// Files copied into a container agent (path inside, content); a process
+    /// agent reads its files where the case wrote them.
+    pub files: Vec<(String, Vec<u8>)>,
 }
 
 /// A running agent, as far as the runner cares.
@@ -116,6 +121,20 @@ pub trait Provider: Send + Sync {
     /// Stops what outlives a case (a shared base agent) at the end of a run.
     async fn finish(&self) {}
 }
+
+/// What [`Provider::prepare`] returns when agents cannot run here for want
+/// of something the user provides (an image that is not built and cannot
+/// be pulled): the cases are skipped with this reason rather than failed.
+#[derive(Debug)]
+pub struct Unavailable(pub String);
+
+impl std::fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Unavailable {}
 
 /// Starts agents concurrently; if any fails, stops those that started and
 /// returns the first error, so a failed start leaves nothing running.

@@ -121,7 +121,7 @@ impl SharedProvider {
                 )
                 .collect(),
             env: vec![("ACAPY_MULTITENANT_JWT_SECRET".into(), generate_api_key())],
-            own_agent: None,
+            ..AgentSpec::default()
         };
         let mut agents = self
             .inner
@@ -189,6 +189,14 @@ impl Provider for SharedProvider {
     async fn start(&self, specs: &[AgentSpec], case: &str) -> anyhow::Result<Vec<Agent>> {
         if let Some(why) = specs.iter().find_map(|s| s.own_agent.as_deref()) {
             self.tell_dedicated(case, why);
+            return self.inner.start(specs, case).await;
+        }
+        // A sub-wallet cannot join the case's network or read files.
+        if specs
+            .iter()
+            .any(|s| s.network.is_some() || !s.files.is_empty())
+        {
+            self.tell_dedicated(case, "agents beside services or with files need their own");
             return self.inner.start(specs, case).await;
         }
         let mut settings = Vec::new();

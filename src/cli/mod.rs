@@ -163,9 +163,16 @@ pub fn main() -> ExitCode {
 async fn dispatch(cli: Cli) -> u8 {
     match cli.command {
         Command::Validate { paths, inputs } => {
-            match inputs.read().map_err(|d| d.to_string()).and_then(|inputs| {
-                suite::load_with(&paths, &inputs.names()).map_err(|d| d.to_string())
-            }) {
+            // The suite's config too: its services are checked, and named.
+            let loaded = inputs.read().map_err(|d| d.to_string()).and_then(|inputs| {
+                let mut config = Config::find(&paths).map_err(|d| d.to_string())?;
+                let services = config
+                    .take_services(&inputs.names())
+                    .map_err(|d| d.to_string())?;
+                let known = suite::known_names(&inputs, &services);
+                suite::load_with(&paths, &known).map_err(|d| d.to_string())
+            });
+            match loaded {
                 Ok(scenarios) => {
                     say!("{} scenario(s) OK", scenarios.len());
                     0

@@ -14,13 +14,15 @@ pub(super) struct Plan {
 
 /// Everything checked before anything starts: files, config, flags.
 pub(super) async fn plan(select: &SelectArgs, jobs: Option<usize>) -> Result<Plan, u8> {
-    let config = match &select.config {
+    let mut config = match &select.config {
         Some(path) => Config::read(path),
         None => Config::find(&select.paths),
     }
     .map_err(bad_input)?;
     let inputs = select.inputs.read().map_err(bad_input)?;
-    let scenarios = suite::load_with(&select.paths, &inputs.names()).map_err(bad_input)?;
+    let services = config.take_services(&inputs.names()).map_err(bad_input)?;
+    let known = suite::known_names(&inputs, &services);
+    let scenarios = suite::load_with(&select.paths, &known).map_err(bad_input)?;
     let mode = agent_mode(select, &config).map_err(bad_input)?;
     let matrix = matrix(select, &config, mode).await.map_err(bad_input)?;
     let tags = suite::TagFilter {
@@ -55,6 +57,7 @@ pub(super) async fn plan(select: &SelectArgs, jobs: Option<usize>) -> Result<Pla
                     .iter()
                     .filter_map(|k| k.split_once('=').map(|(_, key)| key)),
             ),
+            services,
             ..RunOptions::default()
         },
     })

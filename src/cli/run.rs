@@ -2,25 +2,40 @@
 //! the closing lines, and what outlives the cases.
 
 use super::*;
+use crate::agents::Unavailable;
+use std::collections::HashMap;
 
 /// Installs (or finds) what every source of the plan needs before the first
 /// case, so no case's time includes a pip install or an image pull, and a
 /// failed install fails the run once, with pip's (or the engine's) own error.
 /// Says on stderr what it does, how far along and how long it took.
-pub(super) async fn prepare(cases: &[Case]) -> anyhow::Result<()> {
+///
+/// A source that cannot run here for want of something the user provides
+/// (an image that is not built and cannot be pulled) is not an error: it
+/// is returned, by label, with the reason its cases are skipped.
+pub(super) async fn prepare(cases: &[Case]) -> anyhow::Result<HashMap<String, String>> {
     let mut sources: Vec<Arc<dyn Provider>> = Vec::new();
     for source in cases.iter().flat_map(Case::providers) {
         if !sources.iter().any(|s| Arc::ptr_eq(s, &source)) {
             sources.push(source);
         }
     }
+    let mut unavailable = HashMap::new();
     let total = sources.len();
     for (n, source) in sources.iter().enumerate() {
         let started = Instant::now();
-        source
-            .prepare()
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot prepare {}: {e:#}", source.label()))?;
+        match source.prepare().await {
+            Ok(()) => {}
+            Err(e) if e.is::<Unavailable>() => {
+                eprintln!(
+                    "acapy-harness: the cases on {} are skipped: {e}",
+                    source.label()
+                );
+                unavailable.insert(source.label(), e.to_string());
+                continue;
+            }
+            Err(e) => anyhow::bail!("cannot prepare {}: {e:#}", source.label()),
+        }
         let took = started.elapsed();
         // Quick when all is in place already: only slow steps are worth a line.
         if took > std::time::Duration::from_secs(1) {
@@ -32,7 +47,7 @@ pub(super) async fn prepare(cases: &[Case]) -> anyhow::Result<()> {
             );
         }
     }
-    Ok(())
+    Ok(unavailable)
 }
 
 /// Stops what outlived the cases (shared base agents).
@@ -64,14 +79,32 @@ pub(super) async fn run(plan: Plan) -> (u8, Vec<CaseResult>, std::time::Duration
         options,
         retries,
     } = plan;
-    if let Err(e) = prepare(&cases).await {
-        eprintln!("error: {e:#}");
-        return (EXIT_FAILED, Vec::new(), std::time::Duration::ZERO);
-    }
+    let unavailable = match prepare(&cases).await {
+        Ok(unavailable) => unavailable,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return (EXIT_FAILED, Vec::new(), std::time::Duration::ZERO);
+        }
+    };
     let started = Instant::now();
     cleanup::defer_interrupts();
     say!("running {} case(s), {jobs} at a time", cases.len());
-    let mut results = run_all(&cases, jobs, &options, retries).await;
+    let why_not = |case: &Case| {
+        case.providers()
+            .iter()
+            .find_map(|p| unavailable.get(&p.label()).cloned())
+    };
+    let (cannot, can): (Vec<Case>, Vec<Case>) =
+        cases.iter().cloned().partition(|c| why_not(c).is_some());
+    let mut results: Vec<CaseResult> = cannot
+        .iter()
+        .map(|case| {
+            let result = case.skipped(why_not(case).unwrap_or_default());
+            say!("{}", styled_case_line(&result));
+            result
+        })
+        .collect();
+    results.extend(run_all(&can, jobs, &options, retries).await);
     if !cleanup::interrupted() {
         finish(&cases).await;
     }

@@ -143,6 +143,12 @@ pub fn render_one(failure: &Failure) -> String {
             None => {}
         }
     }
+    for (name, log) in &failure.service_logs {
+        if !log.trim().is_empty() {
+            let _ = writeln!(out, "\nservice log ({name}, last lines):");
+            out.push_str(&indent(log, "  "));
+        }
+    }
     out
 }
 

@@ -10,15 +10,17 @@ mod lifecycle;
 pub mod outcome;
 pub mod predicate;
 mod runner;
+mod setup;
 mod step;
 pub mod wait;
 
 use crate::admin::AdminAuth;
 use crate::agents::{start_all, stop_all, Agent, AgentSpec, Provider};
 use crate::redact::Redactor;
-use crate::scenario::model::{Action, Condition, RoleVersions, Scenario};
+use crate::scenario::model::{Condition, RoleVersions, Scenario};
 use outcome::*;
 use runner::{RunOutput, Runner};
+use setup::{Setup, SetupError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -267,9 +269,13 @@ pub struct RunOptions {
     /// Values masked in every output besides the secret variables' (the
     /// admin API keys given with `--agent-key`).
     pub secrets: Redactor,
+    /// The suite's services (`acapy-harness.yaml`), beside each scenario's.
+    pub services: Vec<crate::scenario::model::ServiceDecl>,
 }
 
 const LOG_LINES_SHOWN: usize = 25;
+/// Lines of each service's log a failure shows.
+const SERVICE_LOG_LINES: usize = 10;
 
 /// Runs `case`, and while it fails, runs it again, up to `retries` more
 /// times, each time from scratch (fresh agents or sub-wallets). A case that
@@ -333,10 +339,21 @@ async fn run_case_unmasked(
         return case.result(RunOutput::skipped(why), None, started.elapsed());
     }
 
-    let mut agents = match start_agents(case, options).await {
+    let mut setup = match Setup::make(case, options, secrets).await {
+        Ok(setup) => setup,
+        Err(SetupError::Skip(why)) => {
+            return case.result(RunOutput::skipped(why), None, started.elapsed())
+        }
+        Err(SetupError::Fail(failure)) => {
+            return case.result(RunOutput::failed(failure), None, started.elapsed())
+        }
+    };
+    let mut agents = match start_agents(case, &setup).await {
         Ok(agents) => agents,
         Err(e) => {
-            let failure = Failure::new("the agents did not start").note(format!("{e:#}"));
+            let mut failure = Failure::new("the agents did not start").note(format!("{e:#}"));
+            failure.service_logs = tails(&setup.service_logs());
+            setup.finish().await;
             return case.result(RunOutput::failed(failure), None, started.elapsed());
         }
     };
@@ -347,8 +364,9 @@ async fn run_case_unmasked(
             secrets.add(value.strip_prefix("Bearer ").unwrap_or(&value));
         }
     }
+    let vars = std::mem::take(&mut setup.vars);
     let mut output = Runner::new(scenario, &mut agents, started)
-        .with_outside(&options.inputs.vars)
+        .with_vars(vars)
         .with_secret_names(&options.inputs.secret_names)
         .run(options.keep_artifacts)
         .await;
@@ -360,6 +378,7 @@ async fn run_case_unmasked(
         {
             failure.log_tail = agent.handle.log_tail(LOG_LINES_SHOWN).await;
         }
+        failure.service_logs = tails(&setup.service_logs());
         if let Some(artifacts) = &mut output.artifacts {
             for agent in &agents {
                 if let Some(log) = agent.handle.log().await {
@@ -369,45 +388,38 @@ async fn run_case_unmasked(
         }
     }
     stop_all(&mut agents).await;
+    // Services go after the agents that used them.
+    let service_logs = setup.finish().await;
+    if let Some(artifacts) = &mut output.artifacts {
+        for (name, log) in service_logs {
+            artifacts.logs.insert(format!("service-{name}"), log);
+        }
+    }
     case.result(output, Some(&agents), started.elapsed())
+}
+
+/// The last lines of each service's log, for a failure.
+fn tails(logs: &[(String, String)]) -> Vec<(String, String)> {
+    logs.iter()
+        .map(|(name, log)| {
+            (
+                name.clone(),
+                crate::agents::process::tail(log, SERVICE_LOG_LINES),
+            )
+        })
+        .collect()
 }
 
 /// Starts every role's agent, each source starting its own roles at once;
 /// if any fails, none is left running.
-async fn start_agents(case: &Case, options: &RunOptions) -> anyhow::Result<Vec<Agent>> {
+async fn start_agents(case: &Case, setup: &Setup) -> anyhow::Result<Vec<Agent>> {
     let name = case.name();
-    let spec = |role: &str| {
-        let decl = case
-            .scenario
-            .agent(role)
-            .expect("sources are the declared roles");
-        AgentSpec {
-            role: decl.role.clone(),
-            label: decl.label.clone(),
-            args: options
-                .agent_args
-                .iter()
-                .chain(&decl.args)
-                .cloned()
-                .collect(),
-            env: Vec::new(),
-            own_agent: case
-                .scenario
-                .steps
-                .iter()
-                .find(|s| {
-                    matches!(s.action, Action::Restart | Action::Stop)
-                        && s.agent.as_deref() == Some(role)
-                })
-                .map(|s| format!("`{}` needs an agent of its own", s.name)),
-        }
-    };
     let groups = case.providers().into_iter().map(|provider| {
         let specs: Vec<AgentSpec> = case
             .sources
             .iter()
             .filter(|(_, source)| Arc::ptr_eq(source, &provider))
-            .map(|(role, _)| spec(role))
+            .map(|(role, _)| setup.specs[role].clone())
             .collect();
         let name = name.clone();
         async move { provider.start(&specs, &name).await }
@@ -422,6 +434,13 @@ async fn start_agents(case: &Case, options: &RunOptions) -> anyhow::Result<Vec<A
             .unwrap_or(usize::MAX)
     });
     Ok(agents)
+}
+
+/// `${run_id}`: 12 hex characters, fresh for each case.
+fn run_id() -> String {
+    use rand::Rng;
+    let bytes: [u8; 6] = rand::rng().random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// `1.3.6`, `0.12.8`, `1.4.0rc1` → a semver version (pre-release dropped).

@@ -124,6 +124,8 @@ pub struct Failure {
     pub recent_events: Vec<String>,
     /// The failing agent's log tail.
     pub log_tail: Option<String>,
+    /// The last lines of each service's log, by name.
+    pub service_logs: Vec<(String, String)>,
     /// The failure as it was rendered when it happened, for a failure read
     /// back from a JSON report (`report merge`): shown as is.
     pub rendered: Option<String>,
@@ -208,6 +210,7 @@ impl From<Diagnostic> for Failure {
             response: None,
             recent_events: Vec::new(),
             log_tail: None,
+            service_logs: Vec::new(),
             rendered: None,
         }
     }

@@ -12,7 +12,6 @@ use crate::agents::Agent;
 use crate::redact::Redactor;
 use crate::scenario::model::{Condition, RoleVersions, Scenario, Step};
 use crate::scenario::template::Vars;
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 use std::time::Instant;
@@ -59,8 +58,6 @@ pub(super) struct Runner<'a> {
     versions: RoleVersions,
     pub(super) exchanges: Vec<Exchange>,
     pub(super) started: Instant,
-    /// Variables given from outside: over the scenario's `vars`.
-    outside: Vars,
     /// Variables whose values are secret.
     secret_names: BTreeSet<String>,
     secrets: Redactor,
@@ -85,7 +82,6 @@ impl<'a> Runner<'a> {
             versions: parsed(&reported),
             exchanges: Vec::new(),
             started,
-            outside: Vars::new(),
             secret_names: scenario.secrets.iter().cloned().collect(),
             secrets: Redactor::default(),
         }
@@ -106,10 +102,10 @@ impl<'a> Runner<'a> {
         }
     }
 
-    /// Variables given from outside (`--var`, `--vars-file`, `--secret`),
-    /// which take the place of the scenario's `vars` of the same name.
-    pub fn with_outside(mut self, vars: &Vars) -> Runner<'a> {
-        self.outside = vars.clone();
+    /// The variables before the first step: `${run_id}`, those given from
+    /// outside, the scenario's `vars` and `${services.*}` (see `setup`).
+    pub fn with_vars(mut self, vars: Vars) -> Runner<'a> {
+        self.vars = vars;
         self
     }
 
@@ -125,6 +121,17 @@ impl<'a> Runner<'a> {
         if let Some(unmet) = unmet {
             output.skip = Some(Condition::describe(unmet));
             return output;
+        }
+        match self.missing_plugin().await {
+            Ok(None) => {}
+            Ok(Some(missing)) => {
+                output.skip = Some(missing);
+                return output;
+            }
+            Err(failure) => {
+                output.failure = Some(failure);
+                return output;
+            }
         }
         let outcome = self.run_steps(&mut output.steps).await;
         self.note_secrets();
@@ -146,18 +153,47 @@ impl<'a> Runner<'a> {
         output
     }
 
+    /// The first plugin of `requires: { plugins }` that an agent does not
+    /// load, as the skip reason: judged from `GET /plugins`, which lists
+    /// module names (`cheqd`, `acapy_agent.protocols.connections`...).
+    async fn missing_plugin(&self) -> Result<Option<String>, Failure> {
+        let wanted = &self.scenario.requires_plugins;
+        if wanted.is_empty() {
+            return Ok(None);
+        }
+        for (role, client) in &self.agents {
+            let loaded: Vec<String> = match client.get_json("/plugins").await {
+                Ok(body) => body["result"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|m| m.as_str().map(str::to_owned))
+                    .collect(),
+                Err(e) => {
+                    let mut failure = Failure::new(format!(
+                        "cannot tell whether `{role}` loads the plugins the scenario requires"
+                    ))
+                    .note(format!("{e:#}"));
+                    failure.agent = Some(role.clone());
+                    return Err(failure);
+                }
+            };
+            let has = |name: &String| {
+                loaded
+                    .iter()
+                    .any(|m| m == name || m.starts_with(&format!("{name}.")))
+            };
+            if let Some(name) = wanted.iter().find(|name| !has(name)) {
+                return Ok(Some(format!(
+                    "requires plugin `{name}`, which `{role}` does not load (GET /plugins)"
+                )));
+            }
+        }
+        Ok(None)
+    }
+
     async fn run_steps(&mut self, results: &mut Vec<StepResult>) -> Result<(), Failure> {
         self.subscribe().await?;
-        self.vars.insert("run_id".into(), Value::String(run_id()));
-        self.vars
-            .extend(self.outside.iter().map(|(k, v)| (k.clone(), v.clone())));
-        for (name, template) in &self.scenario.vars {
-            if self.outside.contains_key(name) {
-                continue;
-            }
-            let value = template.render(&self.vars)?;
-            self.vars.insert(name.clone(), value);
-        }
         self.note_secrets();
 
         let steps = &self.scenario.steps;
@@ -240,11 +276,4 @@ impl<'a> Runner<'a> {
         }
         failure
     }
-}
-
-/// `${run_id}`: 12 hex characters, fresh for each case.
-fn run_id() -> String {
-    use rand::Rng;
-    let bytes: [u8; 6] = rand::rng().random();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -14,7 +14,8 @@ pub struct Found {
     pub file: PathBuf,
 }
 
-/// Every `*.yaml` / `*.yml` scenario under `paths` (files are taken as they are).
+/// Every `*.yaml` / `*.yml` scenario under `paths` (files are taken as they
+/// are), leaving out folders below them that have a config of their own.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<Found>, Diagnostics> {
     let mut found = Vec::new();
     let mut errors = Vec::new();
@@ -52,7 +53,8 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        if path.is_dir() {
+        // A folder with a config of its own is another suite (a profile).
+        if path.is_dir() && !path.join(CONFIG_FILE).is_file() {
             walk(&path, out);
         } else if is_scenario_file(&path) {
             out.push(path);

@@ -1,6 +1,7 @@
 //! Loading scenario files: read, parse the YAML, check; keeps `scenario::load::*` paths.
 
 use super::check::check_scenario;
+pub use super::check::check_suite_services;
 pub use super::discover::{discover, scenario_id, Found, CONFIG_FILE};
 use super::model::Scenario;
 use super::raw::RawScenario;

@@ -17,6 +17,9 @@ pub struct Scenario {
     pub description: Option<String>,
     pub tags: Vec<String>,
     pub requires: Option<Condition>,
+    /// ACA-Py plugins every agent must load (`requires: { plugins: [...] }`),
+    /// judged from `GET /plugins` once the agents run.
+    pub requires_plugins: Vec<String>,
     pub xfail: Vec<Xfail>,
     /// With `--interop`, the roles whose versions vary independently; the
     /// others take the first one's version.
@@ -25,6 +28,8 @@ pub struct Scenario {
     /// Variables whose values are masked in every output: the `secrets:`
     /// listed, and captures named like secrets (`token`, `wallet_key`...).
     pub secrets: Vec<String>,
+    /// Containers started beside the agents.
+    pub services: Vec<ServiceDecl>,
     pub agents: Vec<AgentDecl>,
     pub steps: Vec<Step>,
 }
@@ -104,8 +109,58 @@ pub struct Xfail {
 pub struct AgentDecl {
     pub role: String,
     pub label: String,
-    pub args: Vec<String>,
+    /// Extra `aca-py start` arguments, rendered when the case starts.
+    pub args: Vec<Template>,
+    /// The agent's environment, rendered when the case starts.
+    pub env: Vec<(String, Template)>,
+    pub files: Vec<AgentFile>,
     pub loc: Loc,
+}
+
+impl AgentDecl {
+    /// Whether the agent needs anything rendered for its case.
+    pub fn is_plain(&self) -> bool {
+        self.env.is_empty() && self.files.is_empty()
+    }
+}
+
+/// A file given to an agent: read when the scenario loads, rendered when
+/// the case starts.
+#[derive(Debug, Clone)]
+pub struct AgentFile {
+    /// `${files.NAME}`.
+    pub name: String,
+    /// Where a container agent finds it.
+    pub container_path: String,
+    pub content: Template,
+    pub loc: Loc,
+}
+
+/// A container the case starts beside its agents.
+#[derive(Debug, Clone)]
+pub struct ServiceDecl {
+    /// Its network alias and the `NAME` of `${services.NAME.host}`.
+    pub name: String,
+    pub image: String,
+    /// Rendered when it starts; `${env.NAME}` is read then, not at load.
+    pub env: Vec<(String, Template)>,
+    pub command: Option<Vec<Template>>,
+    /// The port agents use.
+    pub port: u16,
+    pub ready: Readiness,
+    pub ready_timeout: Duration,
+    pub loc: Loc,
+}
+
+/// When a service counts as ready.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Readiness {
+    /// Its port accepts a TCP connection.
+    Port,
+    /// `GET PATH` on its port answers 2xx.
+    Http(String),
+    /// A line of its log contains this text.
+    Log(String),
 }
 
 #[derive(Debug)]

@@ -29,8 +29,9 @@ pub struct RawScenario {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub tags: Vec<Spanned<String>>,
-    /// Conditions a case needs, else it is skipped (`acapy: ">=1.3"`).
-    pub requires: Option<RawCondition>,
+    /// Conditions a case needs, else it is skipped (`acapy: ">=1.3"`,
+    /// `plugins: [cheqd]`).
+    pub requires: Option<RawRequires>,
     /// Known failures: a failure where the condition holds is expected.
     #[serde(default)]
     pub xfail: Vec<RawXfail>,
@@ -45,6 +46,11 @@ pub struct RawScenario {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub secrets: Vec<Spanned<String>>,
+    /// Containers started beside the agents, by name: a database, a DID
+    /// resolver. Started before the agents, on the case's network.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, RawService>")]
+    pub services: SpannedMap<Spanned<RawService>>,
     /// The agents, by role: `issuer: {}`.
     #[schemars(with = "BTreeMap<String, RawAgent>")]
     pub agents: Spanned<SpannedMap<RawAgent>>,
@@ -70,10 +76,72 @@ pub struct RawAgent {
     /// The agent's label (`--label`).
     #[schemars(with = "Option<String>")]
     pub label: Option<Spanned<String>>,
-    /// Extra `aca-py start` arguments, e.g. `--auto-respond-credential-offer`.
+    /// Extra `aca-py start` arguments, e.g. `--auto-respond-credential-offer`
+    /// (templated: `${services.db.port}`, `${files.NAME}`, variables).
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub args: Vec<Spanned<String>>,
+    /// The agent's environment (templated); secrets go here, never in `args`.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub env: SpannedMap<Spanned<String>>,
+    /// Files the agent reads, by name: `${files.NAME}` is where it finds one.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, RawAgentFile>")]
+    pub files: SpannedMap<Spanned<RawAgentFile>>,
+}
+
+/// A file of the suite given to an agent, its content templated like a body.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "AgentFile")]
+pub struct RawAgentFile {
+    /// The file, relative to the scenario (or config) file.
+    #[schemars(with = "String")]
+    pub from: Spanned<String>,
+    /// Where a container agent finds it (default `/acapy-harness/files/NAME`);
+    /// a process agent gets a copy in a folder of its own.
+    #[schemars(with = "Option<String>")]
+    pub to: Option<Spanned<String>>,
+}
+
+/// A container beside the agents.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Service")]
+pub struct RawService {
+    /// The image; one that is not here and cannot be pulled skips the case.
+    #[schemars(with = "String")]
+    pub image: Spanned<String>,
+    /// Its environment (templated: variables, `${env.NAME}`).
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, String>")]
+    pub env: SpannedMap<Spanned<String>>,
+    /// Arguments replacing the image's command.
+    #[schemars(with = "Option<Vec<String>>")]
+    pub command: Option<Vec<Spanned<String>>>,
+    /// The port the agents use; also published on 127.0.0.1 for process agents.
+    #[schemars(with = "u16")]
+    pub port: Spanned<u16>,
+    /// When it counts as ready (default: its port accepts connections).
+    #[schemars(with = "Option<RawReady>")]
+    pub ready: Option<Spanned<RawReady>>,
+}
+
+/// `{ http: PATH }` or `{ log: TEXT }`, and a `timeout`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Ready")]
+pub struct RawReady {
+    /// Ready when `GET PATH` on its port answers 2xx.
+    #[schemars(with = "Option<String>")]
+    pub http: Option<Spanned<String>>,
+    /// Ready when a line of its log contains this text.
+    #[schemars(with = "Option<String>")]
+    pub log: Option<Spanned<String>>,
+    /// How long it may take, e.g. `60s` (default 60s).
+    #[schemars(with = "Option<String>")]
+    pub timeout: Option<Spanned<String>>,
 }
 
 /// `{ acapy: RANGE, ROLE: RANGE }`: version ranges for every agent, or for
@@ -81,6 +149,11 @@ pub struct RawAgent {
 #[derive(Debug, Deserialize)]
 #[serde(transparent)]
 pub struct RawCondition(pub Spanned<SpannedMap<Spanned<String>>>);
+
+/// `requires:` — version ranges as in a condition, and `plugins: [NAME]`.
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+pub struct RawRequires(pub Spanned<SpannedMap<SpannedNode>>);
 
 /// A condition plus `reason`.
 #[derive(Debug, Deserialize)]
@@ -96,6 +169,27 @@ impl JsonSchema for RawCondition {
         json_schema!({
             "description": "`{ acapy: RANGE, ROLE: RANGE }`: version ranges for every agent, or for one role's agent.",
             "type": "object",
+            "additionalProperties": { "type": "string" }
+        })
+    }
+}
+
+impl JsonSchema for RawRequires {
+    fn schema_name() -> Cow<'static, str> {
+        "Requires".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "What a case needs, else it is skipped: `{ acapy: RANGE, ROLE: RANGE, plugins: [NAME] }`.",
+            "type": "object",
+            "properties": {
+                "plugins": {
+                    "description": "ACA-Py plugins every agent must load (judged from `GET /plugins`).",
+                    "type": "array",
+                    "items": { "type": "string" }
+                }
+            },
             "additionalProperties": { "type": "string" }
         })
     }

@@ -46,7 +46,40 @@ impl Template {
             .line(loc.line)
             .and_then(|l| l.chars().nth(loc.column - 1))
             .is_some_and(|c| c == '"' || c == '\'');
-        let base = usize::from(quote);
+        Template::parse_at(text, loc, usize::from(quote))
+    }
+
+    /// A whole file's text (an agent's config file), line by line so that
+    /// an error points at its own line; the result is always text.
+    pub fn parse_file(
+        file: &std::sync::Arc<crate::diagnostic::SourceFile>,
+    ) -> Result<Template, Diagnostic> {
+        let mut parts = Vec::new();
+        for (n, line) in file.text.split_inclusive('\n').enumerate() {
+            let loc = Loc::new(file, n + 1, 1, line.len());
+            match Template::parse_at(line, &loc, 0)? {
+                Template::Literal(Value::String(t)) => parts.push(Part::Text(t)),
+                Template::Whole(v) => parts.push(Part::Var(v)),
+                Template::Text(mut line_parts) => parts.append(&mut line_parts),
+                _ => unreachable!("a line parses to text"),
+            }
+        }
+        Ok(match parts.iter().any(|p| matches!(p, Part::Var(_))) {
+            false => Template::Literal(Value::String(
+                parts
+                    .into_iter()
+                    .map(|p| match p {
+                        Part::Text(t) => t,
+                        Part::Var(_) => unreachable!("no variables"),
+                    })
+                    .collect(),
+            )),
+            true => Template::Text(parts),
+        })
+    }
+
+    /// [`Self::parse_str`], the text starting `base` characters after `loc`.
+    fn parse_at(text: &str, loc: &Loc, base: usize) -> Result<Template, Diagnostic> {
         let mut parts = Vec::new();
         let mut literal = String::new();
         let chars: Vec<char> = text.chars().collect();
@@ -67,10 +100,10 @@ impl Template {
                 };
                 let name: String = chars[i + 2..end].iter().collect();
                 let here = loc.shifted(base + start, end - start + 1);
-                if !is_var_name(&name) && env_name(&name).is_none() {
+                if !is_var_name(&name) && env_name(&name).is_none() && scoped(&name).is_none() {
                     return Err(Diagnostic::at(&here, format!("invalid variable name `{name}`"))
                         .label("not a variable name")
-                        .note("help: variable names are letters, digits and `_`, starting with a letter or `_`; `${env.NAME}` reads the environment"));
+                        .note("help: variable names are letters, digits and `_`, starting with a letter or `_`; `${env.NAME}` reads the environment, `${services.NAME.host}` (`.port`, `.url`) names a service, `${files.NAME}` an agent's file"));
                 }
                 if !literal.is_empty() {
                     parts.push(Part::Text(std::mem::take(&mut literal)));
@@ -277,6 +310,37 @@ fn lookup<'a>(var: &VarRef, vars: &'a Vars) -> Result<Cow<'a, Value>, Diagnostic
             .label("not set when this step ran")
             .note("note: it is captured by a step that was skipped or has not run"),
     )
+}
+
+/// A name that refers to something the case provides beside its variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scoped<'a> {
+    /// `services.NAME.FIELD`: where the agents reach a service.
+    Service { name: &'a str, field: &'a str },
+    /// `files.NAME`: where an agent finds one of its files.
+    File(&'a str),
+}
+
+/// What a service variable can say about it.
+pub const SERVICE_FIELDS: &[&str] = &["host", "port", "url"];
+
+/// `services.db.host` or `files.plugin_config`, when `name` is one. The
+/// field of a service is checked against [`SERVICE_FIELDS`] with the rest.
+pub fn scoped(name: &str) -> Option<Scoped<'_>> {
+    let dns = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    };
+    if let Some(rest) = name.strip_prefix("services.") {
+        let (service, field) = rest.rsplit_once('.')?;
+        return (dns(service) && is_var_name(field)).then_some(Scoped::Service {
+            name: service,
+            field,
+        });
+    }
+    let file = name.strip_prefix("files.")?;
+    dns(file).then_some(Scoped::File(file))
 }
 
 pub fn is_var_name(name: &str) -> bool {

@@ -33,9 +33,9 @@ use testcontainers::{ContainerAsync, GenericImage, ImageExt};
 const DIDCOMM_PORT: u16 = 8020;
 /// Admin API port inside the container.
 const ADMIN_PORT: u16 = 8021;
-const ROLE_LABEL: &str = "acapy-harness.role";
+pub(super) const ROLE_LABEL: &str = "acapy-harness.role";
 /// The engine's default network, where the runner starts a container.
-const DEFAULT_BRIDGE: &str = "bridge";
+pub(super) const DEFAULT_BRIDGE: &str = "bridge";
 
 pub async fn start_one(
     docker: &Docker,
@@ -91,6 +91,9 @@ pub async fn start_one(
 
     for (name, value) in launch.env {
         request = request.with_env_var(name, value);
+    }
+    for (path, content) in &spec.files {
+        request = request.with_copy_to(path.as_str(), content.clone());
     }
     // Registered by name before it exists: the id is only known once
     // `start` returns, and Ctrl-C may come before.
@@ -183,7 +186,7 @@ async fn published_admin(
 
 /// `repository[:tag]` (or `repository@digest`) as the runner wants it:
 /// the runner asks for `{name}:{tag}`.
-fn split_image(image: &str) -> (&str, &str) {
+pub(super) fn split_image(image: &str) -> (&str, &str) {
     let last_part = image.rfind('/').map_or(0, |i| i + 1);
     match image[last_part..].rfind(':') {
         Some(i) => (&image[..last_part + i], &image[last_part + i + 1..]),
@@ -198,7 +201,12 @@ fn split_image(image: &str) -> (&str, &str) {
 /// other agents' names when it first sends them a message, after
 /// `wait_ready`. The engine moves the published admin port to the new
 /// network (a new host port): read it afterwards.
-async fn join_network(docker: &Docker, id: &str, network: &str, alias: &str) -> anyhow::Result<()> {
+pub(super) async fn join_network(
+    docker: &Docker,
+    id: &str,
+    network: &str,
+    alias: &str,
+) -> anyhow::Result<()> {
     docker
         .connect_network(
             network,
@@ -225,7 +233,7 @@ async fn join_network(docker: &Docker, id: &str, network: &str, alias: &str) -> 
 }
 
 /// How a container that stopped ended: `exited with code 1 (out of memory)`.
-async fn how_it_ended(docker: &Docker, id: &str) -> String {
+pub(super) async fn how_it_ended(docker: &Docker, id: &str) -> String {
     let state = docker
         .inspect_container(id, None)
         .await
@@ -252,15 +260,15 @@ async fn how_it_ended(docker: &Docker, id: &str) -> String {
 /// `Drop` marks that end, so readiness fails at once when the agent dies
 /// instead of at the timeout.
 #[derive(Clone, Default)]
-struct LogSink {
-    text: Arc<Mutex<String>>,
-    ended: Arc<AtomicBool>,
+pub(super) struct LogSink {
+    pub(super) text: Arc<Mutex<String>>,
+    pub(super) ended: Arc<AtomicBool>,
     /// Only the copy the runner owns marks the end.
     owned_by_runner: bool,
 }
 
 impl LogSink {
-    fn for_runner(&self) -> LogSink {
+    pub(super) fn for_runner(&self) -> LogSink {
         LogSink {
             text: self.text.clone(),
             ended: self.ended.clone(),

@@ -28,15 +28,17 @@
 mod container;
 mod engine;
 mod network;
+pub mod service;
 
 pub use engine::{engine_available, image_present, run_id, sweep_stale};
+pub use network::CaseNetwork;
 
 use super::version::Release;
-use super::{Agent, AgentSpec, Provider};
+use super::{Agent, AgentSpec, Provider, Unavailable};
 use anyhow::anyhow;
 use async_trait::async_trait;
 use engine::{connect, pull};
-use network::{release_network, CaseNetwork};
+use network::release_network;
 use std::sync::Arc;
 use testcontainers::bollard::Docker;
 
@@ -94,6 +96,9 @@ impl DockerProvider {
         pull(&docker, &wanted)
             .await
             .map_err(|e| match &self.image {
+                Some(image) if !image.starts_with("acapy-harness/acapy-agent:") => {
+                    anyhow!("image {image} is not here and cannot be pulled: {e}")
+                }
                 Some(image) => anyhow!(
                     "image {image} is not present locally and cannot be pulled: {e} \
                  (`docker/build-image.sh {v} {image}` builds one offline)"
@@ -155,14 +160,23 @@ impl Provider for DockerProvider {
         sweep_stale().await.unwrap_or(0)
     }
 
+    /// An image that is not here and cannot be pulled is [`Unavailable`]:
+    /// the cases skip, naming it.
     async fn prepare(&self) -> anyhow::Result<()> {
-        self.chosen_image().await.map(|_| ())
+        match self.chosen_image().await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(Unavailable(format!("{e:#}")).into()),
+        }
     }
 
     async fn start(&self, specs: &[AgentSpec], case: &str) -> anyhow::Result<Vec<Agent>> {
         let image = self.chosen_image().await?;
         let docker = connect().await?;
-        let network = Arc::new(CaseNetwork::create(&docker, case).await?);
+        // The case's services made its network already; else it is made here.
+        let network = match specs.iter().find_map(|s| s.network.clone()) {
+            Some(network) => network,
+            None => Arc::new(CaseNetwork::create(&docker, case).await?),
+        };
         let starts = specs.iter().map(|spec| {
             let (docker, image, network) = (&docker, &image, &network);
             async move {

@@ -11,8 +11,9 @@ use testcontainers::bollard::models::NetworkCreateRequest;
 use testcontainers::bollard::query_parameters::InspectNetworkOptions;
 use testcontainers::bollard::Docker;
 
-/// The network of one case. Shared by its agents' handles: the last one to
-/// stop removes it, after its container (see [`release_network`]).
+/// The network of one case. Shared by its agents' and services' handles:
+/// the last one to stop removes it, after its container (see
+/// [`release_network`]).
 pub struct CaseNetwork {
     docker: Docker,
     pub name: String,
@@ -60,6 +61,12 @@ impl CaseNetwork {
             .inspect_network(&self.name, None::<InspectNetworkOptions>)
             .await
             .is_ok()
+    }
+}
+
+impl std::fmt::Debug for CaseNetwork {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CaseNetwork({})", self.name)
     }
 }
 

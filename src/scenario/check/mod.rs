@@ -3,8 +3,10 @@
 //! Each problem becomes a [`Diagnostic`] pointing at its line and column; a
 //! file's problems are reported together rather than one per run.
 
+mod agents;
 mod expect;
 mod include;
+mod services;
 mod step;
 mod values;
 mod variables;
@@ -14,7 +16,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics, Loc, SourceFile};
 use crate::redact::is_secret_name;
 use crate::scenario::model::*;
 use crate::scenario::raw::*;
-use crate::scenario::template::{is_var_name, Template};
+use crate::scenario::template::Template;
 use crate::scenario::yaml::{SpannedMap, SpannedNode};
 use serde_saphyr::{Location, Spanned};
 use std::collections::BTreeSet;
@@ -31,18 +33,40 @@ pub(super) fn check_scenario(
     raw: RawScenario,
     outside: &BTreeSet<String>,
 ) -> Result<Scenario, Diagnostics> {
-    let mut checker = Checker {
-        include_stack: vec![file.path.clone()],
-        file,
-        errors: Vec::new(),
-        roles: Vec::new(),
-        variables: Variables::new(outside),
-    };
+    let mut checker = Checker::new(file, outside);
     let scenario = checker.check_scenario(id, raw);
     if checker.errors.is_empty() {
         Ok(scenario)
     } else {
         Err(Diagnostics(checker.errors))
+    }
+}
+
+/// Checks the `services:` of a suite's `acapy-harness.yaml` read from
+/// `file`: they may use the variables given from outside.
+pub fn check_suite_services(
+    file: Arc<SourceFile>,
+    raw: SpannedMap<Spanned<RawService>>,
+    outside: &BTreeSet<String>,
+) -> Result<Vec<ServiceDecl>, Diagnostics> {
+    let mut checker = Checker::new(file, outside);
+    let services = checker.check_services(raw);
+    checker.errors.extend(checker.variables.take_problems());
+    match checker.errors.is_empty() {
+        true => Ok(services),
+        false => Err(Diagnostics(checker.errors)),
+    }
+}
+
+impl Checker {
+    fn new(file: Arc<SourceFile>, outside: &BTreeSet<String>) -> Checker {
+        Checker {
+            include_stack: vec![file.path.clone()],
+            file,
+            errors: Vec::new(),
+            roles: Vec::new(),
+            variables: Variables::new(outside),
+        }
     }
 }
 
@@ -80,9 +104,12 @@ impl Checker {
 
     fn check_scenario(&mut self, id: String, raw: RawScenario) -> Scenario {
         let name = raw.name.map(|n| n.value).unwrap_or_else(|| id.clone());
-        let agents = self.check_agents(raw.agents);
+        let mut agents = self.check_agents(raw.agents);
         self.roles = agents.iter().map(|a| a.role.clone()).collect();
-        let requires = raw.requires.and_then(|c| self.condition(c));
+        let (requires, requires_plugins) = match raw.requires {
+            Some(r) => self.check_requires(r),
+            None => (None, Vec::new()),
+        };
         let xfail = raw
             .xfail
             .into_iter()
@@ -93,6 +120,8 @@ impl Checker {
             .map(|i| self.check_interop(i))
             .unwrap_or_default();
         let vars = self.check_vars(raw.vars);
+        let services = self.check_services(raw.services);
+        self.read_agent_templates(&mut agents);
 
         if raw.steps.value.is_empty() {
             let loc = self.loc(&raw.steps.referenced);
@@ -100,8 +129,8 @@ impl Checker {
         }
         let steps = self.check_steps(raw.steps.value);
         let secrets = self.check_secrets(raw.secrets, &steps);
-        let undefined = std::mem::take(&mut self.variables).into_problems();
-        undefined.into_iter().for_each(|d| self.error(d));
+        let undefined = self.variables.take_problems();
+        self.errors.extend(undefined);
 
         Scenario {
             id,
@@ -110,10 +139,12 @@ impl Checker {
             description: raw.description,
             tags: raw.tags.into_iter().map(|t| t.value).collect(),
             requires,
+            requires_plugins,
             xfail,
             interop,
             vars,
             secrets,
+            services,
             agents,
             steps,
         }
@@ -137,38 +168,6 @@ impl Checker {
             }
         }
         secrets
-    }
-
-    /// `agents: { ROLE: { label, args } }`: at least one, each role a name.
-    fn check_agents(&mut self, raw: Spanned<SpannedMap<RawAgent>>) -> Vec<AgentDecl> {
-        let mut agents = Vec::new();
-        for (role, agent) in raw.value.0 {
-            if !is_var_name(&role.value) {
-                let loc = self.key_loc(&role);
-                self.error(
-                    Diagnostic::at(&loc, format!("invalid agent role `{}`", role.value))
-                        .label("roles are letters, digits and `_`"),
-                );
-            }
-            agents.push(AgentDecl {
-                label: agent
-                    .label
-                    .map(|l| l.value)
-                    .unwrap_or_else(|| role.value.clone()),
-                args: agent.args.into_iter().map(|a| a.value).collect(),
-                loc: self.key_loc(&role),
-                role: role.value,
-            });
-        }
-        if agents.is_empty() {
-            let loc = self.loc(&raw.referenced);
-            self.error(
-                Diagnostic::at(&loc, "a scenario needs at least one agent")
-                    .label("no agents declared")
-                    .note("help: e.g. `agents: { issuer: {}, holder: {} }`"),
-            );
-        }
-        agents
     }
 
     /// `{ reason: TEXT, acapy: RANGE, ROLE: RANGE }`: a reason, and where

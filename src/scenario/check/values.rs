@@ -96,6 +96,54 @@ impl Checker {
         self.condition_parts(c.0.value.0)
     }
 
+    /// `requires: { acapy: RANGE, ROLE: RANGE, plugins: [NAME] }`: the
+    /// version condition, and the plugins every agent must load.
+    pub(super) fn check_requires(&mut self, raw: RawRequires) -> (Option<Condition>, Vec<String>) {
+        let mut ranges = Vec::new();
+        let mut plugins = Vec::new();
+        for (key, node) in raw.0.value.0 {
+            let loc = self.loc(&node.referenced);
+            match (key.value.as_str(), node.value) {
+                ("plugins", Node::Seq(items)) => {
+                    for item in items {
+                        match item.value {
+                            Node::String(name) if !name.trim().is_empty() => plugins.push(name),
+                            other => {
+                                let loc = self.loc(&item.referenced);
+                                self.error(
+                                    Diagnostic::at(
+                                        &loc,
+                                        format!("a plugin is a module name, not {}", other.kind()),
+                                    )
+                                    .label("e.g. `cheqd`"),
+                                );
+                            }
+                        }
+                    }
+                }
+                ("plugins", other) => self.error(
+                    Diagnostic::at(&loc, format!("`plugins` is a list, not {}", other.kind()))
+                        .note("help: `plugins: [cheqd]`"),
+                ),
+                (_, Node::String(range)) => {
+                    ranges.push((key, Spanned::new(range, node.referenced, node.defined)))
+                }
+                (_, other) => self.error(
+                    Diagnostic::at(
+                        &loc,
+                        format!("a version range is text, not {}", other.kind()),
+                    )
+                    .note("help: e.g. `acapy: \">=1.3\"`"),
+                ),
+            }
+        }
+        let condition = match ranges.is_empty() {
+            true => None,
+            false => self.condition_parts(ranges),
+        };
+        (condition, plugins)
+    }
+
     /// The ranges of a condition's entries; every key is `acapy` or a role.
     pub(super) fn condition_parts(
         &mut self,

@@ -4,7 +4,9 @@
 
 use crate::diagnostic::Diagnostic;
 use crate::scenario::model::{Assertion, Op};
-use crate::scenario::template::{env_name, Template, GENERATED_VARS};
+use crate::scenario::template::{
+    env_name, scoped, Scoped, Template, GENERATED_VARS, SERVICE_FIELDS,
+};
 use std::collections::BTreeSet;
 
 /// Variables every scenario has without capturing them.
@@ -13,10 +15,12 @@ pub const BUILTIN_VARS: &[&str] = &["run_id"];
 /// The variables set so far, as steps are checked in order, and the problems
 /// with those read before they are set. The problems are reported after
 /// every other problem in the file.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Variables {
     defined: BTreeSet<String>,
     problems: Vec<Diagnostic>,
+    /// Whether `${env.NAME}` must be set when the file loads.
+    env_at_load: bool,
 }
 
 impl Variables {
@@ -28,6 +32,7 @@ impl Variables {
         Variables {
             defined,
             problems: Vec::new(),
+            env_at_load: true,
         }
     }
 
@@ -43,7 +48,7 @@ impl Variables {
                 continue;
             }
             if let Some(name) = env_name(&v.name) {
-                if std::env::var_os(name).is_none() {
+                if self.env_at_load && std::env::var_os(name).is_none() {
                     self.problems.push(
                         Diagnostic::at(&v.loc, format!("environment variable `{name}` is not set"))
                             .label("read here")
@@ -52,12 +57,19 @@ impl Variables {
                 }
                 continue;
             }
-            if !self.defined.contains(&v.name) {
+            if self.defined.contains(&v.name) {
+                continue;
+            }
+            if let Some(problem) = self.unknown_scoped(&v.name, &v.loc) {
+                self.problems.push(problem);
+                continue;
+            }
+            {
                 let mut known: Vec<&str> = self.defined.iter().map(String::as_str).collect();
                 let mut candidates = known.clone();
                 candidates.extend(GENERATED_VARS);
                 let help = crate::suggest::did_you_mean(&v.name, &candidates);
-                known.retain(|k| !BUILTIN_VARS.contains(k));
+                known.retain(|k| !BUILTIN_VARS.contains(k) && scoped(k).is_none());
                 let mut problem =
                     Diagnostic::at(&v.loc, format!("undefined variable `{}`", v.name))
                         .label("not set by `vars`, from outside or by a capture in an earlier step")
@@ -74,6 +86,49 @@ impl Variables {
         }
     }
 
+    /// `${services.NAME.FIELD}` or `${files.NAME}` that names nothing
+    /// declared, said in those terms.
+    fn unknown_scoped(&self, name: &str, loc: &crate::diagnostic::Loc) -> Option<Diagnostic> {
+        let declared = |prefix: &str, suffix: &str| -> Vec<&str> {
+            self.defined
+                .iter()
+                .filter_map(|d| d.strip_prefix(prefix)?.strip_suffix(suffix))
+                .collect()
+        };
+        let listed = |names: &[&str]| match names {
+            [] => "none".to_owned(),
+            names => names.join(", "),
+        };
+        Some(match scoped(name)? {
+            Scoped::Service { field, .. } if !SERVICE_FIELDS.contains(&field) => {
+                Diagnostic::at(loc, format!("a service has no `{field}`"))
+                    .label("not `host`, `port` or `url`")
+                    .note("note: `host` and `port` are where the agents reach it, `url` is `http://HOST:PORT`")
+            }
+            Scoped::Service { name, .. } => {
+                let services = declared("services.", ".host");
+                let mut d = Diagnostic::at(loc, format!("no service `{name}`"))
+                    .label("not declared under `services`")
+                    .note(format!("note: services declared: {}", listed(&services)));
+                if let Some(help) = crate::suggest::did_you_mean(name, &services) {
+                    d = d.note(help);
+                }
+                d
+            }
+            Scoped::File(file) => {
+                let files = declared("files.", "");
+                let mut d = Diagnostic::at(loc, format!("no file `{file}` here"))
+                    .label("not among this agent's `files`")
+                    .note("note: `${files.NAME}` is read in the `args` and `env` of the agent that declares the file")
+                    .note(format!("note: files of this agent: {}", listed(&files)));
+                if let Some(help) = crate::suggest::did_you_mean(file, &files) {
+                    d = d.note(help);
+                }
+                d
+            }
+        })
+    }
+
     /// The values an assertion compares with.
     pub(super) fn read_assertion(&mut self, assertion: &Assertion) {
         for p in &assertion.predicates {
@@ -85,7 +140,24 @@ impl Variables {
         }
     }
 
-    pub(super) fn into_problems(self) -> Vec<Diagnostic> {
-        self.problems
+    /// The problems found so far, reported after every other problem.
+    pub(super) fn take_problems(&mut self) -> Vec<Diagnostic> {
+        std::mem::take(&mut self.problems)
+    }
+
+    /// Variables no longer set (an agent's `files.NAME` past its agent).
+    pub(super) fn unset(&mut self, names: &[String]) {
+        for name in names {
+            self.defined.remove(name);
+        }
+    }
+
+    /// [`Self::read`] for a service's settings, where `${env.NAME}` is read
+    /// when the service starts: a profile whose services need a secret from
+    /// the environment still loads where it is not set (its cases skip).
+    pub(super) fn read_later_env(&mut self, template: &Template) {
+        self.env_at_load = false;
+        self.read(template);
+        self.env_at_load = true;
     }
 }

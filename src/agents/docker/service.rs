@@ -1,0 +1,356 @@
+//! Services: containers a case starts beside its agents (a database, a DID
+//! resolver), on the case's network under their own names, their port also
+//! published on 127.0.0.1 for process agents and for the readiness check.
+//!
+//! Started like agent containers (testcontainers on the default bridge,
+//! then moved to the case network), labelled with the run and case so the
+//! sweep finds them, and registered in [`crate::agents::cleanup`] until
+//! removed. A service whose image is not here and cannot be pulled makes
+//! the case skip ([`ServiceError::Unavailable`]), not fail.
+
+use super::container::{how_it_ended, join_network, split_image, LogSink, DEFAULT_BRIDGE};
+use super::engine::{connect, pull, register_container, remove_container, run_id};
+use super::network::{release_network, CaseNetwork};
+use super::CASE_LABEL;
+use crate::agents::cleanup::{self, RUN_LABEL};
+use crate::agents::process::tail;
+use crate::scenario::model::Readiness;
+use anyhow::anyhow;
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+use testcontainers::bollard::models::PortBinding;
+use testcontainers::bollard::Docker;
+use testcontainers::core::IntoContainerPort;
+use testcontainers::runners::AsyncRunner;
+use testcontainers::{ContainerAsync, GenericImage, ImageExt};
+
+const SERVICE_LABEL: &str = "acapy-harness.service";
+
+/// A service with its settings rendered for this case.
+#[derive(Debug, Clone)]
+pub struct ServiceSpec {
+    pub name: String,
+    pub image: String,
+    pub env: Vec<(String, String)>,
+    pub command: Option<Vec<String>>,
+    pub port: u16,
+    pub ready: Readiness,
+    pub timeout: Duration,
+}
+
+/// Why a case's services did not start.
+#[derive(Debug)]
+pub enum ServiceError {
+    /// Nothing is wrong with the case, the machine lacks something (an
+    /// engine, an image): the case is skipped with this reason.
+    Unavailable(String),
+    /// A service did not start or become ready: the case fails.
+    Failed(anyhow::Error),
+}
+
+/// The running services of one case, and the network they made.
+pub struct Services {
+    network: Arc<CaseNetwork>,
+    running: Vec<RunningService>,
+}
+
+struct RunningService {
+    name: String,
+    /// The port agents use, inside the network.
+    port: u16,
+    /// Where it is published on 127.0.0.1.
+    host_port: u16,
+    container_name: String,
+    container: Option<ContainerAsync<GenericImage>>,
+    token: Option<cleanup::Token>,
+    log: LogSink,
+}
+
+impl Services {
+    /// Starts every service on a new network for `case`, all at once, and
+    /// waits until each is ready. On error nothing is left behind.
+    pub async fn start(specs: &[ServiceSpec], case: &str) -> Result<Services, ServiceError> {
+        let docker = connect()
+            .await
+            .map_err(|e| ServiceError::Unavailable(format!("services need Docker: {e:#}")))?;
+        for spec in specs {
+            if let Err(why) = image_here(&docker, &spec.image).await {
+                return Err(ServiceError::Unavailable(format!(
+                    "service `{}` needs image {}, which {why}",
+                    spec.name, spec.image
+                )));
+            }
+        }
+        let network = Arc::new(
+            CaseNetwork::create(&docker, case)
+                .await
+                .map_err(ServiceError::Failed)?,
+        );
+        let starts = specs
+            .iter()
+            .map(|spec| start_one(&docker, &network, spec, case));
+        let mut running = Vec::new();
+        let mut first_error = None;
+        for result in futures_util::future::join_all(starts).await {
+            match result {
+                Ok(service) => running.push(service),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        let services = Services { network, running };
+        match first_error {
+            None => Ok(services),
+            Some(e) => {
+                services.stop().await;
+                Err(ServiceError::Failed(e))
+            }
+        }
+    }
+
+    /// The network agent containers join.
+    pub fn network(&self) -> Arc<CaseNetwork> {
+        self.network.clone()
+    }
+
+    /// `(name, port inside the network, port on 127.0.0.1)` of each service.
+    pub fn ports(&self) -> Vec<(String, u16, u16)> {
+        self.running
+            .iter()
+            .map(|s| (s.name.clone(), s.port, s.host_port))
+            .collect()
+    }
+
+    /// Each service's log so far, by name.
+    pub fn logs(&self) -> Vec<(String, String)> {
+        self.running
+            .iter()
+            .map(|s| (s.name.clone(), s.log_text()))
+            .collect()
+    }
+
+    /// Removes every service, then (if no agent still uses it) the network.
+    pub async fn stop(mut self) {
+        let docker = connect().await.ok();
+        for service in &mut self.running {
+            service.remove(docker.as_ref()).await;
+        }
+        release_network(self.network).await;
+    }
+}
+
+impl RunningService {
+    fn log_text(&self) -> String {
+        self.log
+            .text
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    async fn remove(&mut self, docker: Option<&Docker>) {
+        let Some(container) = self.container.take() else {
+            return;
+        };
+        let removed = container.rm().await.is_ok()
+            || match docker {
+                Some(docker) => remove_container(docker, &self.container_name).await.is_ok(),
+                None => false,
+            };
+        if removed {
+            self.token = None;
+        } else if let Some(token) = self.token.take() {
+            // Still there: the final sweep removes it.
+            std::mem::forget(token);
+        }
+    }
+}
+
+impl Drop for RunningService {
+    fn drop(&mut self) {
+        // Not removed by `stop` (a panic): keep it registered for the sweep.
+        if let Some(token) = self.token.take() {
+            std::mem::forget(token);
+        }
+    }
+}
+
+/// Whether `image` is here, pulling it if it is not; asked once per run and
+/// image, so a missing image costs one failed pull, not one per case.
+async fn image_here(docker: &Docker, image: &str) -> Result<(), String> {
+    static KNOWN: OnceLock<tokio::sync::Mutex<HashMap<String, Result<(), String>>>> =
+        OnceLock::new();
+    let mut known = KNOWN.get_or_init(Default::default).lock().await;
+    if let Some(answer) = known.get(image) {
+        return answer.clone();
+    }
+    let answer = match docker.inspect_image(image).await {
+        Ok(_) => Ok(()),
+        Err(_) => pull(docker, image)
+            .await
+            .map_err(|e| format!("is not here and cannot be pulled ({e:#})")),
+    };
+    known.insert(image.to_owned(), answer.clone());
+    answer
+}
+
+async fn start_one(
+    docker: &Docker,
+    network: &Arc<CaseNetwork>,
+    spec: &ServiceSpec,
+    case: &str,
+) -> anyhow::Result<RunningService> {
+    let container_name = format!("{}-{}", network.name, spec.name);
+    let log = LogSink::default();
+    let (repository, tag) = split_image(&spec.image);
+    let port = spec.port;
+    let mut request = GenericImage::new(repository, tag)
+        .with_exposed_port(port.tcp())
+        .with_container_name(&container_name)
+        .with_label(RUN_LABEL, run_id())
+        .with_label(CASE_LABEL, case)
+        .with_label(SERVICE_LABEL, &spec.name)
+        .with_log_consumer(log.for_runner())
+        .with_host_config_modifier(move |host| {
+            host.network_mode = Some(DEFAULT_BRIDGE.into());
+            // Published on loopback only, on a port the engine chooses.
+            host.publish_all_ports = Some(false);
+            host.port_bindings = Some(HashMap::from([(
+                format!("{port}/tcp"),
+                Some(vec![PortBinding {
+                    host_ip: Some("127.0.0.1".into()),
+                    host_port: Some(String::new()),
+                }]),
+            )]));
+        });
+    if let Some(command) = &spec.command {
+        request = request.with_cmd(command.clone());
+    }
+    for (name, value) in &spec.env {
+        request = request.with_env_var(name, value);
+    }
+    let token = register_container(container_name.clone());
+    let container = match request.start().await {
+        Ok(container) => container,
+        Err(e) => {
+            if remove_container(docker, &container_name).await.is_err() {
+                std::mem::forget(token);
+            }
+            anyhow::bail!(
+                "service `{}` did not start ({}): {e}",
+                spec.name,
+                spec.image
+            );
+        }
+    };
+    let mut service = RunningService {
+        name: spec.name.clone(),
+        port,
+        host_port: 0,
+        container_name,
+        container: Some(container),
+        token: Some(token),
+        log,
+    };
+    let ready = async {
+        let container = service.container.as_ref().expect("just started");
+        join_network(docker, container.id(), &network.name, &spec.name).await?;
+        // Moving networks publishes the port anew: read it afterwards.
+        let host_port = container
+            .get_host_port_ipv4(port)
+            .await
+            .map_err(|e| anyhow!("the engine published no host port for {port}: {e}"))?;
+        wait_until_ready(docker, container.id(), spec, host_port, &service.log).await?;
+        anyhow::Ok(host_port)
+    }
+    .await;
+    match ready {
+        Ok(host_port) => {
+            service.host_port = host_port;
+            Ok(service)
+        }
+        Err(e) => {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let log = tail(&service.log_text(), 30);
+            service.remove(Some(docker)).await;
+            Err(anyhow!(
+                "service `{}` did not become ready ({}): {e:#}\n--- last lines of its log ---\n{log}",
+                spec.name,
+                spec.image
+            ))
+        }
+    }
+}
+
+/// Waits for the service's readiness condition, failing at once if its
+/// container stops.
+async fn wait_until_ready(
+    docker: &Docker,
+    id: &str,
+    spec: &ServiceSpec,
+    host_port: u16,
+    log: &LogSink,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()?;
+    loop {
+        if log.ended.load(Ordering::Relaxed) {
+            anyhow::bail!("the container {}", how_it_ended(docker, id).await);
+        }
+        let ready = match &spec.ready {
+            Readiness::Log(text) => log
+                .text
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(text.as_str()),
+            Readiness::Http(path) => client
+                .get(format!("http://127.0.0.1:{host_port}{path}"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success()),
+            Readiness::Port => port_answers(host_port).await,
+        };
+        if ready {
+            return Ok(());
+        }
+        if started.elapsed() > spec.timeout {
+            anyhow::bail!(
+                "not ready within {}s ({})",
+                spec.timeout.as_secs(),
+                match &spec.ready {
+                    Readiness::Log(text) => format!("no log line contains {text:?}"),
+                    Readiness::Http(path) => format!("GET {path} did not answer 2xx"),
+                    Readiness::Port => format!("port {} accepted no connection", spec.port),
+                }
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Whether something listens behind the published port. The engine's
+/// proxy accepts a connection even when nothing listens in the container,
+/// then closes it at once; a real server keeps it open (waiting for the
+/// client to speak) or greets.
+async fn port_answers(host_port: u16) -> bool {
+    use tokio::io::AsyncReadExt;
+    let Ok(Ok(mut stream)) = tokio::time::timeout(
+        Duration::from_secs(1),
+        tokio::net::TcpStream::connect(("127.0.0.1", host_port)),
+    )
+    .await
+    else {
+        return false;
+    };
+    let mut byte = [0u8; 1];
+    match tokio::time::timeout(Duration::from_millis(300), stream.read(&mut byte)).await {
+        Err(_) => true,      // kept open: a server waiting for us
+        Ok(Ok(n)) => n > 0,  // a greeting; 0 is the proxy closing
+        Ok(Err(_)) => false, // reset
+    }
+}

@@ -1,0 +1,318 @@
+//! What a case has before its first step: its variables, its services, and
+//! each role's agent settings rendered for where that agent runs.
+//!
+//! Order matters: the variables (`vars`, `--var`, `${run_id}`) come first,
+//! then the services (whose settings read variables), then the agents
+//! (whose `args`, `env` and files read variables, `${services.*}` and
+//! `${files.*}`).
+
+use super::outcome::Failure;
+use super::RunOptions;
+use crate::agents::cleanup;
+use crate::agents::docker::service::{ServiceError, ServiceSpec, Services};
+use crate::agents::AgentSpec;
+use crate::diagnostic::Diagnostic;
+use crate::redact::{is_secret_name, Redactor};
+use crate::scenario::model::{Action, AgentDecl, ServiceDecl};
+use crate::scenario::template::{env_name, Template, Vars};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// A case ready for its agents.
+pub(super) struct Setup {
+    /// The variables the first step sees, `${services.*}` included.
+    pub vars: Vars,
+    pub services: Option<Services>,
+    /// Each role's agent, as its provider starts it.
+    pub specs: BTreeMap<String, AgentSpec>,
+    /// Where process agents find their files; removed with the case.
+    _files: Option<(tempfile::TempDir, cleanup::Token)>,
+}
+
+/// Why a case cannot go on to its agents.
+pub(super) enum SetupError {
+    /// The machine lacks something (an image, a secret in the environment).
+    Skip(String),
+    Fail(Failure),
+}
+
+impl From<Diagnostic> for SetupError {
+    fn from(d: Diagnostic) -> SetupError {
+        SetupError::Fail(d.into())
+    }
+}
+
+impl Setup {
+    /// Renders the variables, starts the services and renders each role's
+    /// agent settings. Secret values met on the way go to `secrets`.
+    pub(super) async fn make(
+        case: &super::Case,
+        options: &RunOptions,
+        secrets: &mut Redactor,
+    ) -> Result<Setup, SetupError> {
+        let scenario = &case.scenario;
+        let mut vars = first_vars(case, options)?;
+        let decls = services_of(case, options);
+        let services = match decls.is_empty() {
+            true => None,
+            false => {
+                let specs = decls
+                    .iter()
+                    .map(|d| render_service(d, &vars, secrets))
+                    .collect::<Result<Vec<_>, _>>()?;
+                match Services::start(&specs, &case.name()).await {
+                    Ok(services) => Some(services),
+                    Err(ServiceError::Unavailable(why)) => return Err(SetupError::Skip(why)),
+                    Err(ServiceError::Failed(e)) => {
+                        return Err(SetupError::Fail(
+                            Failure::new("the services did not start").note(format!("{e:#}")),
+                        ))
+                    }
+                }
+            }
+        };
+        let mut setup = Setup {
+            vars: Vars::new(),
+            services,
+            specs: BTreeMap::new(),
+            _files: None,
+        };
+        // Steps see the services as the case's agents do.
+        vars.extend(setup.service_vars(case.provider));
+        for decl in &scenario.agents {
+            let kind = case.sources[&decl.role].kind();
+            let spec = match setup.agent_spec(case, decl, kind, &vars, options, secrets) {
+                Ok(spec) => spec,
+                Err(e) => {
+                    if let Some(services) = setup.services.take() {
+                        services.stop().await;
+                    }
+                    return Err(e);
+                }
+            };
+            setup.specs.insert(decl.role.clone(), spec);
+        }
+        setup.vars = vars;
+        Ok(setup)
+    }
+
+    /// `services.NAME.host`, `.port` and `.url` as agents of `kind` reach
+    /// them: by name and container port on the case network for
+    /// containers, on 127.0.0.1 and the published port for the others.
+    fn service_vars(&self, kind: &str) -> Vars {
+        let mut vars = Vars::new();
+        for (name, port, host_port) in self.services.iter().flat_map(Services::ports) {
+            let (host, port) = match kind {
+                "docker" => (name.clone(), port),
+                _ => ("127.0.0.1".to_owned(), host_port),
+            };
+            let prefix = format!("services.{name}");
+            vars.insert(
+                format!("{prefix}.url"),
+                format!("http://{host}:{port}").into(),
+            );
+            vars.insert(format!("{prefix}.host"), host.into());
+            vars.insert(format!("{prefix}.port"), port.into());
+        }
+        vars
+    }
+
+    fn agent_spec(
+        &mut self,
+        case: &super::Case,
+        decl: &AgentDecl,
+        kind: &str,
+        case_vars: &Vars,
+        options: &RunOptions,
+        secrets: &mut Redactor,
+    ) -> Result<AgentSpec, SetupError> {
+        let mut vars = case_vars.clone();
+        vars.extend(self.service_vars(kind));
+        let mut files = Vec::new();
+        for file in &decl.files {
+            let content = file.content.render_text(&vars)?;
+            let path = match kind {
+                "docker" => {
+                    files.push((file.container_path.clone(), content.into_bytes()));
+                    file.container_path.clone()
+                }
+                _ => self.write_file(&decl.role, &file.name, &file.container_path, &content)?,
+            };
+            vars.insert(format!("files.{}", file.name), path.into());
+        }
+        let mut args = options.agent_args.clone();
+        for arg in &decl.args {
+            args.push(arg.render_text(&vars)?);
+        }
+        let mut env = Vec::new();
+        for (name, value) in &decl.env {
+            let value = value.render_text(&vars)?;
+            if is_secret_name(name) {
+                secrets.add(&value);
+            }
+            env.push((name.clone(), value));
+        }
+        let role = decl.role.as_str();
+        Ok(AgentSpec {
+            role: decl.role.clone(),
+            label: decl.label.clone(),
+            args,
+            env,
+            own_agent: case
+                .scenario
+                .steps
+                .iter()
+                .find(|s| {
+                    matches!(s.action, Action::Restart | Action::Stop)
+                        && s.agent.as_deref() == Some(role)
+                })
+                .map(|s| format!("`{}` needs an agent of its own", s.name)),
+            network: match kind {
+                "docker" => self.services.as_ref().map(Services::network),
+                _ => None,
+            },
+            files,
+        })
+    }
+
+    /// Writes a process agent's file into the case's folder and returns
+    /// its path: `FOLDER/ROLE/NAME/FILE`.
+    fn write_file(
+        &mut self,
+        role: &str,
+        name: &str,
+        container_path: &str,
+        content: &str,
+    ) -> Result<String, SetupError> {
+        let fail = |e: std::io::Error| {
+            SetupError::Fail(Failure::new(format!(
+                "cannot write the file `{name}` of `{role}`: {e}"
+            )))
+        };
+        if self._files.is_none() {
+            let dir = tempfile::Builder::new()
+                .prefix("acapy-harness-files-")
+                .tempdir()
+                .map_err(fail)?;
+            let token = cleanup::dir(dir.path().to_path_buf());
+            self._files = Some((dir, token));
+        }
+        let (dir, _) = self._files.as_ref().expect("made above");
+        let file_name = Path::new(container_path)
+            .file_name()
+            .map(|n| n.to_owned())
+            .unwrap_or_else(|| name.into());
+        let folder = dir.path().join(role).join(name);
+        std::fs::create_dir_all(&folder).map_err(fail)?;
+        let path = folder.join(file_name);
+        std::fs::write(&path, content).map_err(fail)?;
+        Ok(path.display().to_string())
+    }
+
+    /// Stops the services (after the agents), keeping their logs.
+    pub(super) async fn finish(&mut self) -> Vec<(String, String)> {
+        match self.services.take() {
+            Some(services) => {
+                let logs = services.logs();
+                services.stop().await;
+                logs
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// Each service's log so far.
+    pub(super) fn service_logs(&self) -> Vec<(String, String)> {
+        self.services.iter().flat_map(Services::logs).collect()
+    }
+}
+
+/// `${run_id}`, the variables given from outside, then the scenario's
+/// `vars` in order (each may use those above it; outside ones win).
+fn first_vars(case: &super::Case, options: &RunOptions) -> Result<Vars, SetupError> {
+    let mut vars = Vars::new();
+    vars.insert("run_id".into(), Value::String(super::run_id()));
+    vars.extend(
+        options
+            .inputs
+            .vars
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone())),
+    );
+    for (name, template) in &case.scenario.vars {
+        if options.inputs.vars.contains_key(name) {
+            continue;
+        }
+        let value = template.render(&vars)?;
+        vars.insert(name.clone(), value);
+    }
+    Ok(vars)
+}
+
+/// The scenario's services, then the suite's that it does not redefine.
+fn services_of<'a>(case: &'a super::Case, options: &'a RunOptions) -> Vec<&'a ServiceDecl> {
+    let own = &case.scenario.services;
+    own.iter()
+        .chain(
+            options
+                .services
+                .iter()
+                .filter(|s| !own.iter().any(|o| o.name == s.name)),
+        )
+        .collect()
+}
+
+/// A service's settings for this case. `${env.NAME}` is read now: one that
+/// is not set skips the case, naming it.
+fn render_service(
+    decl: &ServiceDecl,
+    vars: &Vars,
+    secrets: &mut Redactor,
+) -> Result<ServiceSpec, SetupError> {
+    let render = |t: &Template| -> Result<String, SetupError> {
+        if let Some(unset) = t
+            .vars()
+            .into_iter()
+            .filter_map(|v| env_name(&v.name))
+            .find(|name| std::env::var_os(name).is_none())
+        {
+            return Err(SetupError::Skip(format!(
+                "service `{}` needs the environment variable {unset}, which is not set",
+                decl.name
+            )));
+        }
+        Ok(t.render_text(vars)?)
+    };
+    let mut env = Vec::new();
+    for (name, value) in &decl.env {
+        let value = render(value)?;
+        // A value from the environment or under a secret-like name is
+        // never shown.
+        let from_env = value_reads_env(&decl.env, name);
+        if is_secret_name(name) || from_env {
+            secrets.add(&value);
+        }
+        env.push((name.clone(), value));
+    }
+    let command = match &decl.command {
+        Some(args) => Some(args.iter().map(render).collect::<Result<Vec<_>, _>>()?),
+        None => None,
+    };
+    Ok(ServiceSpec {
+        name: decl.name.clone(),
+        image: decl.image.clone(),
+        env,
+        command,
+        port: decl.port,
+        ready: decl.ready.clone(),
+        timeout: decl.ready_timeout,
+    })
+}
+
+fn value_reads_env(env: &[(String, Template)], name: &str) -> bool {
+    env.iter()
+        .filter(|(n, _)| n == name)
+        .flat_map(|(_, t)| t.vars())
+        .any(|v| env_name(&v.name).is_some())
+}
