@@ -22,6 +22,8 @@
 #     appears once per start, when TCP connections are accepted (the harness
 #     waits for that line). The cluster is made at build time, so a start
 #     takes well under a second.
+#   - takes postgres options as its command (`docker run ... IMAGE -c
+#     log_statement=all`); max_connections is 200.
 #   - is a test database: fsync, synchronous_commit and full_page_writes are
 #     off (a clean stop keeps everything; a host crash may not). Data lives in
 #     /var/lib/postgresql/data, inside the container unless a volume is mounted
