@@ -191,8 +191,7 @@ fn spec(role: &str, args: &[&str]) -> AgentSpec {
         role: role.to_owned(),
         label: format!("{role} agent"),
         args: args.iter().map(|a| a.to_string()).collect(),
-        env: Vec::new(),
-        own_agent: None,
+        ..AgentSpec::default()
     }
 }
 

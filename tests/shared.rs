@@ -23,8 +23,7 @@ fn spec(role: &str, args: &[&str]) -> AgentSpec {
         role: role.into(),
         label: format!("{role} label"),
         args: args.iter().map(|a| a.to_string()).collect(),
-        env: Vec::new(),
-        own_agent: None,
+        ..AgentSpec::default()
     }
 }
 

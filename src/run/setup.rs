@@ -85,9 +85,7 @@ impl Setup {
             let spec = match setup.agent_spec(case, decl, kind, &vars, options, secrets) {
                 Ok(spec) => spec,
                 Err(e) => {
-                    if let Some(services) = setup.services.take() {
-                        services.stop().await;
-                    }
+                    setup.finish().await;
                     return Err(e);
                 }
             };
@@ -212,6 +210,8 @@ impl Setup {
 
     /// Stops the services (after the agents), keeping their logs.
     pub(super) async fn finish(&mut self) -> Vec<(String, String)> {
+        // The specs share the network: the last holder removes it.
+        self.specs.clear();
         match self.services.take() {
             Some(services) => {
                 let logs = services.logs();

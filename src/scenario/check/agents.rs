@@ -134,19 +134,21 @@ impl Checker {
             .shifted(0, from.value.chars().count());
         let base = self.file.path.parent().unwrap_or(Path::new(""));
         let path = base.join(&from.value);
-        let file = match SourceFile::read(&path) {
-            Ok(file) => file,
+        // A file that cannot be read or parsed is reported; it is still
+        // declared, so `${files.NAME}` does not add a second error.
+        let content = match SourceFile::read(&path) {
+            Ok(file) => Template::parse_file(&file).unwrap_or_else(|d| {
+                self.error(d);
+                Template::Literal(String::new().into())
+            }),
             Err(e) => {
                 self.error(
                     Diagnostic::at(&from_loc, format!("cannot read `{}`: {e}", path.display()))
                         .label("relative to this file"),
                 );
-                return None;
+                Template::Literal(String::new().into())
             }
         };
-        let content = Template::parse_file(&file)
-            .map_err(|d| self.error(d))
-            .ok()?;
         let container_path = match raw.value.to {
             Some(to) if to.value.starts_with('/') => to.value,
             Some(to) => {

@@ -1,0 +1,246 @@
+//! Services beside the agents, against a real engine and real ACA-Py: a
+//! PostgreSQL container holds the agents' wallets (the database ACA-Py made
+//! is there), a restart finds the credential again, a missing image skips
+//! the case, a service that never gets ready fails it with its log, and
+//! nothing is left behind. Skips (passing, with "skipped: ..." on stdout)
+//! when no engine answers or an image is not built:
+//! `docker/build-postgres-image.sh`, `docker/build-image.sh 1.3.6`.
+
+use acapy_harness::agents::cleanup::{self, RUN_LABEL};
+use acapy_harness::agents::docker::service::{ServiceSpec, Services};
+use acapy_harness::agents::docker::{engine_available, image_present, run_id, DockerProvider};
+use acapy_harness::agents::process::ProcessProvider;
+use acapy_harness::agents::version::Release;
+use acapy_harness::agents::{stop_all, AgentSpec, Provider};
+use acapy_harness::report::console::render_failure;
+use acapy_harness::run::outcome::Status;
+use acapy_harness::run::{run_case, RunOptions};
+use acapy_harness::scenario::model::Readiness;
+use acapy_harness::suite::{cases, load};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+const POSTGRES: &str = "acapy-harness/postgres:15";
+const VERSION: &str = "1.3.6";
+
+fn manifest(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// Whether the engine answers and every image is built; says why not.
+async fn images_at_hand(images: &[&str]) -> bool {
+    if let Err(e) = engine_available().await {
+        println!("skipped: {e}");
+        return false;
+    }
+    for image in images {
+        if !image_present(image).await {
+            println!("skipped: {image} is not built (see docker/)");
+            return false;
+        }
+    }
+    true
+}
+
+fn docker(args: &[&str]) -> String {
+    let out = std::process::Command::new("docker")
+        .args(args)
+        .output()
+        .expect("docker CLI");
+    assert!(out.status.success(), "docker {args:?}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// What this run left for `case`: containers and networks with its labels.
+fn left_for(case: &str) -> Vec<String> {
+    let run = format!("label={RUN_LABEL}={}", run_id());
+    let case = format!("label=acapy-harness.case={case}");
+    let mut left = Vec::new();
+    for what in [&["ps", "-a"][..], &["network", "ls"][..]] {
+        let mut args = what.to_vec();
+        args.extend(["--filter", &run, "--filter", &case, "--quiet"]);
+        left.extend(docker(&args).lines().map(str::to_owned));
+    }
+    left
+}
+
+fn run_scenario(
+    path: &Path,
+    provider: Arc<dyn Provider>,
+) -> impl std::future::Future<Output = acapy_harness::run::outcome::CaseResult> {
+    let scenarios = load(&[path.to_path_buf()]).expect("the scenario loads");
+    let case = cases(&scenarios, &[provider]).remove(0);
+    async move { run_case(&case, &RunOptions::default()).await }
+}
+
+/// The holder stores a credential in its Postgres wallet, is restarted and
+/// finds it again; the service, the agents and the network are gone after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_container_agent_finds_its_credential_in_postgres() {
+    let agent_image = Release::parse(VERSION).unwrap().local_image();
+    if !images_at_hand(&[POSTGRES, &agent_image]).await {
+        return;
+    }
+    cleanup::install_signal_handler();
+    let provider = Arc::new(DockerProvider::new(Release::parse(VERSION).unwrap(), None));
+    let result = run_scenario(
+        &manifest("scenarios/postgres/restart-finds-credential.yaml"),
+        provider,
+    )
+    .await;
+    assert_eq!(result.status, Status::Passed, "{}", render_failure(&result));
+    let left = left_for(&result.name);
+    assert!(left.is_empty(), "left behind: {left:?}");
+    // Containers are removed with their anonymous volumes; the image
+    // declares none that could outlive them anyway.
+    let volumes = docker(&[
+        "image",
+        "inspect",
+        "-f",
+        "{{json .Config.Volumes}}",
+        POSTGRES,
+    ]);
+    assert!(
+        volumes == "null" || volumes == "{}",
+        "{POSTGRES} declares volumes: {volumes}"
+    );
+}
+
+/// A process agent given the service's published port keeps its wallet
+/// there: PostgreSQL lists a database named after the wallet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_agent_keeps_its_wallet_in_the_service() {
+    if !images_at_hand(&[POSTGRES]).await {
+        return;
+    }
+    cleanup::install_signal_handler();
+    let case = format!("services-test-{}", std::process::id());
+    let password = "pw-for-a-test-of-services";
+    let services = Services::start(
+        &[ServiceSpec {
+            name: "db".into(),
+            image: POSTGRES.into(),
+            env: vec![("POSTGRES_PASSWORD".into(), password.into())],
+            command: None,
+            port: 5432,
+            ready: Readiness::Log("database system is ready to accept connections".into()),
+            timeout: Duration::from_secs(60),
+        }],
+        &case,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("the service did not start: {e:?}"));
+    let (_, _, host_port) = services.ports().remove(0);
+    let creds = format!(
+        r#"{{"account":"postgres","password":"{password}","admin_account":"postgres","admin_password":"{password}"}}"#
+    );
+    let spec = AgentSpec {
+        role: "holder".into(),
+        label: "holder".into(),
+        args: [
+            "--wallet-storage-type",
+            "postgres_storage",
+            "--wallet-storage-config",
+            &format!(r#"{{"url":"127.0.0.1:{host_port}","max_connections":5}}"#),
+        ]
+        .map(String::from)
+        .to_vec(),
+        env: vec![("ACAPY_WALLET_STORAGE_CREDS".into(), creds)],
+        ..AgentSpec::default()
+    };
+    let provider = ProcessProvider::new(Release::parse(VERSION).unwrap());
+    provider.prepare().await.expect("ACA-Py 1.3.6 installs");
+    let started = provider.start(std::slice::from_ref(&spec), &case).await;
+    let container = docker(&[
+        "ps",
+        "-q",
+        "--filter",
+        &format!("label=acapy-harness.case={case}"),
+        "--filter",
+        "label=acapy-harness.service=db",
+    ]);
+    let databases = docker(&[
+        "exec",
+        &container,
+        "psql",
+        "-U",
+        "postgres",
+        "-Atc",
+        "select datname from pg_database",
+    ]);
+    let mut agents = started.expect("the agent starts on its Postgres wallet");
+    stop_all(&mut agents).await;
+    services.stop().await;
+    assert!(
+        databases.lines().any(|d| d.starts_with("holder-")),
+        "no wallet database among: {databases}"
+    );
+    let left = left_for(&case);
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+fn scenario_with_service(dir: &Path, service: &str) -> PathBuf {
+    let path = dir.join("with-a-service.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            "services:\n{service}\nagents:\n  issuer: {{}}\nsteps:\n  - get: /status\n    agent: issuer\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// An image that is neither here nor pullable skips the case, naming it;
+/// no agent is started for it.
+#[tokio::test]
+async fn a_service_whose_image_is_missing_skips_the_case() {
+    if !images_at_hand(&[]).await {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = scenario_with_service(
+        dir.path(),
+        "  db:\n    image: acapy-harness/no-such-image:0\n    port: 5432",
+    );
+    let provider = Arc::new(ProcessProvider::new(Release::parse(VERSION).unwrap()));
+    let result = run_scenario(&path, provider).await;
+    let Status::Skipped { reason } = &result.status else {
+        panic!("not skipped: {:?}", result.status);
+    };
+    assert!(
+        reason.contains("service `db` needs image acapy-harness/no-such-image:0"),
+        "{reason}"
+    );
+    assert!(
+        result.roles.iter().all(|r| r.reported.is_none()),
+        "an agent ran"
+    );
+}
+
+/// A service that never says it is ready fails the case at its timeout,
+/// with its own log, and is removed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_that_never_gets_ready_fails_with_its_log() {
+    if !images_at_hand(&[POSTGRES]).await {
+        return;
+    }
+    cleanup::install_signal_handler();
+    let dir = tempfile::tempdir().unwrap();
+    let path = scenario_with_service(
+        dir.path(),
+        "  db:\n    image: acapy-harness/postgres:15\n    env: { POSTGRES_PASSWORD: secret-enough }\n    port: 5432\n    ready: { log: a line postgres never writes, timeout: 3s }",
+    );
+    let provider = Arc::new(ProcessProvider::new(Release::parse(VERSION).unwrap()));
+    let result = run_scenario(&path, provider).await;
+    assert_eq!(result.status, Status::Failed);
+    let text = render_failure(&result);
+    assert!(text.contains("the services did not start"), "{text}");
+    assert!(text.contains("service `db` did not become ready"), "{text}");
+    assert!(text.contains("no log line contains"), "{text}");
+    // Its own log, under the failure.
+    assert!(text.contains("ready to accept connections"), "{text}");
+    let left = left_for(&result.name);
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
