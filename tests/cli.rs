@@ -968,3 +968,93 @@ fn tags_select_scenarios_and_list_shows_them() {
     );
     assert_eq!(list(&["--tag", "none"]), "");
 }
+
+/// The cheqd profile loads here without its secret or images, and a run of
+/// it skips every case, naming what is missing, with exit code 0. A run of
+/// the library leaves the profile out: it is a suite of its own.
+#[test]
+fn the_cheqd_profile_validates_and_its_cases_skip_here() {
+    let validated = harness()
+        .args(["validate", "scenarios/cheqd"])
+        .env_remove("FEE_PAYER_TESTNET_MNEMONIC")
+        .output()
+        .unwrap();
+    assert!(validated.status.success(), "{validated:?}");
+    assert_eq!(text(&validated.stdout).trim(), "3 scenario(s) OK");
+
+    let tmp = tempfile::tempdir().unwrap();
+    let run = harness()
+        .args(["run", "scenarios/cheqd", "--report-json"])
+        .arg(tmp.path().join("cheqd.json"))
+        .env_remove("FEE_PAYER_TESTNET_MNEMONIC")
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{run:?}");
+    let stdout = text(&run.stdout);
+    assert!(stdout.contains("0 passed, 0 failed, 3 skipped"), "{stdout}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("cheqd.json")).unwrap())
+            .unwrap();
+    let cases = report["cases"].as_array().expect("cases");
+    assert_eq!(cases.len(), 3);
+    for case in cases {
+        let reason = case["reason"].as_str().unwrap_or_default();
+        // Here: the plugin's image is not built; without an engine, Docker.
+        assert!(
+            reason.contains("acapy-harness/acapy-cheqd:1.3.6") || reason.contains("Docker"),
+            "{case}"
+        );
+        assert_eq!(reason.lines().count(), 1, "{reason}");
+    }
+
+    let library = harness().args(["list", "scenarios"]).output().unwrap();
+    assert!(library.status.success(), "{library:?}");
+    assert!(
+        !text(&library.stdout).contains("cheqd"),
+        "{}",
+        text(&library.stdout)
+    );
+}
+
+/// `requires: { plugins }` is judged from the agents' `GET /plugins`: a
+/// module ACA-Py loads lets the case run, one it does not skips it.
+#[test]
+fn required_plugins_are_judged_from_the_running_agents() {
+    let tmp = tempfile::tempdir().unwrap();
+    let write = |name: &str, plugin: &str| {
+        let path = tmp.path().join(name);
+        std::fs::write(
+            &path,
+            format!(
+                "requires: {{ plugins: [{plugin}] }}\nagents: {{ issuer: {{}} }}\nsteps:\n  - get: /plugins\n    agent: issuer\n    expect: {{ $.result: {{ contains: acapy_agent.protocols.basicmessage }} }}\n"
+            ),
+        )
+        .unwrap();
+        path
+    };
+    let loaded = write("loaded.yaml", "acapy_agent.protocols");
+    let missing = write("missing.yaml", "no_such_plugin");
+    let run = run_isolated(
+        &["run", "--provider", "process", "--acapy", "1.3.6"],
+        tmp.path(),
+    )
+    .arg(&loaded)
+    .arg(&missing)
+    .output()
+    .unwrap();
+    let stdout = text(&run.stdout);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        text(&run.stderr)
+    );
+    assert!(stdout.contains("PASS  loaded::process::1.3.6"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "requires plugin `no_such_plugin`, which `issuer` does not load (GET /plugins)"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 passed, 0 failed, 1 skipped"), "{stdout}");
+}

@@ -48,7 +48,7 @@ use acapy_harness::partition::Partition;
 use acapy_harness::report;
 use acapy_harness::report::console::render_failure;
 use acapy_harness::run::outcome::{CaseResult, Status};
-use acapy_harness::run::{run_with_retries, RunOptions};
+use acapy_harness::run::{run_with_retries, Case, RunOptions};
 use acapy_harness::scenario::load::{discover, load_with, scenario_id};
 use acapy_harness::suite::{cases, Matrix, TagFilter, Versions};
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
@@ -228,6 +228,8 @@ fn main() -> ExitCode {
     let env = |name: &str| std::env::var(name).unwrap_or_default();
     let tags = TagFilter::from_lists(&env("ACAPY_HARNESS_TAGS"), &env("ACAPY_HARNESS_SKIP_TAGS"));
     let mut trials = Vec::new();
+    // Whether each service image is here, asked once per image.
+    let mut images: HashMap<String, bool> = HashMap::new();
     // Ignored cases (that libtest will not run) by the reason, counted.
     let mut ignored: BTreeMap<String, usize> = BTreeMap::new();
     for found in discover(std::slice::from_ref(&root)).expect("scenarios/ exists") {
@@ -251,7 +253,8 @@ fn main() -> ExitCode {
                         .providers()
                         .iter()
                         .find_map(|p| unavailable.get(&p.label()).cloned())
-                        .or_else(|| case.unmet_requirement());
+                        .or_else(|| case.unmet_requirement())
+                        .or_else(|| missing_service_image(&case, &runtime, &mut images));
                     // Such a case is ignored, unless named exactly (`--exact
                     // NAME`, as nextest runs each test): then it is flagged
                     // as the caller's `--ignored` says, so that it runs.
@@ -354,4 +357,23 @@ fn main() -> ExitCode {
         return ExitCode::from(130);
     }
     conclusion.exit_code()
+}
+
+/// Why a case's services cannot start here: an image that is not built
+/// (`docker/build-postgres-image.sh`) or no engine. Known at listing time,
+/// so nextest counts such a case as skipped, as `cargo test` does.
+fn missing_service_image(
+    case: &Case,
+    runtime: &tokio::runtime::Runtime,
+    images: &mut HashMap<String, bool>,
+) -> Option<String> {
+    let service = case.scenario.services.iter().find(|s| {
+        !*images.entry(s.image.clone()).or_insert_with(|| {
+            runtime.block_on(acapy_harness::agents::docker::image_present(&s.image))
+        })
+    })?;
+    Some(format!(
+        "service `{}` needs image {}, which is not here (see docker/)",
+        service.name, service.image
+    ))
 }

@@ -201,7 +201,7 @@ async fn dispatch(cli: Cli) -> u8 {
                 plan.options.keep_artifacts = args.artifacts.is_some();
                 plan.retries = args.retries.unwrap_or(plan.retries);
                 // What killed earlier runs left (containers, networks): reported and removed.
-                sweep_stale(&plan.cases).await;
+                sweep_stale(&plan.cases, &plan.options).await;
                 let (code, results, elapsed) = run(plan).await;
                 match args.write_reports(&results, elapsed) {
                     Ok(()) => code,

@@ -61,14 +61,20 @@ pub(super) async fn finish(cases: &[Case]) {
     futures_util::future::join_all(sources.iter().map(|s| s.finish())).await;
 }
 
-/// Lets each kind of provider of the plan remove what killed runs left.
-pub(super) async fn sweep_stale(cases: &[Case]) {
+/// Lets each kind of provider of the plan remove what killed runs left;
+/// a plan with services sweeps Docker too, whatever runs its agents.
+pub(super) async fn sweep_stale(cases: &[Case], options: &RunOptions) {
     let mut swept = Vec::new();
     for provider in cases.iter().flat_map(Case::providers) {
         if !swept.contains(&provider.kind()) {
             swept.push(provider.kind());
             provider.sweep_stale().await;
         }
+    }
+    let services =
+        !options.services.is_empty() || cases.iter().any(|c| !c.scenario.services.is_empty());
+    if services && !swept.contains(&"docker") {
+        let _ = crate::agents::docker::sweep_stale().await;
     }
 }
 
