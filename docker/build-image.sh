@@ -23,6 +23,8 @@
 # Needs: root (debootstrap and chroot), debootstrap, a reachable Docker engine.
 set -euo pipefail
 
+source "$(dirname "${BASH_SOURCE[0]}")/rootfs.sh"
+
 die() { echo "build-image: $*" >&2; exit 1; }
 say() { echo "build-image: $*" >&2; }
 
@@ -65,41 +67,12 @@ main() {
     [[ -r $CA_BUNDLE ]] || die "no CA bundle at $CA_BUNDLE (set HOST_CA_BUNDLE)"
     CACHE=${ACAPY_HARNESS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/acapy-harness}
     ROOTFS_TAR=$CACHE/rootfs/$SUITE.tar
-    mkdir -p "$CACHE/rootfs"
 
     STARTED=$(date +%s)
-    WORK=$(mktemp -d "${TMPDIR:-/var/tmp}/acapy-image.XXXXXX")
-    # debootstrap mounts /proc (and sometimes /sys, /dev/pts) in the target while
-    # it installs and may leave them mounted if it fails: unmount whatever is under
-    # $WORK, deepest first, before removing it; --one-file-system is a second guard
-    # so a mount that could not be undone is never recursed into.
-    cleanup() {
-        local m
-        awk -v w="$WORK/" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r |
-            while read -r m; do umount -l "$m" 2>/dev/null || true; done
-        rm -rf --one-file-system "$WORK"
-    }
-    trap cleanup EXIT
-    ROOTFS=$WORK/rootfs
+    work_folder acapy-image
 
-    # 1. The base rootfs, debootstrapped once per suite. A lock keeps two
-    #    concurrent builds from debootstrapping the same suite twice.
-    exec 9>"$ROOTFS_TAR.lock"
-    flock 9
-    if [[ ! -s $ROOTFS_TAR ]]; then
-        say "debootstrapping Debian $SUITE (once per suite, about a minute)"
-        debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates \
-            "$SUITE" "$ROOTFS" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 \
-            || { tail -n 20 "$WORK/debootstrap.log" >&2; die "debootstrap $SUITE failed (log above)"; }
-        rm -rf "$ROOTFS"/var/cache/apt/archives/*.deb "$ROOTFS"/var/lib/apt/lists/*
-        tar --numeric-owner -C "$ROOTFS" -cf "$ROOTFS_TAR.tmp" .
-        mv "$ROOTFS_TAR.tmp" "$ROOTFS_TAR"
-    else
-        say "using the cached $SUITE rootfs $ROOTFS_TAR"
-        mkdir -p "$ROOTFS"
-        tar --numeric-owner -C "$ROOTFS" -xf "$ROOTFS_TAR"
-    fi
-    flock -u 9
+    # 1. The base rootfs, debootstrapped once (docker/rootfs.sh).
+    cached_rootfs "$ROOTFS_TAR" "$SUITE" "$MIRROR" --include=python3,python3-venv,ca-certificates
 
     # 2. ACA-Py in a venv. pip needs DNS and, behind an intercepting proxy, the
     #    host's CA bundle: both are put in for the install and taken out after.

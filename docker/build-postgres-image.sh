@@ -40,6 +40,8 @@
 # Needs: root (debootstrap and chroot), debootstrap, a reachable Docker engine.
 set -euo pipefail
 
+source "$(dirname "${BASH_SOURCE[0]}")/rootfs.sh"
+
 die() { echo "build-postgres-image: $*" >&2; exit 1; }
 say() { echo "build-postgres-image: $*" >&2; }
 
@@ -116,41 +118,12 @@ main() {
     MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
     CACHE=${ACAPY_HARNESS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/acapy-harness}
     ROOTFS_TAR=$CACHE/rootfs/$SUITE-minbase.tar
-    mkdir -p "$CACHE/rootfs"
 
     STARTED=$(date +%s)
-    WORK=$(mktemp -d "${TMPDIR:-/var/tmp}/acapy-postgres-image.XXXXXX")
-    # debootstrap mounts /proc (and sometimes /sys, /dev/pts) in the target while
-    # it installs and may leave them mounted if it fails: unmount whatever is under
-    # $WORK, deepest first, before removing it; --one-file-system is a second guard
-    # so a mount that could not be undone is never recursed into.
-    cleanup() {
-        local m
-        awk -v w="$WORK/" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r |
-            while read -r m; do umount -l "$m" 2>/dev/null || true; done
-        rm -rf --one-file-system "$WORK"
-    }
-    trap cleanup EXIT
-    ROOTFS=$WORK/rootfs
+    work_folder acapy-postgres-image
 
-    # 1. The base rootfs, debootstrapped once. A lock keeps two concurrent
-    #    builds from debootstrapping it twice; the tar is written aside and
-    #    renamed, so a reader never sees half of it.
-    exec 9>"$ROOTFS_TAR.lock"
-    flock 9
-    if [[ ! -s $ROOTFS_TAR ]]; then
-        say "debootstrapping Debian $SUITE (once, about a minute)"
-        debootstrap --variant=minbase "$SUITE" "$ROOTFS" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 \
-            || { tail -n 20 "$WORK/debootstrap.log" >&2; die "debootstrap $SUITE failed (log above)"; }
-        rm -rf "$ROOTFS"/var/cache/apt/archives/*.deb "$ROOTFS"/var/lib/apt/lists/*
-        tar --numeric-owner -C "$ROOTFS" -cf "$ROOTFS_TAR.tmp" .
-        mv "$ROOTFS_TAR.tmp" "$ROOTFS_TAR"
-    else
-        say "using the cached $SUITE rootfs $ROOTFS_TAR"
-        mkdir -p "$ROOTFS"
-        tar --numeric-owner -C "$ROOTFS" -xf "$ROOTFS_TAR"
-    fi
-    flock -u 9
+    # 1. The base rootfs, debootstrapped once (docker/rootfs.sh).
+    cached_rootfs "$ROOTFS_TAR" "$SUITE" "$MIRROR"
 
     # 2. PostgreSQL from Debian, without documentation, and without starting
     #    anything in the chroot (policy-rc.d) or making Debian's `main`

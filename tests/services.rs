@@ -7,7 +7,7 @@
 //! `docker/build-postgres-image.sh`, `docker/build-image.sh 1.3.6`.
 
 use acapy_harness::agents::cleanup::{self, RUN_LABEL};
-use acapy_harness::agents::docker::service::{ServiceSpec, Services};
+use acapy_harness::agents::docker::service::{Readiness, ServiceSpec, Services};
 use acapy_harness::agents::docker::{engine_available, image_present, run_id, DockerProvider};
 use acapy_harness::agents::process::ProcessProvider;
 use acapy_harness::agents::version::Release;
@@ -15,7 +15,6 @@ use acapy_harness::agents::{stop_all, AgentSpec, Provider};
 use acapy_harness::report::console::render_failure;
 use acapy_harness::run::outcome::Status;
 use acapy_harness::run::{run_case, RunOptions};
-use acapy_harness::scenario::model::Readiness;
 use acapy_harness::suite::{cases, load};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -9,11 +9,11 @@
 use super::outcome::Failure;
 use super::RunOptions;
 use crate::agents::cleanup;
-use crate::agents::docker::service::{ServiceError, ServiceSpec, Services};
+use crate::agents::docker::service::{self, ServiceError, ServiceSpec, Services};
 use crate::agents::AgentSpec;
 use crate::diagnostic::Diagnostic;
 use crate::redact::{is_secret_name, Redactor};
-use crate::scenario::model::{Action, AgentDecl, ServiceDecl};
+use crate::scenario::model::{Action, AgentDecl, Readiness, ServiceDecl};
 use crate::scenario::template::{env_name, Template, Vars};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -27,7 +27,7 @@ pub(super) struct Setup {
     /// Each role's agent, as its provider starts it.
     pub specs: BTreeMap<String, AgentSpec>,
     /// Where process agents find their files; removed with the case.
-    _files: Option<(tempfile::TempDir, cleanup::Token)>,
+    files_dir: Option<(tempfile::TempDir, cleanup::Token)>,
 }
 
 /// Why a case cannot go on to its agents.
@@ -76,7 +76,7 @@ impl Setup {
             vars: Vars::new(),
             services,
             specs: BTreeMap::new(),
-            _files: None,
+            files_dir: None,
         };
         // Steps see the services as the case's agents do.
         vars.extend(setup.service_vars(case.provider));
@@ -144,9 +144,9 @@ impl Setup {
             args.push(arg.render_text(&vars)?);
         }
         let mut env = Vec::new();
-        for (name, value) in &decl.env {
-            let value = value.render_text(&vars)?;
-            if is_secret_name(name) {
+        for (name, template) in &decl.env {
+            let value = template.render_text(&vars)?;
+            if is_secret(name, template) {
                 secrets.add(&value);
             }
             env.push((name.clone(), value));
@@ -188,15 +188,15 @@ impl Setup {
                 "cannot write the file `{name}` of `{role}`: {e}"
             )))
         };
-        if self._files.is_none() {
+        if self.files_dir.is_none() {
             let dir = tempfile::Builder::new()
                 .prefix("acapy-harness-files-")
                 .tempdir()
                 .map_err(fail)?;
             let token = cleanup::dir(dir.path().to_path_buf());
-            self._files = Some((dir, token));
+            self.files_dir = Some((dir, token));
         }
-        let (dir, _) = self._files.as_ref().expect("made above");
+        let (dir, _) = self.files_dir.as_ref().expect("made above");
         let file_name = Path::new(container_path)
             .file_name()
             .map(|n| n.to_owned())
@@ -285,12 +285,9 @@ fn render_service(
         Ok(t.render_text(vars)?)
     };
     let mut env = Vec::new();
-    for (name, value) in &decl.env {
-        let value = render(value)?;
-        // A value from the environment or under a secret-like name is
-        // never shown.
-        let from_env = value_reads_env(&decl.env, name);
-        if is_secret_name(name) || from_env {
+    for (name, template) in &decl.env {
+        let value = render(template)?;
+        if is_secret(name, template) {
             secrets.add(&value);
         }
         env.push((name.clone(), value));
@@ -305,14 +302,18 @@ fn render_service(
         env,
         command,
         port: decl.port,
-        ready: decl.ready.clone(),
+        ready: match &decl.ready {
+            Readiness::Port => service::Readiness::Port,
+            Readiness::Http(path) => service::Readiness::Http(path.clone()),
+            Readiness::Log(text) => service::Readiness::Log(text.clone()),
+        },
         timeout: decl.ready_timeout,
     })
 }
 
-fn value_reads_env(env: &[(String, Template)], name: &str) -> bool {
-    env.iter()
-        .filter(|(n, _)| n == name)
-        .flat_map(|(_, t)| t.vars())
-        .any(|v| env_name(&v.name).is_some())
+/// An environment value is never shown when its name says it is secret
+/// (`POSTGRES_PASSWORD`, `ACAPY_WALLET_STORAGE_CREDS`) or it comes from the
+/// harness's own environment (`${env.FEE_PAYER_TESTNET_MNEMONIC}`).
+fn is_secret(name: &str, template: &Template) -> bool {
+    is_secret_name(name) || template.vars().iter().any(|v| env_name(&v.name).is_some())
 }

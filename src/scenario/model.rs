@@ -117,13 +117,6 @@ pub struct AgentDecl {
     pub loc: Loc,
 }
 
-impl AgentDecl {
-    /// Whether the agent needs anything rendered for its case.
-    pub fn is_plain(&self) -> bool {
-        self.env.is_empty() && self.files.is_empty()
-    }
-}
-
 /// A file given to an agent: read when the scenario loads, rendered when
 /// the case starts.
 #[derive(Debug, Clone)]

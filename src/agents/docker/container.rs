@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use testcontainers::bollard::models::{
-    EndpointSettings, NetworkConnectRequest, NetworkDisconnectRequest, PortBinding,
+    EndpointSettings, HostConfig, NetworkConnectRequest, NetworkDisconnectRequest, PortBinding,
 };
 use testcontainers::bollard::query_parameters::LogsOptionsBuilder;
 use testcontainers::bollard::Docker;
@@ -75,18 +75,8 @@ pub async fn start_one(
             // Started on the default bridge: the case network, with the role
             // as alias, is attached right after start (see `join_network`).
             host.network_mode = Some(DEFAULT_BRIDGE.into());
-            // Only the admin API leaves the network, and only to loopback;
-            // an empty host port lets the engine choose a free one. (The
-            // runner would otherwise publish every exposed port on all
-            // interfaces.)
-            host.publish_all_ports = Some(false);
-            host.port_bindings = Some(HashMap::from([(
-                format!("{ADMIN_PORT}/tcp"),
-                Some(vec![PortBinding {
-                    host_ip: Some("127.0.0.1".into()),
-                    host_port: Some(String::new()),
-                }]),
-            )]));
+            // Only the admin API leaves the network, and only to loopback.
+            publish_on_loopback(host, ADMIN_PORT);
         });
 
     for (name, value) in launch.env {
@@ -167,6 +157,20 @@ pub async fn start_one(
             ))
         }
     }
+}
+
+/// Publishes `port` (only it) on 127.0.0.1, on a free port the engine
+/// chooses; the runner would otherwise publish every exposed port on all
+/// interfaces.
+pub(super) fn publish_on_loopback(host: &mut HostConfig, port: u16) {
+    host.publish_all_ports = Some(false);
+    host.port_bindings = Some(HashMap::from([(
+        format!("{port}/tcp"),
+        Some(vec![PortBinding {
+            host_ip: Some("127.0.0.1".into()),
+            host_port: Some(String::new()),
+        }]),
+    )]));
 }
 
 /// The admin API where the engine published it on the host's loopback.

@@ -8,25 +8,36 @@
 //! removed. A service whose image is not here and cannot be pulled makes
 //! the case skip ([`ServiceError::Unavailable`]), not fail.
 
-use super::container::{how_it_ended, join_network, split_image, LogSink, DEFAULT_BRIDGE};
+use super::container::{
+    how_it_ended, join_network, publish_on_loopback, split_image, LogSink, DEFAULT_BRIDGE,
+};
 use super::engine::{connect, pull, register_container, remove_container, run_id};
 use super::network::{release_network, CaseNetwork};
 use super::CASE_LABEL;
 use crate::agents::cleanup::{self, RUN_LABEL};
 use crate::agents::process::tail;
-use crate::scenario::model::Readiness;
 use anyhow::anyhow;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
-use testcontainers::bollard::models::PortBinding;
 use testcontainers::bollard::Docker;
 use testcontainers::core::IntoContainerPort;
 use testcontainers::runners::AsyncRunner;
 use testcontainers::{ContainerAsync, GenericImage, ImageExt};
 
 const SERVICE_LABEL: &str = "acapy-harness.service";
+
+/// When a service counts as ready (the scenario's `ready:`, rendered).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Readiness {
+    /// Its port accepts a connection that a server keeps open.
+    Port,
+    /// `GET PATH` on its published port answers 2xx.
+    Http(String),
+    /// A line of its log contains this text.
+    Log(String),
+}
 
 /// A service with its settings rendered for this case.
 #[derive(Debug, Clone)]
@@ -216,15 +227,7 @@ async fn start_one(
         .with_log_consumer(log.for_runner())
         .with_host_config_modifier(move |host| {
             host.network_mode = Some(DEFAULT_BRIDGE.into());
-            // Published on loopback only, on a port the engine chooses.
-            host.publish_all_ports = Some(false);
-            host.port_bindings = Some(HashMap::from([(
-                format!("{port}/tcp"),
-                Some(vec![PortBinding {
-                    host_ip: Some("127.0.0.1".into()),
-                    host_port: Some(String::new()),
-                }]),
-            )]));
+            publish_on_loopback(host, port);
         });
     if let Some(command) = &spec.command {
         request = request.with_cmd(command.clone());
