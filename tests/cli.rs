@@ -81,7 +81,7 @@ fn the_seed_scenario_validates_and_lists_without_starting_anything() {
             "--acapy",
             "1.3.6,1.7.0",
             "-k",
-            "seed-flow",
+            "issue-credential-v2/seed-flow",
         ])
         .output()
         .unwrap();
@@ -494,7 +494,7 @@ fn partitions_are_disjoint_and_make_up_the_whole_list() {
     }
     // The same split on every run; with -k, the part of the filtered cases.
     assert_eq!(listed(&["--partition", "2/3"]), parts[1]);
-    let seed: Vec<String> = listed(&["-k", "seed-flow", "--partition", "1/1"]);
+    let seed: Vec<String> = listed(&["-k", "issue-credential-v2/seed-flow", "--partition", "1/1"]);
     assert_eq!(seed.len(), 2);
 
     for bad in ["0/3", "4/3", "three"] {
@@ -709,7 +709,7 @@ fn release_candidates_are_versions_in_pep_440_spelling() {
             "list",
             "scenarios",
             "-k",
-            "seed-flow",
+            "issue-credential-v2/seed-flow",
             "--provider",
             "process",
         ])
@@ -837,7 +837,7 @@ fn auto_provider_falls_back_to_processes_and_says_why() {
             "list",
             "scenarios",
             "-k",
-            "seed-flow",
+            "issue-credential-v2/seed-flow",
             "--provider",
             "auto",
             "--acapy",
