@@ -243,3 +243,111 @@ async fn a_service_that_never_gets_ready_fails_with_its_log() {
     let left = left_for(&result.name);
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+/// A scenario whose services and agent file are in place while its only
+/// step waits for an event that never comes.
+const WAITS_BESIDE_A_SERVICE: &str = "vars: { db_password: \"${uuid}\" }
+secrets: [db_password]
+services:
+  db:
+    image: acapy-harness/postgres:15
+    env: { POSTGRES_PASSWORD: \"${db_password}\" }
+    port: 5432
+    ready: { log: database system is ready to accept connections }
+agents:
+  alice:
+    args: [--arg-file, \"${files.settings}\"]
+    files:
+      settings: { from: settings.yml }
+steps:
+  - name: wait for nothing
+    agent: alice
+    wait:
+      event: connections
+      until: { $.state: never }
+      timeout: 120s
+";
+
+/// Ctrl-C while a case runs beside a service: exit 130, and the service's
+/// container, the case network, the agent and the files folder are gone.
+#[test]
+fn ctrl_c_removes_the_services_and_the_files_of_a_running_case() {
+    if !tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(images_at_hand(&[POSTGRES]))
+    {
+        return;
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    let tmp = scratch.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    std::fs::write(
+        scratch.path().join("settings.yml"),
+        "image-url: https://example.org/a.png\n",
+    )
+    .unwrap();
+    let scenario = scratch.path().join("waits.yaml");
+    std::fs::write(&scenario, WAITS_BESIDE_A_SERVICE).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_acapy-harness"))
+        .args(["run", "--provider", "process", "--acapy", VERSION])
+        .arg(&scenario)
+        .env("TMPDIR", &tmp)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let ours = format!("{}-", child.id());
+    // The run label's value starts with the run's PID.
+    let services_of_the_run = || -> Vec<String> {
+        docker(&[
+            "ps",
+            "-a",
+            "--filter",
+            "label=acapy-harness.service",
+            "--format",
+            "{{.Label \"acapy-harness.run\"}}",
+        ])
+        .lines()
+        .filter(|run| run.starts_with(&ours))
+        .map(str::to_owned)
+        .collect()
+    };
+    let networks_of_the_run = || -> Vec<String> {
+        docker(&[
+            "network",
+            "ls",
+            "--filter",
+            "label=acapy-harness.run",
+            "--format",
+            "{{.Label \"acapy-harness.run\"}}",
+        ])
+        .lines()
+        .filter(|run| run.starts_with(&ours))
+        .map(str::to_owned)
+        .collect()
+    };
+    // Wait for the service and the agent (its home and the files folder
+    // are in TMPDIR), then interrupt.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while services_of_the_run().is_empty() || std::fs::read_dir(&tmp).unwrap().count() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the case never got going"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "harness exited early");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    assert_eq!(services_of_the_run(), Vec::<String>::new(), "services left");
+    assert_eq!(networks_of_the_run(), Vec::<String>::new(), "networks left");
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(left.is_empty(), "left in TMPDIR: {left:?}");
+}

@@ -142,9 +142,8 @@ impl SharedProvider {
 
     /// Says once per scenario why its cases run on dedicated agents.
     fn tell_dedicated(&self, case: &str, why: &str) {
-        let scenario = case
-            .strip_suffix(&format!("::{}", self.label()))
-            .unwrap_or(case);
+        // The scenario id: a case is named `SCENARIO::TARGET`.
+        let scenario = case.split("::").next().unwrap_or(case);
         let first = TOLD
             .lock()
             .unwrap_or_else(|e| e.into_inner())
