@@ -291,3 +291,53 @@ async fn an_agent_that_exits_fails_at_once_with_its_log() {
     assert!(left_by_this_run(&["ps", "-a"], &case).is_empty());
     assert!(left_by_this_run(&["network", "ls"], &case).is_empty());
 }
+
+/// Roles on containers of two versions meet on the network the case makes:
+/// the seed flow passes with the issuer on 1.3.6 and the holder on 1.7.0,
+/// each agent reports its own version, and nothing is left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn containers_of_two_versions_share_the_case_network() {
+    const OTHER: &str = "1.7.0";
+    if !local_image_at_hand().await {
+        return;
+    }
+    let other = Release::parse(OTHER).unwrap();
+    if !image_present(&other.local_image()).await {
+        println!(
+            "skipped: {} is not built (docker/build-image.sh {OTHER})",
+            other.local_image()
+        );
+        return;
+    }
+    cleanup::install_signal_handler();
+    let scenarios = load(&[seed_scenario()]).expect("the seed scenario loads");
+    let sources = std::collections::BTreeMap::from([
+        (
+            "issuer".to_owned(),
+            Arc::new(DockerProvider::new(Release::parse(VERSION).unwrap(), None))
+                as Arc<dyn Provider>,
+        ),
+        (
+            "holder".to_owned(),
+            Arc::new(DockerProvider::new(other, None)) as Arc<dyn Provider>,
+        ),
+    ]);
+    let case = acapy_harness::run::Case::with_sources(scenarios[0].clone(), sources);
+    assert!(case.agents_reach_each_other());
+    let result = run_case(&case, &RunOptions::default()).await;
+    assert_eq!(result.status, Status::Passed, "{}", render_failure(&result));
+    assert_eq!(result.target, "docker::issuer=1.3.6,holder=1.7.0");
+    let reported: Vec<_> = result
+        .roles
+        .iter()
+        .map(|r| (r.role.as_str(), r.reported.as_deref()))
+        .collect();
+    assert_eq!(
+        reported,
+        [("issuer", Some(VERSION)), ("holder", Some(OTHER))]
+    );
+    let containers = left_by_this_run(&["ps", "-a"], &result.name);
+    assert!(containers.is_empty(), "containers left: {containers:?}");
+    let networks = left_by_this_run(&["network", "ls"], &result.name);
+    assert!(networks.is_empty(), "networks left: {networks:?}");
+}

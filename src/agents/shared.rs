@@ -195,7 +195,10 @@ impl Provider for SharedProvider {
             .iter()
             .any(|s| s.network.is_some() || !s.files.is_empty())
         {
-            self.tell_dedicated(case, "agents beside services or with files need their own");
+            self.tell_dedicated(
+                case,
+                "agents on the case network (beside services or other versions) or with files need their own",
+            );
             return self.inner.start(specs, case).await;
         }
         let mut settings = Vec::new();

@@ -35,11 +35,9 @@ pub(super) async fn plan(select: &SelectArgs, jobs: Option<usize>) -> Result<Pla
         .filter(|c| select.filter.is_empty() || select.filter.iter().any(|f| c.name().contains(f)))
         .filter(|c| select.partition.is_none_or(|p| p.contains(&c.scenario.id)))
         .collect();
-    let apart =
-        |c: &&Case| c.providers().len() > 1 && c.providers().iter().any(|p| !p.interoperates());
-    if let Some(case) = cases.iter().find(apart) {
+    if let Some(case) = cases.iter().find(|c| !c.agents_reach_each_other()) {
         return Err(bad_input(format!(
-            "error: {} puts roles on different versions in containers, which do not share a network yet\n  = help: run interop cases with --provider process",
+            "error: {} puts some roles in containers and others in local processes, which cannot reach each other\n  = help: give every role the same provider",
             case.name()
         )));
     }

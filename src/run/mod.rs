@@ -110,6 +110,24 @@ impl Case {
         distinct
     }
 
+    /// Whether the agents of its sources can reach each other: processes
+    /// all listen on loopback, and containers of several versions share the
+    /// network the case makes; a process and a container cannot.
+    pub fn agents_reach_each_other(&self) -> bool {
+        let providers = self.providers();
+        providers.len() == 1
+            || providers.iter().all(|p| p.interoperates())
+            || providers.iter().all(|p| p.kind() == "docker")
+    }
+
+    /// The distinct container sources of the case.
+    fn container_sources(&self) -> usize {
+        self.providers()
+            .iter()
+            .filter(|p| p.kind() == "docker")
+            .count()
+    }
+
     /// Why the versions asked for rule the case out (its `requires`), known
     /// before anything starts; `None` where they do not.
     pub fn unmet_requirement(&self) -> Option<String> {

@@ -10,6 +10,7 @@ use super::outcome::Failure;
 use super::RunOptions;
 use crate::agents::cleanup;
 use crate::agents::docker::service::{self, ServiceError, ServiceSpec, Services};
+use crate::agents::docker::{self, CaseNetwork};
 use crate::agents::AgentSpec;
 use crate::diagnostic::Diagnostic;
 use crate::redact::{is_secret_name, Redactor};
@@ -18,12 +19,16 @@ use crate::scenario::template::{env_name, Template, Vars};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 /// A case ready for its agents.
 pub(super) struct Setup {
     /// The variables the first step sees, `${services.*}` included.
     pub vars: Vars,
     pub services: Option<Services>,
+    /// The network container agents join: the services', or one the case
+    /// made for containers of several versions.
+    network: Option<Arc<CaseNetwork>>,
     /// Each role's agent, as its provider starts it.
     pub specs: BTreeMap<String, AgentSpec>,
     /// Where process agents find their files; removed with the case.
@@ -72,9 +77,26 @@ impl Setup {
                 }
             }
         };
+        // Containers of several versions meet on a network the case makes;
+        // with services, theirs.
+        let network = match &services {
+            Some(services) => Some(services.network()),
+            None if case.container_sources() > 1 => {
+                match docker::case_network(&case.name()).await {
+                    Ok(network) => Some(network),
+                    Err(e) => {
+                        return Err(SetupError::Fail(
+                            Failure::new("the case network was not made").note(format!("{e:#}")),
+                        ))
+                    }
+                }
+            }
+            None => None,
+        };
         let mut setup = Setup {
             vars: Vars::new(),
             services,
+            network,
             specs: BTreeMap::new(),
             files_dir: None,
         };
@@ -167,7 +189,7 @@ impl Setup {
                 })
                 .map(|s| format!("`{}` needs an agent of its own", s.name)),
             network: match kind {
-                "docker" => self.services.as_ref().map(Services::network),
+                "docker" => self.network.clone(),
                 _ => None,
             },
             files,
@@ -212,14 +234,18 @@ impl Setup {
     pub(super) async fn finish(&mut self) -> Vec<(String, String)> {
         // The specs share the network: the last holder removes it.
         self.specs.clear();
-        match self.services.take() {
+        let logs = match self.services.take() {
             Some(services) => {
                 let logs = services.logs();
                 services.stop().await;
                 logs
             }
             None => Vec::new(),
+        };
+        if let Some(network) = self.network.take() {
+            docker::release_network(network).await;
         }
+        logs
     }
 
     /// Each service's log so far.

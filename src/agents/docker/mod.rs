@@ -31,16 +31,23 @@ mod network;
 pub mod service;
 
 pub use engine::{engine_available, image_present, run_id, sweep_stale};
-pub use network::CaseNetwork;
+pub use network::{release_network, CaseNetwork};
 
 use super::version::Release;
 use super::{Agent, AgentSpec, Provider, Unavailable};
 use anyhow::anyhow;
 use async_trait::async_trait;
 use engine::{connect, pull};
-use network::release_network;
 use std::sync::Arc;
 use testcontainers::bollard::Docker;
+
+/// A network for `case` made before its agents, which containers of every
+/// source of the case join (`AgentSpec::network`): the agents of several
+/// versions reach each other there by role.
+pub async fn case_network(case: &str) -> anyhow::Result<Arc<CaseNetwork>> {
+    let docker = connect().await?;
+    Ok(Arc::new(CaseNetwork::create(&docker, case).await?))
+}
 
 /// Labels every network and container with the case it belongs to.
 const CASE_LABEL: &str = "acapy-harness.case";
@@ -133,7 +140,9 @@ impl Provider for DockerProvider {
         format!("docker::{}", self.release)
     }
 
-    /// Each case's containers are on a network of their own.
+    /// Each case's containers are on a network of their own: they reach
+    /// containers of other versions there (the case makes it, see
+    /// [`case_network`]), not local processes.
     fn interoperates(&self) -> bool {
         false
     }
