@@ -229,7 +229,7 @@ fn main() -> ExitCode {
     let tags = TagFilter::from_lists(&env("ACAPY_HARNESS_TAGS"), &env("ACAPY_HARNESS_SKIP_TAGS"));
     let mut trials = Vec::new();
     // Whether each service image is here, asked once per image.
-    let mut images: HashMap<String, bool> = HashMap::new();
+    let mut images: HashMap<String, Result<(), String>> = HashMap::new();
     // Ignored cases (that libtest will not run) by the reason, counted.
     let mut ignored: BTreeMap<String, usize> = BTreeMap::new();
     for found in discover(std::slice::from_ref(&root)).expect("scenarios/ exists") {
@@ -359,21 +359,34 @@ fn main() -> ExitCode {
     conclusion.exit_code()
 }
 
-/// Why a case's services cannot start here: an image that is not built
-/// (`docker/build-postgres-image.sh`) or no engine. Known at listing time,
-/// so nextest counts such a case as skipped, as `cargo test` does.
+/// Why a case's services cannot start here: no engine, or an image that
+/// is not built (`docker/build-postgres-image.sh`). Known at listing time,
+/// so nextest counts such a case as skipped, as `cargo test` does. Asked
+/// once per image.
 fn missing_service_image(
     case: &Case,
     runtime: &tokio::runtime::Runtime,
-    images: &mut HashMap<String, bool>,
+    images: &mut HashMap<String, Result<(), String>>,
 ) -> Option<String> {
-    let service = case.scenario.services.iter().find(|s| {
-        !*images.entry(s.image.clone()).or_insert_with(|| {
-            runtime.block_on(acapy_harness::agents::docker::image_present(&s.image))
-        })
-    })?;
-    Some(format!(
-        "service `{}` needs image {}, which is not here (see docker/)",
-        service.name, service.image
-    ))
+    use acapy_harness::agents::docker::{engine_available, image_present};
+    case.scenario.services.iter().find_map(|service| {
+        images
+            .entry(service.image.clone())
+            .or_insert_with(|| {
+                runtime.block_on(async {
+                    engine_available()
+                        .await
+                        .map_err(|why| format!("its services need Docker: {why}"))?;
+                    match image_present(&service.image).await {
+                        true => Ok(()),
+                        false => Err(format!(
+                            "service `{}` needs image {}, which is not here (see docker/)",
+                            service.name, service.image
+                        )),
+                    }
+                })
+            })
+            .clone()
+            .err()
+    })
 }
