@@ -63,6 +63,8 @@ pub enum ServiceError {
 
 /// The running services of one case, and the network they made.
 pub struct Services {
+    /// The client that started them, kept to remove them.
+    docker: Docker,
     network: Arc<CaseNetwork>,
     running: Vec<RunningService>,
 }
@@ -112,7 +114,11 @@ impl Services {
                 }
             }
         }
-        let services = Services { network, running };
+        let services = Services {
+            docker,
+            network,
+            running,
+        };
         match first_error {
             None => Ok(services),
             Some(e) => {
@@ -145,9 +151,8 @@ impl Services {
 
     /// Removes every service, then (if no agent still uses it) the network.
     pub async fn stop(mut self) {
-        let docker = connect().await.ok();
         for service in &mut self.running {
-            service.remove(docker.as_ref()).await;
+            service.remove(&self.docker).await;
         }
         release_network(self.network).await;
     }
@@ -162,15 +167,12 @@ impl RunningService {
             .clone()
     }
 
-    async fn remove(&mut self, docker: Option<&Docker>) {
+    async fn remove(&mut self, docker: &Docker) {
         let Some(container) = self.container.take() else {
             return;
         };
         let removed = container.rm().await.is_ok()
-            || match docker {
-                Some(docker) => remove_container(docker, &self.container_name).await.is_ok(),
-                None => false,
-            };
+            || remove_container(docker, &self.container_name).await.is_ok();
         if removed {
             self.token = None;
         } else if let Some(token) = self.token.take() {
@@ -278,7 +280,7 @@ async fn start_one(
         Err(e) => {
             tokio::time::sleep(Duration::from_millis(200)).await;
             let log = tail(&service.log_text(), 30);
-            service.remove(Some(docker)).await;
+            service.remove(docker).await;
             Err(anyhow!(
                 "service `{}` did not become ready ({}): {e:#}\n--- last lines of its log ---\n{log}",
                 spec.name,
