@@ -457,6 +457,39 @@ fn markdown_totals_and_sections() {
 }
 
 #[test]
+fn a_long_failure_keeps_its_head_and_the_end_of_the_log_in_markdown() {
+    let mut r = case(SEED, "Seed flow", "1.3.6", Status::Failed);
+    let log: Vec<String> = (1..=40).map(|n| format!("log line {n}")).collect();
+    r.failure = Some(Failure::new("the agents did not start").note(format!(
+        "agent `holder` did not start\n--- last lines of its log ---\n{}",
+        log.join("\n")
+    )));
+    let whole = console::render_failure(&r);
+    let md = markdown::render(&[r], ELAPSED);
+    let block = md
+        .split("```text\n")
+        .nth(1)
+        .and_then(|b| b.split("\n```").next())
+        .expect("a failure block");
+    let lines: Vec<&str> = block.lines().collect();
+    assert_eq!(
+        lines.len(),
+        31,
+        "30 lines and the line saying what was left out:\n{block}"
+    );
+    assert_eq!(lines[0], "failure: the agents did not start");
+    assert!(lines[12].starts_with(&format!("… ({} lines left out", whole.lines().count() - 30)));
+    assert!(
+        lines[30].ends_with("log line 40"),
+        "the log's last line stays: {block}"
+    );
+    assert!(
+        !block.contains("log line 10\n"),
+        "the middle is left out: {block}"
+    );
+}
+
+#[test]
 fn markdown_all_green_has_no_failures_section() {
     let results = vec![case(SEED, "Seed flow", "1.3.6", Status::Passed)];
     let md = markdown::render(&results, ELAPSED);

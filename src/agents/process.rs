@@ -82,7 +82,9 @@ impl ProcessProvider {
         let ready = handle.spawn_and_wait().await;
         // 0.12 answers /status/ready even when its DIDComm port was taken, so
         // the log is checked after a successful start too.
-        let tail = handle.log_tail(30).await.unwrap_or_default();
+        // A longer stretch is read so that a traceback's header is in it.
+        let log = handle.log_tail(300).await.unwrap_or_default();
+        let tail = tail(&super::fold_tracebacks(&log), 30);
         let port_taken = tail.to_lowercase().contains("address already in use");
         match ready {
             Ok(version) if !port_taken => Ok(Agent {
@@ -104,8 +106,9 @@ impl ProcessProvider {
                     Err(StartError::PortTaken(anyhow::anyhow!("{e}\n{tail}")))
                 } else {
                     Err(StartError::Other(anyhow::anyhow!(
-                        "agent `{}` did not start: {e}\n--- last lines of its log ---\n{tail}",
-                        spec.role
+                        "agent `{}` did not start: {}\n--- last lines of its log ---\n{tail}",
+                        spec.role,
+                        super::with_raised(e, &log)
                     )))
                 }
             }

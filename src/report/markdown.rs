@@ -333,14 +333,27 @@ fn failure_entry(out: &mut String, r: &CaseResult, anchor: &str) {
     }
     let text = render_failure(r);
     if !text.trim().is_empty() {
-        let lines: Vec<&str> = text.lines().collect();
-        let mut shown = lines[..lines.len().min(FAILURE_LINES)].join("\n");
-        if lines.len() > FAILURE_LINES {
-            let _ = write!(shown, "\n… ({} more lines)", lines.len() - FAILURE_LINES);
-        }
+        let shown = head_and_tail(&text, FAILURE_LINES);
         let fence = fence_for(&shown);
         let _ = writeln!(out, "\n{fence}text\n{shown}\n{fence}");
     }
+}
+
+/// At most `max` lines of `text`: its head (what failed, where) and its tail
+/// (where an agent's log ends with the exception), with the middle left out.
+fn head_and_tail(text: &str, max: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.len() <= max {
+        return lines.join("\n");
+    }
+    let head = max * 2 / 5;
+    let tail = max - head;
+    format!(
+        "{}\n… ({} lines left out; the whole text is in the console output and the JSON report)\n{}",
+        lines[..head].join("\n"),
+        lines.len() - max,
+        lines[lines.len() - tail..].join("\n")
+    )
 }
 
 /// One anchor per failing case, unique within the document.

@@ -149,11 +149,13 @@ pub async fn start_one(
         Err(e) => {
             // Give the log consumer a moment to catch the last lines.
             tokio::time::sleep(Duration::from_millis(200)).await;
-            let log = handle.log_tail(30).await.unwrap_or_default();
+            let log = handle.log_tail(300).await.unwrap_or_default();
+            let shown = crate::agents::process::tail(&crate::agents::fold_tracebacks(&log), 30);
             handle.stop().await;
             Err(anyhow!(
-                "agent `{}` did not start ({image}): {e:#}\n--- last lines of its log ---\n{log}",
-                spec.role
+                "agent `{}` did not start ({image}): {}\n--- last lines of its log ---\n{shown}",
+                spec.role,
+                crate::agents::with_raised(format!("{e:#}"), &log)
             ))
         }
     }
