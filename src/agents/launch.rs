@@ -16,6 +16,10 @@ pub struct Launch<'a> {
     /// Unique within the wallet folder (ACA-Py keys its files by it).
     pub wallet_name: &'a str,
     pub api_key: &'a str,
+    /// A RAW key ([`raw_wallet_key`]). A provider that starts an agent again
+    /// after a lost port keeps it: the wallet may already exist outside the
+    /// agent's home (in a database service), and opens only with its key.
+    pub wallet_key: &'a str,
     /// The user's own flags (suite `agent_args`, then the role's `args`).
     pub extra: &'a [String],
     /// More `ACAPY_*` settings, kept out of the command line.
@@ -69,7 +73,7 @@ impl Launch<'_> {
         args.extend(self.extra.iter().cloned());
         let mut env = vec![
             ("ACAPY_ADMIN_API_KEY".into(), self.api_key.to_owned()),
-            ("ACAPY_WALLET_KEY".into(), raw_wallet_key()),
+            ("ACAPY_WALLET_KEY".into(), self.wallet_key.to_owned()),
         ];
         env.extend(self.extra_env.iter().cloned());
         // A multitenant agent needs a JWT secret to sign its tenants'
@@ -109,6 +113,7 @@ mod tests {
             admin: ("0.0.0.0", 8021),
             wallet_name: "issuer-wallet",
             api_key: "the-admin-key",
+            wallet_key: "the-wallet-key",
             extra,
             extra_env: &[],
         }
@@ -128,9 +133,10 @@ mod tests {
         }
         let env: std::collections::HashMap<_, _> = cmd.env.iter().cloned().collect();
         assert_eq!(env["ACAPY_ADMIN_API_KEY"], "the-admin-key");
-        let key = bs58::decode(&env["ACAPY_WALLET_KEY"]).into_vec().unwrap();
-        assert_eq!(key.len(), 32);
-        assert!(!format!("{cmd:?}").contains("the-admin-key"));
+        assert_eq!(env["ACAPY_WALLET_KEY"], "the-wallet-key");
+        assert!(!line.contains("the-wallet-key"), "{line}");
+        let debug = format!("{cmd:?}");
+        assert!(!debug.contains("the-admin-key") && !debug.contains("the-wallet-key"));
     }
 
     #[test]
@@ -151,6 +157,7 @@ mod tests {
     fn every_agent_gets_its_own_keys() {
         assert_ne!(generate_api_key(), generate_api_key());
         assert_ne!(raw_wallet_key(), raw_wallet_key());
+        assert_eq!(bs58::decode(raw_wallet_key()).into_vec().unwrap().len(), 32);
         assert_eq!(generate_api_key().len(), 32);
     }
 }

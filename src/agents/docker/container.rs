@@ -7,7 +7,7 @@ use super::network::{release_network, CaseNetwork};
 use super::CASE_LABEL;
 use crate::admin::{wait_ready, AdminAuth, AdminEndpoint};
 use crate::agents::cleanup::{self, RUN_LABEL};
-use crate::agents::launch::{generate_api_key, Launch};
+use crate::agents::launch::{generate_api_key, raw_wallet_key, Launch};
 use crate::agents::process::tail;
 use crate::agents::{ready_timeout, Agent, AgentHandle, AgentSpec};
 use anyhow::{anyhow, bail};
@@ -54,6 +54,7 @@ pub async fn start_one(
         admin: ("0.0.0.0", ADMIN_PORT),
         wallet_name: &format!("{alias}-wallet"),
         api_key: &api_key,
+        wallet_key: &raw_wallet_key(),
         extra: &spec.args,
         extra_env: &spec.env,
     }
