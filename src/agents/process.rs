@@ -190,6 +190,8 @@ impl ProcessHandle {
             .create(true)
             .append(true)
             .open(&self.log_path)?;
+        // A restart appends to the log: only what this start writes counts.
+        let log_start = log.metadata().map(|m| m.len()).unwrap_or(0);
         let mut cmd = Command::new(&self.program);
         cmd.args(&self.launch.args)
             .envs(self.launch.env.iter().cloned())
@@ -221,7 +223,7 @@ impl ProcessHandle {
             }
             // ACA-Py does not exit when its admin port is taken: it waits
             // without an admin API. The log says so; the caller tries again.
-            if lost_a_port(log_path) {
+            if lost_a_port(log_path, log_start) {
                 return Err(format!("aca-py for `{role}` could not bind a port"));
             }
             Ok(())
@@ -230,9 +232,13 @@ impl ProcessHandle {
     }
 }
 
-/// Whether the agent's log says a port it was given is taken.
-fn lost_a_port(log_path: &std::path::Path) -> bool {
-    std::fs::read_to_string(log_path).is_ok_and(|log| says_port_taken(&log))
+/// Whether the agent's log, from byte `from` on, says a port it was given
+/// is taken.
+fn lost_a_port(log_path: &std::path::Path, from: u64) -> bool {
+    std::fs::read(log_path).is_ok_and(|log| {
+        let from = (from as usize).min(log.len());
+        says_port_taken(&String::from_utf8_lossy(&log[from..]))
+    })
 }
 
 fn says_port_taken(log: &str) -> bool {
