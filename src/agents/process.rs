@@ -3,6 +3,7 @@
 
 use super::cleanup;
 use super::launch::{self, generate_api_key, raw_wallet_key, Launch};
+use super::log::{self, tail};
 use super::venv::Venv;
 use super::version::Release;
 use super::{ready_timeout, Agent, AgentHandle, AgentSpec, Provider};
@@ -89,11 +90,12 @@ impl ProcessProvider {
             _dir_token: dir_token,
         };
         let ready = handle.spawn_and_wait().await;
-        // 0.12 answers /status/ready even when its DIDComm port was taken, so
-        // the log is checked after a successful start too. A longer stretch
-        // is read so that a traceback's header is in it.
-        let log = handle.log_tail(300).await.unwrap_or_default();
-        let tail = tail(&super::fold_tracebacks(&log), 30);
+        // ACA-Py answers /status/ready even when its DIDComm port was taken,
+        // so the log is checked after a successful start too.
+        let log = handle
+            .log_tail(log::START_FAILURE_READ)
+            .await
+            .unwrap_or_default();
         let port_taken = says_port_taken(&log);
         match ready {
             Ok(version) if !port_taken => Ok(Agent {
@@ -105,21 +107,23 @@ impl ProcessProvider {
             Ok(_) => {
                 handle.stop().await;
                 Err(StartError::PortTaken(anyhow::anyhow!(
-                    "agent `{}`: a port was taken\n{tail}",
-                    spec.role
+                    "agent `{}` did not start: {}",
+                    spec.role,
+                    log::start_failure("a port was taken", &log)
                 )))
             }
             Err(e) => {
                 handle.stop().await;
-                if port_taken {
-                    Err(StartError::PortTaken(anyhow::anyhow!("{e}\n{tail}")))
+                let error = anyhow::anyhow!(
+                    "agent `{}` did not start: {}",
+                    spec.role,
+                    log::start_failure(e, &log)
+                );
+                Err(if port_taken {
+                    StartError::PortTaken(error)
                 } else {
-                    Err(StartError::Other(anyhow::anyhow!(
-                        "agent `{}` did not start: {}\n--- last lines of its log ---\n{tail}",
-                        spec.role,
-                        super::with_raised(e, &log)
-                    )))
-                }
+                    StartError::Other(error)
+                })
             }
         }
     }
@@ -321,11 +325,6 @@ impl Drop for ProcessHandle {
             let _ = child.start_kill();
         }
     }
-}
-
-pub fn tail(text: &str, lines: usize) -> String {
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 /// A port that is free now and that this process has not handed out before:

@@ -363,7 +363,7 @@ async fn run_case_unmasked(
             return case.result(RunOutput::skipped(why), None, started.elapsed())
         }
         Err(SetupError::Fail(failure)) => {
-            return case.result(RunOutput::failed(failure), None, started.elapsed())
+            return case.result(RunOutput::failed(*failure), None, started.elapsed())
         }
     };
     let mut agents = match start_agents(case, &setup).await {
@@ -422,7 +422,7 @@ fn tails(logs: &[(String, String)]) -> Vec<(String, String)> {
         .map(|(name, log)| {
             (
                 name.clone(),
-                crate::agents::process::tail(log, SERVICE_LOG_LINES),
+                crate::agents::log::tail(log, SERVICE_LOG_LINES),
             )
         })
         .collect()

@@ -39,12 +39,19 @@ pub(super) struct Setup {
 pub(super) enum SetupError {
     /// The machine lacks something (an image, a secret in the environment).
     Skip(String),
-    Fail(Failure),
+    /// Boxed: a failure carries its whole story, and setup returns often.
+    Fail(Box<Failure>),
+}
+
+impl SetupError {
+    fn fail(failure: Failure) -> SetupError {
+        SetupError::Fail(Box::new(failure))
+    }
 }
 
 impl From<Diagnostic> for SetupError {
     fn from(d: Diagnostic) -> SetupError {
-        SetupError::Fail(d.into())
+        SetupError::fail(d.into())
     }
 }
 
@@ -70,7 +77,7 @@ impl Setup {
                     Ok(services) => Some(services),
                     Err(ServiceError::Unavailable(why)) => return Err(SetupError::Skip(why)),
                     Err(ServiceError::Failed(e)) => {
-                        return Err(SetupError::Fail(
+                        return Err(SetupError::fail(
                             Failure::new("the services did not start").note(format!("{e:#}")),
                         ))
                     }
@@ -85,7 +92,7 @@ impl Setup {
                 match docker::case_network(&case.name()).await {
                     Ok(network) => Some(network),
                     Err(e) => {
-                        return Err(SetupError::Fail(
+                        return Err(SetupError::fail(
                             Failure::new("the case network was not made").note(format!("{e:#}")),
                         ))
                     }
@@ -206,7 +213,7 @@ impl Setup {
         content: &str,
     ) -> Result<String, SetupError> {
         let fail = |e: std::io::Error| {
-            SetupError::Fail(Failure::new(format!(
+            SetupError::fail(Failure::new(format!(
                 "cannot write the file `{name}` of `{role}`: {e}"
             )))
         };

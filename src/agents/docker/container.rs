@@ -8,7 +8,7 @@ use super::CASE_LABEL;
 use crate::admin::{wait_ready, AdminAuth, AdminEndpoint};
 use crate::agents::cleanup::{self, RUN_LABEL};
 use crate::agents::launch::{generate_api_key, raw_wallet_key, Launch};
-use crate::agents::process::tail;
+use crate::agents::log::{self, tail};
 use crate::agents::{ready_timeout, Agent, AgentHandle, AgentSpec};
 use anyhow::{anyhow, bail};
 use async_trait::async_trait;
@@ -150,13 +150,15 @@ pub async fn start_one(
         Err(e) => {
             // Give the log consumer a moment to catch the last lines.
             tokio::time::sleep(Duration::from_millis(200)).await;
-            let log = handle.log_tail(300).await.unwrap_or_default();
-            let shown = crate::agents::process::tail(&crate::agents::fold_tracebacks(&log), 30);
+            let log = handle
+                .log_tail(log::START_FAILURE_READ)
+                .await
+                .unwrap_or_default();
             handle.stop().await;
             Err(anyhow!(
-                "agent `{}` did not start ({image}): {}\n--- last lines of its log ---\n{shown}",
+                "agent `{}` did not start ({image}): {}",
                 spec.role,
-                crate::agents::with_raised(format!("{e:#}"), &log)
+                log::start_failure(format!("{e:#}"), &log)
             ))
         }
     }

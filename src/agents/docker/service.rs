@@ -15,7 +15,7 @@ use super::engine::{connect, pull, register_container, remove_container, run_id}
 use super::network::{release_network, CaseNetwork};
 use super::CASE_LABEL;
 use crate::agents::cleanup::{self, RUN_LABEL};
-use crate::agents::process::tail;
+use crate::agents::log::tail;
 use anyhow::anyhow;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;

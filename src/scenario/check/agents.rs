@@ -121,7 +121,7 @@ impl Checker {
         raw: Spanned<RawAgentFile>,
     ) -> Option<AgentFile> {
         let name_loc = self.key_loc(&name);
-        if !super::super::template::scoped(&format!("files.{}", name.value)).is_some() {
+        if super::super::template::scoped(&format!("files.{}", name.value)).is_none() {
             self.error(
                 Diagnostic::at(&name_loc, format!("invalid file name `{}`", name.value))
                     .label("letters, digits, `-` and `_`"),
