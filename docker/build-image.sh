@@ -51,16 +51,8 @@ main() {
         SUITE=trixie
     fi
 
-    [[ $(id -u) == 0 ]] || die "must run as root (debootstrap and chroot need it): sudo $0 $*"
-    command -v debootstrap >/dev/null || die "debootstrap is not installed (apt-get install debootstrap)"
-    command -v docker >/dev/null || die "the docker CLI is not installed"
-    docker version --format '{{.Server.Version}}' >/dev/null 2>&1 \
-        || die "Docker engine not reachable: $(docker version 2>&1 | tail -n 1)"
-
-    if [[ ${REBUILD:-0} != 1 ]] && docker image inspect "$TAG" >/dev/null 2>&1; then
-        say "image $TAG already exists (REBUILD=1 to rebuild)"
-        exit 0
-    fi
+    build_tools_at_hand "$@"
+    exit_if_built "$TAG"
 
     MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
     CA_BUNDLE=${HOST_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}

@@ -103,16 +103,8 @@ main() {
     [[ $# -le 1 ]] || die "usage: $0 [TAG]"
     TAG=${1:-acapy-harness/postgres:$PG_MAJOR}
 
-    [[ $(id -u) == 0 ]] || die "must run as root (debootstrap and chroot need it): sudo $0 $*"
-    command -v debootstrap >/dev/null || die "debootstrap is not installed (apt-get install debootstrap)"
-    command -v docker >/dev/null || die "the docker CLI is not installed"
-    docker version --format '{{.Server.Version}}' >/dev/null 2>&1 \
-        || die "Docker engine not reachable: $(docker version 2>&1 | tail -n 1)"
-
-    if [[ ${REBUILD:-0} != 1 ]] && docker image inspect "$TAG" >/dev/null 2>&1; then
-        say "image $TAG already exists (REBUILD=1 to rebuild)"
-        exit 0
-    fi
+    build_tools_at_hand "$@"
+    exit_if_built "$TAG"
 
     OLD_ID=$(docker image inspect --format '{{.Id}}' "$TAG" 2>/dev/null || true) # removed once replaced
     MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}

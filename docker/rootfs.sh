@@ -2,6 +2,25 @@
 # run: a work folder removed at exit, and a Debian rootfs debootstrapped
 # once and cached as a tar. The callers define `say` and `die`.
 
+# build_tools_at_hand ARGS...: root, debootstrap, the docker CLI and an
+# engine that answers, or a message saying which is missing.
+build_tools_at_hand() {
+    [[ $(id -u) == 0 ]] || die "must run as root (debootstrap and chroot need it): sudo $0 $*"
+    command -v debootstrap >/dev/null || die "debootstrap is not installed (apt-get install debootstrap)"
+    command -v docker >/dev/null || die "the docker CLI is not installed"
+    docker version --format '{{.Server.Version}}' >/dev/null 2>&1 \
+        || die "Docker engine not reachable: $(docker version 2>&1 | tail -n 1)"
+}
+
+# exit_if_built TAG: an image that is already there is kept (REBUILD=1
+# builds it again).
+exit_if_built() {
+    if [[ ${REBUILD:-0} != 1 ]] && docker image inspect "$1" >/dev/null 2>&1; then
+        say "image $1 already exists (REBUILD=1 to rebuild)"
+        exit 0
+    fi
+}
+
 # work_folder PREFIX: makes WORK (and names ROOTFS=$WORK/rootfs), removed at
 # exit. debootstrap mounts /proc (and sometimes /sys, /dev/pts) in the target
 # while it installs and may leave them mounted if it fails: whatever is
