@@ -239,10 +239,14 @@ impl ProcessHandle {
 /// Whether the agent's log, from byte `from` on, says a port it was given
 /// is taken.
 fn lost_a_port(log_path: &std::path::Path, from: u64) -> bool {
-    std::fs::read(log_path).is_ok_and(|log| {
-        let from = (from as usize).min(log.len());
-        says_port_taken(&String::from_utf8_lossy(&log[from..]))
-    })
+    use std::io::{Read, Seek, SeekFrom};
+    let mut written = Vec::new();
+    std::fs::File::open(log_path)
+        .and_then(|mut log| {
+            log.seek(SeekFrom::Start(from))?;
+            log.read_to_end(&mut written)
+        })
+        .is_ok_and(|_| says_port_taken(&String::from_utf8_lossy(&written)))
 }
 
 fn says_port_taken(log: &str) -> bool {
