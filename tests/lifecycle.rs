@@ -4,9 +4,10 @@
 //!
 //! `cargo test --test lifecycle`
 
+use acapy_harness::admin::AdminClient;
 use acapy_harness::agents::process::ProcessProvider;
 use acapy_harness::agents::version::Release;
-use acapy_harness::agents::Provider;
+use acapy_harness::agents::{AgentSpec, Provider};
 use acapy_harness::report::console::render_failure;
 use acapy_harness::run::outcome::{CaseResult, Status};
 use acapy_harness::run::{run_case, RunOptions};
@@ -157,4 +158,40 @@ steps:
         "{}",
         render_failure(&restarted)
     );
+}
+
+/// An agent lives as long as the harness needs it, whatever thread asked
+/// for it: under `cargo test` a case runs on a libtest worker thread, which
+/// ends when the list of tests runs dry, and a shared base agent started
+/// there must keep serving the cases still running on the other workers.
+#[test]
+fn an_agent_started_from_a_thread_that_then_ends_keeps_answering() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let provider = Arc::new(ProcessProvider::new(Release::parse("1.3.6").unwrap()));
+    let spec = AgentSpec {
+        role: "holder".into(),
+        label: "Holder".into(),
+        ..AgentSpec::default()
+    };
+    let (handle, starter) = (runtime.handle().clone(), provider.clone());
+    let mut agent = std::thread::spawn(move || {
+        let started = handle.block_on(starter.start(&[spec], "thread-ends"));
+        started.expect("the agent starts").remove(0)
+    })
+    .join()
+    .unwrap();
+    // The parent-death signal is delivered as the thread ends; allow for it.
+    std::thread::sleep(Duration::from_millis(500));
+    let answered = runtime.block_on(async {
+        let gone = agent.handle.gone().await;
+        let status = AdminClient::new(&agent.admin).get_json("/status").await;
+        agent.handle.stop().await;
+        (gone, status.map(|s| s["version"].clone()))
+    });
+    assert_eq!(answered.0, None, "the agent ended with its thread");
+    assert_eq!(answered.1.ok(), Some(serde_json::json!("1.3.6")));
 }

@@ -3,7 +3,9 @@
 //! the action that removes it, until its owner has removed it. A normal run
 //! removes things itself; on Ctrl-C or SIGTERM the handler runs every action
 //! still registered and exits 130. Children also get PDEATHSIG so even a
-//! SIGKILLed harness takes them down.
+//! SIGKILLed harness takes them down ([`super::spawn`] forks them from a
+//! thread that lives as long as the harness, so that is the only death
+//! they follow).
 //!
 //! A command that wants to finish its own work first (`run` writes its
 //! reports) calls [`defer_interrupts`]: the first signal then only sets the

@@ -19,6 +19,7 @@ pub mod log;
 pub mod process;
 pub mod select;
 pub mod shared;
+pub mod spawn;
 pub mod venv;
 pub mod version;
 

@@ -206,15 +206,9 @@ impl ProcessHandle {
             .stderr(log)
             .kill_on_drop(true)
             .process_group(0);
-        unsafe {
-            // Die with the harness, even when it is SIGKILLed.
-            cmd.pre_exec(|| {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                Ok(())
-            });
-        }
-        let child = cmd
-            .spawn()
+        // Forked from a thread that lives as long as the harness: the agent
+        // dies with the harness, never with the thread that asked for it.
+        let child = super::spawn::spawn(cmd)
             .map_err(|e| anyhow::anyhow!("cannot start {}: {e}", self.program.display()))?;
         self.pid_token = Some(cleanup::process(child.id().unwrap_or(0)));
         *self.child.lock().unwrap_or_else(|e| e.into_inner()) = Some(child);
