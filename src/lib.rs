@@ -21,3 +21,4 @@ pub mod scenario;
 pub mod schema;
 pub mod suggest;
 pub mod suite;
+pub mod version;

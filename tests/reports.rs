@@ -365,7 +365,7 @@ fn targets_sort_by_version() {
         "process::1.3.0rc1",
         "process::1.3.6",
     ];
-    ts.sort_by(|a, b| json::compare_targets(a, b));
+    ts.sort_by(|a, b| acapy_harness::version::compare_labels(a, b));
     assert_eq!(
         ts,
         [

@@ -2,32 +2,27 @@
 //! Each line of ACA-Py was checked by installing it from PyPI: see
 //! `docs/providers.md` for the table and what needs which Python.
 
+use crate::version::Version;
 use std::path::{Path, PathBuf};
 
 /// The version used when none is asked for: the 1.3 LTS line.
 pub const DEFAULT_VERSION: &str = "1.3.6";
 
-/// An ACA-Py release: `1.3.6`, or a pre-release as PyPI spells it
-/// (`1.4.0rc1`, `1.0.0b2`, `1.1.0a1`). Held as a semver version whose
-/// pre-release part is `rc.1`, `b.2`, `a.1`, so releases order as PEP 440
-/// orders them (`1.4.0a1 < 1.4.0b1 < 1.4.0rc1 < 1.4.0rc2 < 1.4.0`); shown,
-/// installed and tagged in the PEP 440 spelling.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+/// An ACA-Py release, as the harness installs it: a [`Version`] of a line
+/// it supports (0.12 and later).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Release {
-    pub version: semver::Version,
+    pub version: Version,
 }
 
 impl Release {
     pub fn parse(text: &str) -> anyhow::Result<Release> {
-        let version = parse_pep440(text.trim()).ok_or_else(|| {
+        let version = Version::parse(text).map_err(|_| {
             anyhow::anyhow!("`{text}` is not an ACA-Py version like 1.3.6 or 1.4.0rc1")
         })?;
-        if version.major == 0 && version.minor < 12 {
+        if version.line() < (0, 12) {
             anyhow::bail!(
-                "ACA-Py {} is older than 0.12, which acapy-harness does not support",
-                Release {
-                    version: version.clone()
-                }
+                "ACA-Py {version} is older than 0.12, which acapy-harness does not support"
             );
         }
         Ok(Release { version })
@@ -35,21 +30,17 @@ impl Release {
 
     /// The pip requirement that installs this version.
     pub fn requirement(&self) -> String {
-        let v = &self.version;
-        if v.major == 0 {
+        match self.version.line() {
             // Without the askar extra, 0.12 fails at start: `import anoncreds`.
-            format!("aries-cloudagent[askar]=={self}")
-        } else if v.major == 1 && v.minor == 0 {
-            format!("aries-cloudagent=={self}")
-        } else {
-            format!("acapy-agent=={self}")
+            (0, _) => format!("aries-cloudagent[askar]=={self}"),
+            (1, 0) => format!("aries-cloudagent=={self}"),
+            _ => format!("acapy-agent=={self}"),
         }
     }
 
     /// Python minor versions that run it, best first.
     pub fn pythons(&self) -> &'static [&'static str] {
-        let v = &self.version;
-        match (v.major, v.minor) {
+        match self.version.line() {
             (0, _) => &["3.11", "3.10", "3.9"],
             (1, 0..=4) => &["3.12", "3.13"],
             _ => &["3.13"],
@@ -66,8 +57,7 @@ impl Release {
     /// - 1.1 and later: `ghcr.io/openwallet-foundation/acapy-agent:py3.12-…`
     ///   up to 1.4, `py3.13-…` from 1.5.
     pub fn official_image(&self) -> String {
-        let v = &self.version;
-        match (v.major, v.minor) {
+        match self.version.line() {
             (0, _) => format!("ghcr.io/hyperledger/aries-cloudagent-python:py3.9-{self}"),
             (1, 0) => format!("ghcr.io/hyperledger/aries-cloudagent-python:py3.12-{self}"),
             _ => {
@@ -86,55 +76,8 @@ impl Release {
 /// In the PEP 440 spelling: `1.3.6`, `1.4.0rc1`.
 impl std::fmt::Display for Release {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let v = &self.version;
-        write!(f, "{}.{}.{}", v.major, v.minor, v.patch)?;
-        if !v.pre.is_empty() {
-            f.write_str(&v.pre.as_str().replace('.', ""))?;
-        }
-        Ok(())
+        self.version.fmt(f)
     }
-}
-
-/// `X.Y.Z` with an optional pre-release, in PEP 440's spellings (`rc1`,
-/// `.rc1`, `-rc1`, `rc.1`, `c1`, `a1`, `alpha1`, `b1`, `beta1`, with `rc`
-/// and `c` the same and a missing number 0) or semver's (`-rc.1`). Dev,
-/// post and local versions are not ACA-Py releases: refused.
-fn parse_pep440(text: &str) -> Option<semver::Version> {
-    let text = text.strip_prefix('v').unwrap_or(text).to_ascii_lowercase();
-    let release_len = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (release, rest) = text.split_at(release_len);
-    let release = release.strip_suffix('.').unwrap_or(release);
-    let parts: Vec<u64> = release
-        .split('.')
-        .map(|p| p.parse().ok())
-        .collect::<Option<_>>()?;
-    let [major, minor, patch] = parts[..] else {
-        return None;
-    };
-    let mut version = semver::Version::new(major, minor, patch);
-    let rest = rest.trim_start_matches(['-', '.', '_']);
-    if rest.is_empty() {
-        return Some(version);
-    }
-    let (tag, number) = rest.split_at(
-        rest.find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len()),
-    );
-    let tag = match tag.trim_end_matches(['-', '.', '_']) {
-        "a" | "alpha" => "a",
-        "b" | "beta" => "b",
-        "rc" | "c" | "pre" | "preview" => "rc",
-        _ => return None,
-    };
-    let number: u64 = if number.is_empty() {
-        0
-    } else {
-        number.parse().ok()?
-    };
-    version.pre = semver::Prerelease::new(&format!("{tag}.{number}")).ok()?;
-    Some(version)
 }
 
 /// Finds a `pythonX.Y` for the first of `minors` that exists: on PATH, then
@@ -273,26 +216,6 @@ mod tests {
             Release::parse("0.12.0rc2").unwrap().requirement(),
             "aries-cloudagent[askar]==0.12.0rc2"
         );
-    }
-
-    #[test]
-    fn releases_order_as_pep_440_does() {
-        let order = [
-            "0.12.8",
-            "1.3.6",
-            "1.4.0a1",
-            "1.4.0b1",
-            "1.4.0rc1",
-            "1.4.0rc2",
-            "1.4.0rc10",
-            "1.4.0",
-            "1.10.0",
-        ];
-        let releases: Vec<Release> = order.iter().map(|v| Release::parse(v).unwrap()).collect();
-        let mut sorted = releases.clone();
-        sorted.reverse();
-        sorted.sort();
-        assert_eq!(sorted, releases);
     }
 
     #[test]

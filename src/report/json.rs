@@ -62,7 +62,6 @@
 use crate::report::console::{interrupted_reason, render_one, Tally};
 use crate::run::outcome::{CaseResult, Failure, Status, StepResult, StepStatus};
 use serde_json::{json, Map, Value};
-use std::cmp::Ordering;
 use std::path::Path;
 use std::time::Duration;
 
@@ -207,36 +206,10 @@ pub fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Orders targets by the ACA-Py version they end with (`1.3.6` before `1.10.0`,
-/// `1.3.0rc1` before `1.3.0`), then by name; targets without a version last.
-pub fn compare_targets(a: &str, b: &str) -> Ordering {
-    let key = |t: &str| {
-        let version = t.rsplit("::").next().unwrap_or(t);
-        let version = version.strip_prefix('v').unwrap_or(version);
-        let numeric_len = version
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(version.len());
-        let (release, rest) = version.split_at(numeric_len);
-        let release: Vec<u64> = release
-            .split('.')
-            .filter(|p| !p.is_empty())
-            .map(|p| p.parse().unwrap_or(u64::MAX))
-            .collect();
-        // (no version, release numbers, is a final release, pre-release tag)
-        (
-            release.is_empty(),
-            release,
-            rest.is_empty(),
-            rest.to_owned(),
-        )
-    };
-    key(a).cmp(&key(b)).then_with(|| a.cmp(b))
-}
-
 /// The distinct targets of `results`, in version order.
 pub fn targets(results: &[CaseResult]) -> Vec<String> {
     let mut targets: Vec<String> = results.iter().map(|r| r.target.clone()).collect();
-    targets.sort_by(|a, b| compare_targets(a, b));
+    targets.sort_by(|a, b| crate::version::compare_labels(a, b));
     targets.dedup();
     targets
 }

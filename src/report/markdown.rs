@@ -8,8 +8,9 @@
 //! ```
 
 use super::console::{flaky_note, render_failure, Tally};
-use super::json::{compare_targets, reason, targets};
+use super::json::{reason, targets};
 use crate::run::outcome::{CaseResult, FailedTry, Status};
+use crate::version::compare_labels;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -209,7 +210,7 @@ fn interop_grids(out: &mut String, results: &[CaseResult], anchors: &BTreeMap<&s
             |r: &CaseResult, i: usize| r.roles[i].requested.clone().unwrap_or_default();
         let ordered = |i: usize| {
             let mut versions: Vec<String> = cases.iter().map(|r| version_of(r, i)).collect();
-            versions.sort_by(|a, b| compare_targets(a, b));
+            versions.sort_by(|a, b| compare_labels(a, b));
             versions.dedup();
             versions
         };

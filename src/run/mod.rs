@@ -272,7 +272,7 @@ fn describe_versions(versions: &BTreeMap<String, String>) -> String {
 pub fn parsed(versions: &BTreeMap<String, String>) -> RoleVersions {
     versions
         .iter()
-        .filter_map(|(role, v)| Some((role.clone(), parse_version(Some(v))?)))
+        .filter_map(|(role, v)| Some((role.clone(), crate::version::Version::parse(v).ok()?)))
         .collect()
 }
 
@@ -459,21 +459,4 @@ fn run_id() -> String {
     use rand::Rng;
     let bytes: [u8; 6] = rand::rng().random();
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// `1.3.6`, `0.12.8`, `1.4.0rc1` → a semver version (pre-release dropped).
-pub fn parse_version(text: Option<&str>) -> Option<semver::Version> {
-    let text = text?;
-    let numeric: String = text
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || *c == '.')
-        .collect();
-    let mut parts = numeric
-        .split('.')
-        .filter(|p| !p.is_empty())
-        .map(|p| p.parse::<u64>());
-    let major = parts.next()?.ok()?;
-    let minor = parts.next().and_then(Result::ok).unwrap_or(0);
-    let patch = parts.next().and_then(Result::ok).unwrap_or(0);
-    Some(semver::Version::new(major, minor, patch))
 }

@@ -4,6 +4,7 @@
 use super::query::Query;
 use super::template::Template;
 use crate::diagnostic::{Loc, SourceFile};
+use crate::version::{Version, VersionReq};
 use regex::Regex;
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,7 +42,7 @@ impl Scenario {
 }
 
 /// The version of each role's agent.
-pub type RoleVersions = std::collections::BTreeMap<String, semver::Version>;
+pub type RoleVersions = std::collections::BTreeMap<String, Version>;
 
 /// `{ acapy: RANGE, ROLE: RANGE }`: every range given must hold. `acapy`
 /// judges every agent of the case; a role's range judges that role's agent.
@@ -86,15 +87,15 @@ impl Condition {
 #[derive(Debug, Clone)]
 pub struct VersionCondition {
     pub text: String,
-    pub any_of: Vec<semver::VersionReq>,
+    pub range: VersionReq,
     pub loc: Loc,
 }
 
 impl VersionCondition {
-    pub fn holds(&self, version: &semver::Version) -> bool {
-        // Pre-releases (1.4.0rc1) count as their release for these ranges.
-        let release = semver::Version::new(version.major, version.minor, version.patch);
-        self.any_of.iter().any(|req| req.matches(&release))
+    /// Pre-releases are judged by their order: `>=1.4` does not admit
+    /// `1.4.0rc1` (see [`crate::version`]).
+    pub fn holds(&self, version: &Version) -> bool {
+        self.range.matches(version)
     }
 }
 
@@ -318,23 +319,21 @@ mod tests {
         });
         VersionCondition {
             text: text.into(),
-            any_of: text
-                .split("||")
-                .map(|t| semver::VersionReq::parse(t.trim()).unwrap())
-                .collect(),
+            range: VersionReq::parse(text).unwrap(),
             loc: Loc::new(&file, 1, 1, 1),
         }
     }
 
     #[test]
-    fn version_conditions_take_alternatives_and_ignore_pre_releases() {
+    fn version_conditions_take_alternatives_and_order_pre_releases_first() {
         let gaps = condition(">=1.3.3, <1.4 || >=1.5.1");
-        let v = |s: &str| semver::Version::parse(s).unwrap();
+        let v = |s: &str| Version::parse(s).unwrap();
         assert!(gaps.holds(&v("1.3.6")));
         assert!(!gaps.holds(&v("1.4.0")));
         assert!(!gaps.holds(&v("1.5.0")));
         assert!(gaps.holds(&v("1.7.0")));
         assert!(!gaps.holds(&v("0.12.8")));
-        assert!(condition(">=1.4").holds(&v("1.4.0-rc1")));
+        assert!(!condition(">=1.4").holds(&v("1.4.0-rc1")));
+        assert!(condition(">=1.4.0rc1").holds(&v("1.4.0-rc1")));
     }
 }

@@ -181,15 +181,10 @@ impl Checker {
 
     pub(super) fn version_req(&mut self, text: &Spanned<String>) -> Option<VersionCondition> {
         let loc = self.loc(&text.referenced).shifted(0, text.value.len());
-        let parsed: Result<Vec<_>, _> = text
-            .value
-            .split("||")
-            .map(|alternative| semver::VersionReq::parse(alternative.trim()))
-            .collect();
-        match parsed {
-            Ok(any_of) => Some(VersionCondition {
+        match crate::version::VersionReq::parse(&text.value) {
+            Ok(range) => Some(VersionCondition {
                 text: text.value.clone(),
-                any_of,
+                range,
                 loc,
             }),
             Err(e) => {
