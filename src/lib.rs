@@ -4,6 +4,7 @@
 //! - [`admin`]: talking to one agent's admin API (auth, requests, events);
 //! - [`agents`]: providers that start (or find) the agents;
 //! - [`run`]: executing a scenario's steps against running agents;
+//! - [`session`]: one run, from settings to events, for both front ends;
 //! - [`report`]: what the results look like to people and to CI;
 //! - [`schema`]: JSON Schemas of the files it reads, for editors and CI.
 
@@ -19,6 +20,7 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod schema;
+pub mod session;
 pub mod suggest;
 pub mod suite;
 pub mod version;

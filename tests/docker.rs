@@ -4,15 +4,17 @@
 //! not built: `docker/build-image.sh 1.3.6`.
 
 use acapy_harness::admin::AdminAuth;
-use acapy_harness::agents::cleanup::{self, RUN_LABEL};
+use acapy_harness::agents::cleanup::RUN_LABEL;
 use acapy_harness::agents::docker::{
     engine_available, image_present, run_id, sweep_stale, DockerProvider,
 };
 use acapy_harness::agents::version::Release;
-use acapy_harness::agents::{stop_all, AgentSpec, Provider};
+use acapy_harness::agents::{stop_all, AgentSpec, Notices, Provider, Scope};
 use acapy_harness::report::console::render_failure;
 use acapy_harness::run::outcome::Status;
 use acapy_harness::run::{run_case, RunOptions};
+use acapy_harness::session::signals::Interrupts;
+use acapy_harness::session::Cancel;
 use acapy_harness::suite::{cases, load};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -54,7 +56,7 @@ async fn seed_flow_passes_in_containers_and_leaves_nothing() {
         println!("skipped: {image} is not built (docker/build-image.sh {VERSION})");
         return;
     }
-    cleanup::install_signal_handler();
+    Interrupts::install(Cancel::new());
 
     let scenarios = load(&[seed_scenario()]).expect("the seed scenario loads");
     let cases = cases(
@@ -146,7 +148,7 @@ async fn sweep_stale_removes_what_dead_runs_left() {
         None
     };
 
-    let removed = sweep_stale().await.expect("sweep_stale");
+    let removed = sweep_stale(&Notices::default()).await.expect("sweep_stale");
 
     let exists = |kind: &str, name: &str| {
         std::process::Command::new("docker")
@@ -219,8 +221,9 @@ async fn roles_are_aliases_on_the_case_network_and_only_admin_is_published() {
     }
     let case = format!("network-test-{}", std::process::id());
     let provider = DockerProvider::new(Release::parse(VERSION).unwrap(), None);
+    let scope = Scope::standalone(&case);
     let mut agents = provider
-        .start(&[spec("issuer", &[]), spec("holder", &[])], &case)
+        .start(&[spec("issuer", &[]), spec("holder", &[])], &scope)
         .await
         .expect("both agents start");
     let checks = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -256,6 +259,7 @@ async fn roles_are_aliases_on_the_case_network_and_only_admin_is_published() {
         }
     }));
     stop_all(&mut agents).await;
+    scope.close().await;
     if let Err(panic) = checks {
         std::panic::resume_unwind(panic);
     }
@@ -273,9 +277,11 @@ async fn an_agent_that_exits_fails_at_once_with_its_log() {
     let case = format!("exit-test-{}", std::process::id());
     let provider = DockerProvider::new(Release::parse(VERSION).unwrap(), None);
     let started = Instant::now();
+    let scope = Scope::standalone(&case);
     let result = provider
-        .start(&[spec("issuer", &["--no-such-flag"])], &case)
+        .start(&[spec("issuer", &["--no-such-flag"])], &scope)
         .await;
+    scope.close().await;
     let Err(e) = result else {
         panic!("an agent with an unknown flag started");
     };
@@ -309,7 +315,7 @@ async fn containers_of_two_versions_share_the_case_network() {
         );
         return;
     }
-    cleanup::install_signal_handler();
+    Interrupts::install(Cancel::new());
     let scenarios = load(&[seed_scenario()]).expect("the seed scenario loads");
     let sources = std::collections::BTreeMap::from([
         (

@@ -7,7 +7,7 @@
 use acapy_harness::admin::AdminClient;
 use acapy_harness::agents::process::ProcessProvider;
 use acapy_harness::agents::version::Release;
-use acapy_harness::agents::{AgentSpec, Provider};
+use acapy_harness::agents::{AgentSpec, Provider, Scope};
 use acapy_harness::report::console::render_failure;
 use acapy_harness::run::outcome::{CaseResult, Status};
 use acapy_harness::run::{run_case, RunOptions};
@@ -179,7 +179,7 @@ fn an_agent_started_from_a_thread_that_then_ends_keeps_answering() {
     };
     let (handle, starter) = (runtime.handle().clone(), provider.clone());
     let mut agent = std::thread::spawn(move || {
-        let started = handle.block_on(starter.start(&[spec], "thread-ends"));
+        let started = handle.block_on(starter.start(&[spec], &Scope::standalone("thread-ends")));
         started.expect("the agent starts").remove(0)
     })
     .join()

@@ -3,9 +3,10 @@
 //!
 //! `cargo test --test matrix`
 
-use acapy_harness::agents::{Agent, AgentSpec, Provider};
+use acapy_harness::agents::{Agent, AgentSpec, Provider, ProviderError, Reach, Scope};
 use acapy_harness::scenario::load::{load, Found};
 use acapy_harness::suite::{cases_in, Matrix, Versions};
+use acapy_harness::version::Version;
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -21,11 +22,14 @@ impl Provider for Named {
     fn label(&self) -> String {
         format!("process::{}", self.0)
     }
-    fn requested_version(&self) -> Option<String> {
-        Some(self.0.into())
+    fn reach(&self) -> Reach {
+        Reach::Loopback
     }
-    async fn start(&self, _: &[AgentSpec], _: &str) -> anyhow::Result<Vec<Agent>> {
-        anyhow::bail!("never started in these tests")
+    fn requested_version(&self) -> Option<Version> {
+        Version::parse(self.0).ok()
+    }
+    async fn start(&self, _: &[AgentSpec], _: &Scope) -> Result<Vec<Agent>, ProviderError> {
+        Err(anyhow::anyhow!("never started in these tests").into())
     }
 }
 

@@ -4,8 +4,11 @@
 
 use acapy_harness::admin::events::Event;
 use acapy_harness::admin::Exchange;
+use acapy_harness::agents::AgentMode;
 use acapy_harness::diagnostic::{Loc, SourceFile};
+use acapy_harness::report::json::JsonReport;
 use acapy_harness::report::{artifacts, console, json, junit, markdown, merge};
+use acapy_harness::run::fault::Fault;
 use acapy_harness::run::outcome::{
     Artifacts, CaseResult, FailedTry, Failure, RoleVersion, Status, StepResult, StepStatus,
 };
@@ -30,7 +33,8 @@ fn case(scenario: &str, name: &str, version: &str, status: Status) -> CaseResult
         requested_version: Some(version.into()),
         acapy_version: Some(version.into()),
         roles: Vec::new(),
-        agent_mode: Some("dedicated"),
+        agent_mode: Some(AgentMode::Dedicated),
+        tags: Vec::new(),
         status,
         duration: Duration::from_millis(3210),
         steps: vec![
@@ -39,7 +43,6 @@ fn case(scenario: &str, name: &str, version: &str, status: Status) -> CaseResult
         ],
         failure: None,
         artifacts: None,
-        secrets: Default::default(),
     }
 }
 
@@ -48,8 +51,29 @@ fn step(name: &str, status: StepStatus, ms: u64) -> StepResult {
         name: name.into(),
         agent: "issuer".into(),
         status,
+        line: None,
+        started: Duration::ZERO,
         duration: Duration::from_millis(ms),
+        exchanges: Vec::new(),
+        events: Vec::new(),
     }
+}
+
+/// The JSON report of `results`, as a consumer reads it.
+fn render_json(results: &[CaseResult], elapsed: Duration) -> Value {
+    serde_json::to_value(JsonReport::new(results, elapsed, &[])).unwrap()
+}
+
+/// A report's results and run time, read back as `report merge` does.
+fn parse(doc: &Value) -> (Vec<CaseResult>, Duration) {
+    let report: JsonReport = serde_json::from_value(doc.clone()).unwrap();
+    (report.cases, report.summary.duration)
+}
+
+/// A failure with nothing but its message (and the case's note).
+fn bare(message: &str) -> Failure {
+    Fault::new(message)
+        .freeze("scenario: Seed flow (scenarios/seed.yaml), ACA-Py 1.3.6 (process)".into())
 }
 
 fn exchange() -> Exchange {
@@ -57,6 +81,7 @@ fn exchange() -> Exchange {
         agent: "issuer".into(),
         method: "POST".into(),
         url: "http://127.0.0.1:8021/issue-credential-2.0/send".into(),
+        headers: Default::default(),
         request: Some(j!({"connection_id": "c1"})),
         status: 200,
         response: j!({"state": "abandoned", "cred_ex_id": "x1"}),
@@ -69,7 +94,7 @@ fn failure() -> Failure {
         path: PathBuf::from("scenarios/present-proof-v2/basic.yaml"),
         text: "steps:\n  - name: send proof request\n    expect: { state: done }\n".into(),
     });
-    let mut failure = Failure::new("response did not match `expect`")
+    let mut failure = Fault::new("response did not match `expect`")
         .at(&Loc::new(&file, 3, 15, 11))
         .label("expected here")
         .expected("state == \"done\"")
@@ -81,7 +106,7 @@ fn failure() -> Failure {
     failure.recent_events = vec!["+10ms issue_credential_v2_0 state=abandoned".into()];
     failure.log_tail = Some("WARNING something broke\n".into());
     // As `run_case` leaves it: the case's context before the notes.
-    failure.framed(
+    failure.freeze(
         "scenario: Basic proof (scenarios/present-proof-v2/basic.yaml), ACA-Py 1.3.6 (process)"
             .into(),
     )
@@ -261,11 +286,11 @@ fn is_opt_str(v: &Value) -> bool {
 #[test]
 fn json_has_the_documented_shape() {
     let results = results();
-    let doc = json::render(&results, ELAPSED);
+    let doc = render_json(&results, ELAPSED);
     // Through text and back, as a consumer would read it.
     let doc: Value = serde_json::from_str(&doc.to_string()).unwrap();
 
-    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["version"], json::FORMAT_VERSION);
     let summary = &doc["summary"];
     assert_eq!(
         summary,
@@ -309,6 +334,7 @@ fn json_has_the_documented_shape() {
             assert!(step["name"].is_string());
             assert!(step["agent"].is_string());
             assert!(step["duration_ms"].is_u64());
+            assert!(step["started_ms"].is_u64());
             let s = step["status"].as_str().unwrap();
             assert!(["passed", "failed", "skipped", "not_run"].contains(&s));
         }
@@ -330,13 +356,23 @@ fn json_has_the_documented_shape() {
     assert_eq!(f["response"]["status"], 200);
     assert_eq!(f["response"]["method"], "POST");
     assert_eq!(f["response"]["response"]["state"], "abandoned");
+    // The failure as the console shows it: the source line and the notes.
+    let diagnostic = f["diagnostic"].as_str().unwrap();
+    assert!(
+        diagnostic.starts_with("failure: response did not match `expect`"),
+        "{diagnostic}"
+    );
+    assert!(
+        diagnostic.contains("3 |     expect: { state: done }"),
+        "{diagnostic}"
+    );
 }
 
 #[test]
 fn json_failure_without_step_or_location() {
     let mut r = case(SEED, "Seed flow", "1.3.6", Status::Failed);
-    r.failure = Some(Failure::new("agents did not start"));
-    let doc = json::render(&[r], ELAPSED);
+    r.failure = Some(bare("agents did not start"));
+    let doc = render_json(&[r], ELAPSED);
     let f = &doc["cases"][0]["failure"];
     assert!(f["step"].is_null() && f["step_name"].is_null() && f["agent"].is_null());
     assert!(f["expected"].is_null() && f["actual"].is_null());
@@ -348,11 +384,11 @@ fn json_failure_without_step_or_location() {
 fn json_write_round_trips() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("report.json");
-    json::write(&results(), ELAPSED, &path).unwrap();
+    json::write(&results(), ELAPSED, &[], &path).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.ends_with('\n'));
     let back: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(back, json::render(&results(), ELAPSED));
+    assert_eq!(back, render_json(&results(), ELAPSED));
 }
 
 #[test]
@@ -460,10 +496,14 @@ fn markdown_totals_and_sections() {
 fn a_long_failure_keeps_its_head_and_the_end_of_the_log_in_markdown() {
     let mut r = case(SEED, "Seed flow", "1.3.6", Status::Failed);
     let log: Vec<String> = (1..=40).map(|n| format!("log line {n}")).collect();
-    r.failure = Some(Failure::new("the agents did not start").note(format!(
-        "agent `holder` did not start\n--- last lines of its log ---\n{}",
-        log.join("\n")
-    )));
+    r.failure = Some(
+        Fault::new("the agents did not start")
+            .note(format!(
+                "agent `holder` did not start\n--- last lines of its log ---\n{}",
+                log.join("\n")
+            ))
+            .freeze("scenario: Seed flow (scenarios/seed.yaml), ACA-Py 1.3.6 (process)".into()),
+    );
     let whole = console::render_failure(&r);
     let md = markdown::render(&[r], ELAPSED);
     let block = md
@@ -530,17 +570,11 @@ fn interrupted_cases_show_in_every_format() {
         .details(ELAPSED)
         .starts_with("interrupted: 1 case(s) cut short, 1 not started; "));
 
-    let doc = json::render(&results, ELAPSED);
+    let doc = render_json(&results, ELAPSED);
     assert_eq!(doc["summary"]["interrupted"], 2);
     assert_eq!(doc["cases"][1]["status"], "interrupted");
-    assert_eq!(
-        doc["cases"][1]["reason"],
-        "the run was interrupted while it ran"
-    );
-    assert_eq!(
-        doc["cases"][2]["reason"],
-        "not run: the run was interrupted before it started"
-    );
+    assert_eq!(doc["cases"][1]["started"], true);
+    assert_eq!(doc["cases"][2]["started"], false);
 
     let report = Report::deserialize_from_str(&junit::render(&results, "x")).unwrap();
     assert_eq!(
@@ -563,7 +597,7 @@ fn interrupted_cases_show_in_every_format() {
 fn flaky_cases_show_in_every_format() {
     let failed_try = FailedTry {
         duration: Duration::from_millis(812),
-        failure: Some(failure()),
+        failure: failure(),
     };
     let flaky = case(
         PROOF,
@@ -602,7 +636,7 @@ fn flaky_cases_show_in_every_format() {
         "{tries}"
     );
 
-    let doc = json::render(&results, ELAPSED);
+    let doc = render_json(&results, ELAPSED);
     assert_eq!(doc["summary"]["passed"], 1);
     assert_eq!(doc["summary"]["flaky"], 1);
     let case = &doc["cases"][1];
@@ -665,7 +699,7 @@ fn all_kinds() -> Vec<CaseResult> {
         Status::Flaky {
             failed_tries: vec![FailedTry {
                 duration: Duration::from_millis(812),
-                failure: Some(failure()),
+                failure: failure(),
             }],
         },
     ));
@@ -684,14 +718,35 @@ fn all_kinds() -> Vec<CaseResult> {
     results
 }
 
+/// The JSON report of every kind of case validates against the schema
+/// `acapy-harness schema report` prints (and `schemas/` holds).
+#[test]
+fn a_json_report_validates_against_its_schema() {
+    use acapy_harness::schema::{schema_json, SchemaKind};
+    let schema: Value = serde_json::from_str(&schema_json(SchemaKind::Report)).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let mut results = all_kinds();
+    results[0].steps[0].exchanges.push(exchange());
+    let doc = render_json(&results, ELAPSED);
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("at `{}`: {e}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    // And it is not a schema that takes anything.
+    let mut wrong = doc.clone();
+    wrong["cases"][0]["status"] = j!("passed");
+    assert!(!validator.is_valid(&wrong));
+}
+
 /// A JSON report read back renders the same JSON and the same Markdown.
 #[test]
 fn a_json_report_reads_back_as_its_results() {
     let results = all_kinds();
-    let doc = json::render(&results, ELAPSED);
-    let (back, elapsed) = merge::parse(&doc).unwrap();
+    let doc = render_json(&results, ELAPSED);
+    let (back, elapsed) = parse(&doc);
     assert_eq!(elapsed, ELAPSED);
-    assert_eq!(json::render(&back, elapsed), doc);
+    assert_eq!(render_json(&back, elapsed), doc);
     assert_eq!(
         markdown::render(&back, elapsed),
         markdown::render(&results, ELAPSED)
@@ -706,19 +761,23 @@ fn merging_reports_of_two_jobs_gives_one_matrix() {
         .into_iter()
         .partition(|r| r.target == "process::1.3.6");
     let (a, b) = (dir.path().join("a.json"), dir.path().join("b.json"));
-    json::write(&new, Duration::from_secs(20), &a).unwrap();
-    json::write(&old, ELAPSED, &b).unwrap();
-    let (merged, elapsed) = merge::merge(&[a.clone(), b.clone()]).unwrap();
+    json::write(&new, Duration::from_secs(20), &[], &a).unwrap();
+    json::write(&old, ELAPSED, &[], &b).unwrap();
+    let merge::Merged {
+        results: merged,
+        elapsed,
+        ..
+    } = merge::merge(&[a.clone(), b.clone()]).unwrap();
     assert_eq!(elapsed, Duration::from_secs(20), "the longest job");
     let mut expected = all_kinds();
     expected.sort_by(|x, y| x.name.cmp(&y.name));
     assert_eq!(
-        json::render(&merged, ELAPSED),
-        json::render(&expected, ELAPSED)
+        render_json(&merged, ELAPSED),
+        render_json(&expected, ELAPSED)
     );
 
     // The same report twice: each case once.
-    let (twice, _) = merge::merge(&[b.clone(), b]).unwrap();
+    let twice = merge::merge(&[b.clone(), b]).unwrap().results;
     assert_eq!(twice.len(), old.len());
     // Not a report: the error names what is wrong.
     std::fs::write(&a, "{\"version\": 9}").unwrap();
@@ -806,7 +865,7 @@ fn pair(issuer: &str, holder: &str, status: Status) -> CaseResult {
 #[test]
 fn markdown_draws_a_role_by_role_grid_and_json_carries_each_role() {
     let mut failed = pair("1.7.0", "0.12.8", Status::Failed);
-    failed.failure = Some(Failure::new("no common protocol"));
+    failed.failure = Some(bare("no common protocol"));
     let results = vec![
         pair("0.12.8", "0.12.8", Status::Passed),
         pair("0.12.8", "1.7.0", Status::Passed),
@@ -830,7 +889,7 @@ fn markdown_draws_a_role_by_role_grid_and_json_carries_each_role() {
         "| Scenario | Name | process::0.12.8 | process::1.7.0 |"
     );
 
-    let doc = json::render(&results, ELAPSED);
+    let doc = render_json(&results, ELAPSED);
     let roles = &doc["cases"][2]["roles"];
     assert_eq!(roles[0]["role"], "issuer");
     assert_eq!(roles[0]["acapy_version"], "1.7.0");

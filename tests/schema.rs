@@ -9,10 +9,11 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const KINDS: [(SchemaKind, &str); 3] = [
+const KINDS: [(SchemaKind, &str); 4] = [
     (SchemaKind::Scenario, "scenario"),
     (SchemaKind::Fixture, "fixture"),
     (SchemaKind::Config, "config"),
+    (SchemaKind::Report, "report"),
 ];
 
 fn manifest_dir() -> PathBuf {

@@ -6,15 +6,17 @@
 //! when no engine answers or an image is not built:
 //! `docker/build-postgres-image.sh`, `docker/build-image.sh 1.3.6`.
 
-use acapy_harness::agents::cleanup::{self, RUN_LABEL};
-use acapy_harness::agents::docker::service::{Readiness, ServiceSpec, Services};
+use acapy_harness::agents::cleanup::RUN_LABEL;
 use acapy_harness::agents::docker::{engine_available, image_present, run_id, DockerProvider};
 use acapy_harness::agents::process::ProcessProvider;
+use acapy_harness::agents::services::{Readiness, ServiceSpec, Services};
 use acapy_harness::agents::version::Release;
-use acapy_harness::agents::{stop_all, AgentSpec, Provider};
+use acapy_harness::agents::{stop_all, AgentSpec, Notices, Provider, Scope};
 use acapy_harness::report::console::render_failure;
 use acapy_harness::run::outcome::Status;
 use acapy_harness::run::{run_case, RunOptions};
+use acapy_harness::session::signals::Interrupts;
+use acapy_harness::session::Cancel;
 use acapy_harness::suite::{cases, load};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -81,7 +83,7 @@ async fn a_restarted_container_agent_finds_its_credential_in_postgres() {
     if !images_at_hand(&[POSTGRES, &agent_image]).await {
         return;
     }
-    cleanup::install_signal_handler();
+    Interrupts::install(Cancel::new());
     let provider = Arc::new(DockerProvider::new(Release::parse(VERSION).unwrap(), None));
     let result = run_scenario(
         &manifest("scenarios/postgres/restart-finds-credential.yaml"),
@@ -113,8 +115,9 @@ async fn a_process_agent_keeps_its_wallet_in_the_service() {
     if !images_at_hand(&[POSTGRES]).await {
         return;
     }
-    cleanup::install_signal_handler();
+    Interrupts::install(Cancel::new());
     let case = format!("services-test-{}", std::process::id());
+    let scope = Scope::standalone(&case);
     let password = "pw-for-a-test-of-services";
     let services = Services::start(
         &[ServiceSpec {
@@ -126,11 +129,11 @@ async fn a_process_agent_keeps_its_wallet_in_the_service() {
             ready: Readiness::Log("database system is ready to accept connections".into()),
             timeout: Duration::from_secs(60),
         }],
-        &case,
+        &scope,
     )
     .await
     .unwrap_or_else(|e| panic!("the service did not start: {e:?}"));
-    let (_, _, host_port) = services.ports().remove(0);
+    let host_port = services.endpoints().remove(0).host_port;
     let creds = format!(
         r#"{{"account":"postgres","password":"{password}","admin_account":"postgres","admin_password":"{password}"}}"#
     );
@@ -149,8 +152,11 @@ async fn a_process_agent_keeps_its_wallet_in_the_service() {
         ..AgentSpec::default()
     };
     let provider = ProcessProvider::new(Release::parse(VERSION).unwrap());
-    provider.prepare().await.expect("ACA-Py 1.3.6 installs");
-    let started = provider.start(std::slice::from_ref(&spec), &case).await;
+    provider
+        .prepare(&Notices::default())
+        .await
+        .expect("ACA-Py 1.3.6 installs");
+    let started = provider.start(std::slice::from_ref(&spec), &scope).await;
     let container = docker(&[
         "ps",
         "-q",
@@ -171,12 +177,25 @@ async fn a_process_agent_keeps_its_wallet_in_the_service() {
     let mut agents = started.expect("the agent starts on its Postgres wallet");
     stop_all(&mut agents).await;
     services.stop().await;
+    scope.close().await;
     assert!(
         databases.lines().any(|d| d.starts_with("holder-")),
         "no wallet database among: {databases}"
     );
     let left = left_for(&case);
     assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+/// The binary, with none of the caller's `ACAPY_HARNESS_*` settings (CI
+/// sets a whole matrix there): the test says what it runs.
+fn harness() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_acapy-harness"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("ACAPY_HARNESS_") && name != "ACAPY_HARNESS_CACHE" {
+            cmd.env_remove(name);
+        }
+    }
+    cmd
 }
 
 fn scenario_with_service(dir: &Path, service: &str) -> PathBuf {
@@ -225,7 +244,7 @@ async fn a_service_that_never_gets_ready_fails_with_its_log() {
     if !images_at_hand(&[POSTGRES]).await {
         return;
     }
-    cleanup::install_signal_handler();
+    Interrupts::install(Cancel::new());
     let dir = tempfile::tempdir().unwrap();
     let path = scenario_with_service(
         dir.path(),
@@ -288,7 +307,7 @@ fn ctrl_c_removes_the_services_and_the_files_of_a_running_case() {
     .unwrap();
     let scenario = scratch.path().join("waits.yaml");
     std::fs::write(&scenario, WAITS_BESIDE_A_SERVICE).unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_acapy-harness"))
+    let mut child = harness()
         .args(["run", "--provider", "process", "--acapy", VERSION])
         .arg(&scenario)
         .env("TMPDIR", &tmp)

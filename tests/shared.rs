@@ -9,7 +9,7 @@ use acapy_harness::admin::{AdminAuth, AdminClient, AdminEndpoint};
 use acapy_harness::agents::process::ProcessProvider;
 use acapy_harness::agents::shared::SharedProvider;
 use acapy_harness::agents::version::Release;
-use acapy_harness::agents::{stop_all, Agent, AgentSpec, Provider};
+use acapy_harness::agents::{stop_all, Agent, AgentSpec, Provider, Scope};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -81,11 +81,11 @@ async fn roles_are_sub_wallets_of_one_base_agent_and_are_removed_after_their_cas
         spec("holder", &[]),
     ];
     let mut first = provider
-        .start(&specs, "case-1")
+        .start(&specs, &Scope::standalone("case-1"))
         .await
         .expect("case 1 starts");
     let mut second = provider
-        .start(&specs, "case-2")
+        .start(&specs, &Scope::standalone("case-2"))
         .await
         .expect("case 2 starts");
     let base = base_of(&first[0]);
@@ -137,7 +137,7 @@ async fn a_role_with_a_flag_that_is_not_per_wallet_gets_a_dedicated_agent() {
     let mut agents = provider
         .start(
             &[spec("holder", &["--auto-store-credential"])],
-            "dedicated-case",
+            &Scope::standalone("dedicated-case"),
         )
         .await
         .expect("starts");
@@ -149,7 +149,10 @@ async fn a_role_with_a_flag_that_is_not_per_wallet_gets_a_dedicated_agent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_base_agent_is_replaced_for_later_cases() {
     let provider = provider();
-    let mut first = provider.start(&[spec("a", &[])], "before").await.unwrap();
+    let mut first = provider
+        .start(&[spec("a", &[])], &Scope::standalone("before"))
+        .await
+        .unwrap();
     let old = base_of(&first[0]);
     let pid = pid_serving(&old.url).expect("the base agent's process");
     unsafe {
@@ -158,7 +161,10 @@ async fn a_dead_base_agent_is_replaced_for_later_cases() {
     // Its sub-wallet is gone with it: stopping it must not hang or panic.
     stop_all(&mut first).await;
 
-    let mut later = provider.start(&[spec("a", &[])], "after").await.unwrap();
+    let mut later = provider
+        .start(&[spec("a", &[])], &Scope::standalone("after"))
+        .await
+        .unwrap();
     let new = base_of(&later[0]);
     assert_ne!(new.url, old.url, "a new base agent");
     assert!(get(&later[0].admin, "/wallet/did").await.is_ok());

@@ -3,6 +3,7 @@
 use super::AdminEndpoint;
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -27,13 +28,16 @@ pub struct AdminClient {
     http: reqwest::Client,
 }
 
-/// One request and its response, as shown in failures and saved as artifacts.
-#[derive(Debug, Clone, serde::Serialize)]
+/// One request and its response, as shown in failures and reports.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Exchange {
     pub agent: String,
     pub method: String,
     pub url: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The request's headers; the agent's credentials as `***`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<Value>,
     pub status: u16,
     pub response: Value,
@@ -95,24 +99,35 @@ impl AdminClient {
         headers: &HeaderMap,
         body: Option<&Value>,
     ) -> Result<Exchange, reqwest::Error> {
-        let mut req = match headers.is_empty() {
-            true => self.request(method.clone(), path),
-            // One map, so that a step's header replaces the credentials'.
-            false => {
-                let mut all = HeaderMap::new();
-                for (name, value) in self.endpoint.auth.headers() {
-                    if let Ok(value) = HeaderValue::from_str(&value) {
-                        all.insert(name, value);
-                    }
-                }
-                for (name, value) in headers {
-                    all.insert(name.clone(), value.clone());
-                }
-                self.http
-                    .request(method.clone(), self.url(path))
-                    .headers(all)
+        // One map, so that a step's header replaces the credentials'.
+        let mut all = HeaderMap::new();
+        for (name, value) in self.endpoint.auth.headers() {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                all.insert(name, value);
             }
-        };
+        }
+        let credentials: Vec<String> = all.keys().map(|k| k.to_string()).collect();
+        for (name, value) in headers {
+            all.insert(name.clone(), value.clone());
+        }
+        // Kept for reports with the agent's credentials hidden: they are
+        // the harness's, not the scenario's.
+        let shown = all
+            .iter()
+            .map(|(name, value)| {
+                let own =
+                    credentials.iter().any(|c| c == name.as_str()) && !headers.contains_key(name);
+                let value = match own {
+                    true => crate::redact::MASK.to_owned(),
+                    false => String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                };
+                (name.to_string(), value)
+            })
+            .collect();
+        let mut req = self
+            .http
+            .request(method.clone(), self.url(path))
+            .headers(all);
         if !query.is_empty() {
             req = req.query(query);
         }
@@ -133,6 +148,7 @@ impl AdminClient {
             agent: agent.to_owned(),
             method: method.to_string(),
             url,
+            headers: shown,
             request: body.cloned(),
             status,
             response,

@@ -7,15 +7,13 @@
 //! thread that lives as long as the harness, so that is the only death
 //! they follow).
 //!
-//! A command that wants to finish its own work first (`run` writes its
-//! reports) calls [`defer_interrupts`]: the first signal then only sets the
-//! flag its [`interrupt_requested`] waits on, and a second signal sweeps and
-//! exits at once, as before.
+//! The signal handler ([`crate::session::signals`]) sweeps on Ctrl-C; the
+//! end of `main` sweeps what a normal run left registered.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, Once, OnceLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 /// The label put on every container and network, with the run id as value,
 /// so a later run can find what a killed run left.
@@ -38,11 +36,6 @@ pub enum Stage {
 type Action = Box<dyn FnOnce() + Send>;
 
 static NEXT: AtomicU64 = AtomicU64::new(1);
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-/// Whether the first signal is left to the command ([`defer_interrupts`]).
-static DEFERRED: AtomicBool = AtomicBool::new(false);
-/// Whether the interruption came from stdout closing rather than a signal.
-static OUTPUT_CLOSED: AtomicBool = AtomicBool::new(false);
 /// Held for a whole sweep, so `main` returning cannot cut the signal
 /// handler's sweep short.
 static SWEEPING: Mutex<()> = Mutex::new(());
@@ -99,96 +92,6 @@ pub fn sweep() {
     for (_, action) in actions {
         action();
     }
-}
-
-/// Whether Ctrl-C or SIGTERM arrived: the exit code is then 130, whatever
-/// the cases that were cut short reported.
-pub fn interrupted() -> bool {
-    INTERRUPTED.load(Ordering::SeqCst)
-}
-
-/// Whether the run was cut short because its standard output closed (a
-/// reader such as `head` went away) rather than by a signal.
-pub fn output_closed() -> bool {
-    OUTPUT_CLOSED.load(Ordering::SeqCst)
-}
-
-/// From now on the first Ctrl-C or SIGTERM only marks the run as
-/// interrupted (see [`interrupt_requested`]); the command stops its cases,
-/// writes what it must and returns, and `main` sweeps. A second signal still
-/// sweeps and exits 130 at once.
-pub fn defer_interrupts() {
-    DEFERRED.store(true, Ordering::SeqCst);
-}
-
-/// Whether [`defer_interrupts`] was called.
-pub fn deferring_interrupts() -> bool {
-    DEFERRED.load(Ordering::SeqCst)
-}
-
-/// Asks the run to stop as a first signal would, without a message: its
-/// standard output closed, so nobody reads it any more.
-pub fn interrupt_output_closed() {
-    OUTPUT_CLOSED.store(true, Ordering::SeqCst);
-    mark_interrupted();
-}
-
-fn interrupt_channel() -> &'static tokio::sync::watch::Sender<bool> {
-    static CHANNEL: OnceLock<tokio::sync::watch::Sender<bool>> = OnceLock::new();
-    CHANNEL.get_or_init(|| tokio::sync::watch::channel(false).0)
-}
-
-fn mark_interrupted() {
-    INTERRUPTED.store(true, Ordering::SeqCst);
-    interrupt_channel().send_replace(true);
-}
-
-/// Resolves once the run was interrupted (at once if it already was).
-pub async fn interrupt_requested() {
-    let mut receiver = interrupt_channel().subscribe();
-    // The sender lives in a static: it is never dropped, so this cannot fail.
-    let _ = receiver.wait_for(|interrupted| *interrupted).await;
-}
-
-/// Installs the Ctrl-C / SIGTERM handler once per process.
-pub fn install_signal_handler() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        std::thread::Builder::new()
-            .name("acapy-harness-signals".into())
-            .spawn(|| {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("signal runtime");
-                rt.block_on(async {
-                    use tokio::signal::unix::{signal, SignalKind};
-                    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler");
-                    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-                    let mut first = true;
-                    loop {
-                        tokio::select! {
-                            _ = int.recv() => {},
-                            _ = term.recv() => {},
-                        }
-                        if !(first && DEFERRED.load(Ordering::SeqCst)) {
-                            break;
-                        }
-                        first = false;
-                        mark_interrupted();
-                        eprintln!(
-                            "\ninterrupted: ending the running cases and writing the reports \
-                             (interrupt again to stop at once)"
-                        );
-                    }
-                });
-                mark_interrupted();
-                eprintln!("\ninterrupted: stopping agents and removing their wallets");
-                sweep();
-                std::process::exit(130);
-            })
-            .expect("signal thread");
-    });
 }
 
 #[cfg(test)]

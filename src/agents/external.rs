@@ -1,7 +1,7 @@
 //! Agents that already run somewhere (staging, a compose file, a colleague's
 //! laptop): the user gives their admin URLs and keys; nothing is started or stopped.
 
-use super::{Agent, AgentHandle, AgentSpec, Provider};
+use super::{Agent, AgentHandle, AgentMode, AgentSpec, Provider, ProviderError, Reach, Scope};
 use crate::admin::{wait_ready, AdminEndpoint};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
@@ -26,7 +26,15 @@ impl Provider for ExternalProvider {
         false
     }
 
-    async fn start(&self, specs: &[AgentSpec], _case: &str) -> anyhow::Result<Vec<Agent>> {
+    fn reach(&self) -> Reach {
+        Reach::Elsewhere
+    }
+
+    async fn start(
+        &self,
+        specs: &[AgentSpec],
+        _scope: &Scope,
+    ) -> Result<Vec<Agent>, ProviderError> {
         let checks = specs.iter().map(|spec| async move {
             let Some(endpoint) = self.endpoints.get(&spec.role) else {
                 anyhow::bail!(
@@ -47,10 +55,11 @@ impl Provider for ExternalProvider {
                 role: spec.role.clone(),
                 admin: endpoint.clone(),
                 version,
+                mode: AgentMode::Dedicated,
                 handle: Box::new(ExternalHandle),
             })
         });
-        futures_util::future::try_join_all(checks).await
+        Ok(futures_util::future::try_join_all(checks).await?)
     }
 }
 

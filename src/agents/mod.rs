@@ -16,14 +16,21 @@ pub mod docker;
 pub mod external;
 pub mod launch;
 pub mod log;
+pub mod notice;
 pub mod process;
+pub mod scope;
 pub mod select;
+pub mod services;
 pub mod shared;
 pub mod spawn;
 pub mod venv;
 pub mod version;
 
+pub use notice::{Notice, Notices};
+pub use scope::{CaseId, RunScope, Scope};
+
 use crate::admin::AdminEndpoint;
+use crate::version::Version;
 use async_trait::async_trait;
 use std::time::Duration;
 
@@ -38,11 +45,47 @@ pub struct AgentSpec {
     pub env: Vec<(String, String)>,
     /// Why the role needs an agent of its own (a `restart:` step), if it does.
     pub own_agent: Option<String>,
-    /// The network of the case's services, which container agents join.
-    pub network: Option<std::sync::Arc<docker::CaseNetwork>>,
-    /// Files copied into a container agent (path inside, content); a process
-    /// agent reads its files where the case wrote them.
+    /// Whether the case has services or agents of other sources, which
+    /// the agent must reach.
+    pub has_neighbours: bool,
+    /// Files the provider puts where it said they go
+    /// ([`FilePlacement::Inside`]): (path, content).
     pub files: Vec<(String, Vec<u8>)>,
+}
+
+/// Whether every role of a case has an agent of its own, or a sub-wallet of
+/// a multitenant agent that the whole run shares.
+#[derive(
+    clap::ValueEnum,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum AgentMode {
+    /// Sub-wallets of one multitenant base agent per version (fast).
+    Shared,
+    /// Freshly started agents for every case.
+    Dedicated,
+}
+
+impl AgentMode {
+    pub fn parse(text: &str) -> Option<AgentMode> {
+        <AgentMode as clap::ValueEnum>::from_str(text, true).ok()
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            AgentMode::Shared => "shared",
+            AgentMode::Dedicated => "dedicated",
+        }
+    }
 }
 
 /// A running agent, as far as the runner cares.
@@ -52,6 +95,8 @@ pub struct Agent {
     pub admin: AdminEndpoint,
     /// What `GET /status` reported.
     pub version: String,
+    /// A sub-wallet of a shared agent, or an agent of its own.
+    pub mode: AgentMode,
     pub handle: Box<dyn AgentHandle>,
 }
 
@@ -62,6 +107,12 @@ pub trait AgentHandle: Send + Sync {
     /// The whole log, for artifacts.
     async fn log(&self) -> Option<String> {
         self.log_tail(usize::MAX).await
+    }
+    /// Whose log [`Self::log_tail`] is, when it is not the agent's own: a
+    /// sub-wallet's lines are in its base agent's log, among every other
+    /// role's and case's.
+    fn log_owner(&self) -> Option<String> {
+        None
     }
     /// Why the agent is not answering, if it is gone: `exited (signal: 9
     /// (SIGKILL))`, `was stopped by a \`stop\` step`.
@@ -85,10 +136,67 @@ pub trait AgentHandle: Send + Sync {
     async fn stop(&mut self);
 }
 
+/// Where a provider's agents listen: agents of two providers reach each
+/// other only where they are alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Local processes on 127.0.0.1: they reach each other.
+    Loopback,
+    /// Containers on the network of their case, which every container
+    /// source of the case joins.
+    CaseNetwork,
+    /// Agents that run elsewhere and reach nothing the harness starts.
+    Elsewhere,
+}
+
+/// A running service as the agents may reach it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceEndpoint {
+    pub name: String,
+    /// Its port on the networks it is on.
+    pub port: u16,
+    /// Where it is published on 127.0.0.1.
+    pub host_port: u16,
+}
+
+/// Where a file handed to an agent (`files:`) goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FilePlacement {
+    /// The provider puts it at this path, where the agent runs (a container).
+    Inside(String),
+    /// The agent reads it on this machine: the case writes it in a folder
+    /// of its own and gives the agent that path.
+    OnThisMachine,
+}
+
+/// Why a provider or a service could not do what it was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    /// Nothing is wrong with the case: this machine lacks something the
+    /// user provides (an engine, an image, a secret in the environment).
+    /// Its cases are skipped with the reason.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+    /// Something broke: the case fails with this.
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
+impl ProviderError {
+    pub fn unavailable(reason: impl Into<String>) -> ProviderError {
+        ProviderError::Unavailable(Unavailable(reason.into()))
+    }
+}
+
+/// This machine lacks something the user provides: the reason a case skips.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Unavailable(pub String);
+
 /// One source of agents: a column of the conformance matrix.
 #[async_trait]
 pub trait Provider: Send + Sync {
-    /// `process`, `docker`, `external`.
+    /// `process`, `docker`, `external`: for names and reports.
     fn kind(&self) -> &'static str;
     /// The part of a case name after the scenario id: `process::1.3.6`.
     fn label(&self) -> String;
@@ -96,53 +204,46 @@ pub trait Provider: Send + Sync {
     fn starts_agents(&self) -> bool {
         true
     }
-    /// Whether its agents can reach agents of another source (other
-    /// versions) and be reached by them.
-    fn interoperates(&self) -> bool {
-        true
-    }
+    /// Where its agents listen, as far as other agents are concerned.
+    fn reach(&self) -> Reach;
     /// The ACA-Py version asked for, if the provider picks one.
-    fn requested_version(&self) -> Option<String> {
+    fn requested_version(&self) -> Option<Version> {
         None
     }
+    /// Where its agents find a service: host and port. From this machine
+    /// (127.0.0.1 and the published port) unless it says otherwise.
+    fn service_address(&self, service: &ServiceEndpoint) -> (String, u16) {
+        ("127.0.0.1".to_owned(), service.host_port)
+    }
+    /// Where a file an agent is handed goes; `inside` is the path the
+    /// scenario asks for inside a container.
+    fn file_placement(&self, _inside: &str) -> FilePlacement {
+        FilePlacement::OnThisMachine
+    }
     /// Whether agents can be started here; the error says why not.
-    async fn availability(&self) -> Result<(), String> {
+    async fn availability(&self) -> Result<(), Unavailable> {
         Ok(())
     }
-    /// Removes what killed earlier runs of this provider left, says so on
-    /// stderr and returns how many things it removed.
-    async fn sweep_stale(&self) -> usize {
+    /// Removes what killed earlier runs of this provider left, tells so and
+    /// returns how many things it removed.
+    async fn sweep_stale(&self, _notices: &Notices) -> usize {
         0
     }
-    /// Makes sure everything is installed; says what it does on stderr.
-    async fn prepare(&self) -> anyhow::Result<()> {
+    /// Makes sure everything is installed; tells what it does.
+    async fn prepare(&self, _notices: &Notices) -> Result<(), ProviderError> {
         Ok(())
     }
     /// Starts every agent; on error nothing is left running.
-    async fn start(&self, specs: &[AgentSpec], case: &str) -> anyhow::Result<Vec<Agent>>;
+    async fn start(&self, specs: &[AgentSpec], scope: &Scope) -> Result<Vec<Agent>, ProviderError>;
     /// Stops what outlives a case (a shared base agent) at the end of a run.
     async fn finish(&self) {}
 }
 
-/// What [`Provider::prepare`] returns when agents cannot run here for want
-/// of something the user provides (an image that is not built and cannot
-/// be pulled): the cases are skipped with this reason rather than failed.
-#[derive(Debug)]
-pub struct Unavailable(pub String);
-
-impl std::fmt::Display for Unavailable {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Unavailable {}
-
 /// Starts agents concurrently; if any fails, stops those that started and
 /// returns the first error, so a failed start leaves nothing running.
-pub async fn start_all<F>(starts: impl IntoIterator<Item = F>) -> anyhow::Result<Vec<Agent>>
+pub async fn start_all<F, E>(starts: impl IntoIterator<Item = F>) -> Result<Vec<Agent>, E>
 where
-    F: std::future::Future<Output = anyhow::Result<Vec<Agent>>>,
+    F: std::future::Future<Output = Result<Vec<Agent>, E>>,
 {
     let mut agents = Vec::new();
     let mut first_error = None;

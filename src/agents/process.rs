@@ -6,7 +6,10 @@ use super::launch::{self, generate_api_key, raw_wallet_key, Launch};
 use super::log::{self, tail};
 use super::venv::Venv;
 use super::version::Release;
-use super::{ready_timeout, Agent, AgentHandle, AgentSpec, Provider};
+use super::{
+    ready_timeout, Agent, AgentHandle, AgentMode, AgentSpec, Notices, Provider, ProviderError,
+    Reach, Scope,
+};
 use crate::admin::{wait_ready, AdminAuth, AdminEndpoint};
 use async_trait::async_trait;
 use std::collections::BTreeSet;
@@ -102,6 +105,7 @@ impl ProcessProvider {
                 role: spec.role.clone(),
                 admin: handle.admin.clone(),
                 version,
+                mode: AgentMode::Dedicated,
                 handle: Box::new(handle),
             }),
             Ok(_) => {
@@ -144,23 +148,31 @@ impl Provider for ProcessProvider {
         format!("process::{}", self.release)
     }
 
-    fn requested_version(&self) -> Option<String> {
-        Some(self.release.to_string())
+    fn reach(&self) -> Reach {
+        Reach::Loopback
     }
 
-    async fn prepare(&self) -> anyhow::Result<()> {
-        let venv = self.venv.clone();
-        tokio::task::spawn_blocking(move || venv.ensure()).await?
+    fn requested_version(&self) -> Option<crate::version::Version> {
+        Some(self.release.version.clone())
     }
 
-    async fn start(&self, specs: &[AgentSpec], case: &str) -> anyhow::Result<Vec<Agent>> {
-        self.prepare().await?;
-        super::start_all(
+    async fn prepare(&self, notices: &Notices) -> Result<(), ProviderError> {
+        let (venv, notices) = (self.venv.clone(), notices.clone());
+        tokio::task::spawn_blocking(move || venv.ensure(&notices))
+            .await
+            .map_err(anyhow::Error::from)??;
+        Ok(())
+    }
+
+    async fn start(&self, specs: &[AgentSpec], scope: &Scope) -> Result<Vec<Agent>, ProviderError> {
+        self.prepare(scope.notices()).await?;
+        let case = scope.case.name.as_str();
+        Ok(super::start_all(
             specs
                 .iter()
                 .map(|s| async move { self.start_one(s, case).await.map(|a| vec![a]) }),
         )
-        .await
+        .await?)
     }
 }
 
@@ -351,8 +363,8 @@ fn sanitize(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agents::docker::service::{Readiness, ServiceSpec, Services};
     use crate::agents::docker::{engine_available, image_present};
+    use crate::agents::services::{Readiness, ServiceSpec, Services};
 
     const POSTGRES: &str = "acapy-harness/postgres:15";
 
@@ -385,9 +397,18 @@ mod tests {
             return;
         }
         let provider = ProcessProvider::new(Release::parse("1.3.6").unwrap());
-        provider.prepare().await.expect("ACA-Py 1.3.6 installs");
-        cleanup::install_signal_handler();
+        provider
+            .prepare(&Notices::silent())
+            .await
+            .expect("ACA-Py 1.3.6 installs");
         let case = format!("lost-port-test-{}", std::process::id());
+        let scope = Scope::new(
+            crate::agents::CaseId {
+                name: case.clone(),
+                scenario: "lost-port-test".into(),
+            },
+            crate::agents::RunScope::new(Notices::silent()),
+        );
         let password = "pw-for-a-test-of-lost-ports";
         let services = Services::start(
             &[ServiceSpec {
@@ -399,11 +420,11 @@ mod tests {
                 ready: Readiness::Log("database system is ready to accept connections".into()),
                 timeout: std::time::Duration::from_secs(60),
             }],
-            &case,
+            &scope,
         )
         .await
         .unwrap_or_else(|e| panic!("the service did not start: {e:?}"));
-        let (_, _, db_port) = services.ports().remove(0);
+        let db_port = services.endpoints().remove(0).host_port;
         let spec = AgentSpec {
             role: "holder".into(),
             label: "holder".into(),
@@ -444,6 +465,7 @@ mod tests {
             Err(StartError::PortTaken(e) | StartError::Other(e)) => Err(format!("{e:#}")),
         };
         services.stop().await;
+        scope.close().await;
 
         match lost {
             Err(StartError::PortTaken(e)) => assert!(

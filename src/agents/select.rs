@@ -6,7 +6,8 @@ use super::external::ExternalProvider;
 use super::process::ProcessProvider;
 use super::shared::SharedProvider;
 use super::version::Release;
-use super::Provider;
+pub use super::AgentMode;
+use super::{Notices, Provider};
 use crate::admin::{AdminAuth, AdminEndpoint};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -23,29 +24,6 @@ pub enum ProviderChoice {
 impl ProviderChoice {
     pub fn parse(text: &str) -> Option<ProviderChoice> {
         <ProviderChoice as clap::ValueEnum>::from_str(text, true).ok()
-    }
-}
-
-/// Whether each case gets agents of its own, or sub-wallets of one
-/// multitenant agent per source that the whole run shares.
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AgentMode {
-    /// Sub-wallets of one multitenant base agent per version (fast).
-    Shared,
-    /// Freshly started agents for every case.
-    Dedicated,
-}
-
-impl AgentMode {
-    pub fn parse(text: &str) -> Option<AgentMode> {
-        <AgentMode as clap::ValueEnum>::from_str(text, true).ok()
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            AgentMode::Shared => "shared",
-            AgentMode::Dedicated => "dedicated",
-        }
     }
 }
 
@@ -75,6 +53,7 @@ pub async fn for_versions(
     choice: ProviderChoice,
     releases: &[Release],
     image: impl Fn(&Release) -> Option<String>,
+    notices: &Notices,
 ) -> Vec<Arc<dyn Provider>> {
     let mut providers: Vec<Arc<dyn Provider>> = Vec::new();
     for release in releases {
@@ -87,14 +66,14 @@ pub async fn for_versions(
                 let docker = docker();
                 match docker.availability().await {
                     Ok(()) => {
-                        eprintln!(
-                            "acapy-harness: ACA-Py {release} in Docker (image {})",
+                        notices.say(format!(
+                            "ACA-Py {release} in Docker (image {})",
                             docker.image()
-                        );
+                        ));
                         Arc::new(docker)
                     }
                     Err(why) => {
-                        eprintln!("acapy-harness: ACA-Py {release} as local processes ({why})");
+                        notices.say(format!("ACA-Py {release} as local processes ({why})"));
                         process()
                     }
                 }
@@ -124,8 +103,8 @@ pub fn endpoints(
             .filter(|(r, v)| !r.is_empty() && !v.is_empty())
             .ok_or_else(|| match what {
                 // Never echo what may be a key.
-                "KEY" => anyhow::anyhow!("error: an --agent-key is not ROLE=KEY"),
-                _ => anyhow::anyhow!("error: `{text}` is not ROLE={what}"),
+                "KEY" => anyhow::anyhow!("an --agent-key is not ROLE=KEY"),
+                _ => anyhow::anyhow!("`{text}` is not ROLE={what}"),
             })
     };
     let mut endpoints = BTreeMap::new();
@@ -134,13 +113,13 @@ pub fn endpoints(
         endpoints.insert(role, AdminEndpoint::new(&admin_url, AdminAuth::None));
     }
     if endpoints.is_empty() {
-        anyhow::bail!("error: --provider external needs `--agent-url ROLE=URL` for every role");
+        anyhow::bail!("--provider external needs `--agent-url ROLE=URL` for every role");
     }
     for key in keys {
         let (role, api_key) = pair(key, "KEY")?;
-        let endpoint: &mut AdminEndpoint = endpoints.get_mut(&role).ok_or_else(|| {
-            anyhow::anyhow!("error: --agent-key for `{role}`, which has no --agent-url")
-        })?;
+        let endpoint: &mut AdminEndpoint = endpoints
+            .get_mut(&role)
+            .ok_or_else(|| anyhow::anyhow!("--agent-key for `{role}`, which has no --agent-url"))?;
         endpoint.auth = AdminAuth::ApiKey(api_key);
     }
     Ok(endpoints)

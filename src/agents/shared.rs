@@ -8,12 +8,14 @@
 //! the run says so once per scenario.
 
 use super::launch::{generate_api_key, raw_wallet_key};
-use super::{Agent, AgentHandle, AgentSpec, Provider};
+use super::{
+    Agent, AgentHandle, AgentMode, AgentSpec, CaseId, FilePlacement, Notice, Notices, Provider,
+    ProviderError, Reach, Scope, ServiceEndpoint, Unavailable,
+};
 use crate::admin::{AdminAuth, AdminClient, AdminEndpoint};
-use anyhow::{anyhow, Context};
+use anyhow::anyhow;
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
-use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 /// The `aca-py start` flags a sub-wallet can be given through
@@ -80,10 +82,6 @@ pub struct SharedProvider {
     base: tokio::sync::Mutex<Option<Arc<Base>>>,
 }
 
-/// Scenarios already told that they run on dedicated agents: once per
-/// scenario, whatever the number of versions.
-static TOLD: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
-
 impl SharedProvider {
     pub fn new(inner: Arc<dyn Provider>, suite_args: Vec<String>) -> SharedProvider {
         SharedProvider {
@@ -94,7 +92,7 @@ impl SharedProvider {
     }
 
     /// The running base agent, started on first use, and again after one died.
-    async fn base(&self, case: &str) -> anyhow::Result<Arc<Base>> {
+    async fn base(&self, case: &Scope) -> Result<Arc<Base>, ProviderError> {
         let mut slot = self.base.lock().await;
         if let Some(base) = slot.as_ref().filter(|b| b.alive()) {
             return Ok(base.clone());
@@ -123,34 +121,47 @@ impl SharedProvider {
             env: vec![("ACAPY_MULTITENANT_JWT_SECRET".into(), generate_api_key())],
             ..AgentSpec::default()
         };
-        let mut agents = self
-            .inner
-            .start(std::slice::from_ref(&spec), case)
-            .await
-            .context("the shared base agent did not start")?;
+        // Its own scope: it outlives the case that first needed it.
+        let label = self.inner.label();
+        let scope = Scope::new(
+            CaseId {
+                name: format!("base-agent::{label}"),
+                scenario: format!("base agent of {label}"),
+            },
+            case.run.clone(),
+        );
+        let mut agents = match self.inner.start(std::slice::from_ref(&spec), &scope).await {
+            Ok(agents) => agents,
+            Err(e) => {
+                scope.close().await;
+                return Err(match e {
+                    ProviderError::Failed(e) => {
+                        ProviderError::Failed(e.context("the shared base agent did not start"))
+                    }
+                    unavailable => unavailable,
+                });
+            }
+        };
         let agent = agents.pop().expect("one spec, one agent");
         let base = Arc::new(Base {
-            label: self.inner.label(),
+            label,
             admin: agent.admin,
             version: agent.version,
             handle: tokio::sync::Mutex::new(agent.handle),
             dead: Mutex::new(None),
+            scope,
         });
         *slot = Some(base.clone());
         Ok(base)
     }
 
     /// Says once per scenario why its cases run on dedicated agents.
-    fn tell_dedicated(&self, case: &str, why: &str) {
-        // The scenario id: a case is named `SCENARIO::TARGET`.
-        let scenario = case.split("::").next().unwrap_or(case);
-        let first = TOLD
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(scenario.to_owned());
-        if first {
-            eprintln!("acapy-harness: {scenario} runs on dedicated agents: {why}");
-        }
+    fn tell_dedicated(&self, scope: &Scope, why: &str) {
+        let scenario = &scope.case.scenario;
+        scope.notices().tell(Notice::once(
+            format!("dedicated agents: {scenario}"),
+            format!("{scenario} runs on dedicated agents: {why}"),
+        ));
     }
 }
 
@@ -165,41 +176,53 @@ impl Provider for SharedProvider {
         self.inner.label()
     }
 
-    fn requested_version(&self) -> Option<String> {
+    fn requested_version(&self) -> Option<crate::version::Version> {
         self.inner.requested_version()
     }
 
-    fn interoperates(&self) -> bool {
-        self.inner.interoperates()
+    fn reach(&self) -> Reach {
+        self.inner.reach()
     }
 
-    async fn availability(&self) -> Result<(), String> {
+    fn service_address(&self, service: &ServiceEndpoint) -> (String, u16) {
+        self.inner.service_address(service)
+    }
+
+    /// Agents with files run dedicated: the inner provider places them.
+    fn file_placement(&self, inside: &str) -> FilePlacement {
+        self.inner.file_placement(inside)
+    }
+
+    async fn availability(&self) -> Result<(), Unavailable> {
         self.inner.availability().await
     }
 
-    async fn sweep_stale(&self) -> usize {
-        self.inner.sweep_stale().await
+    async fn sweep_stale(&self, notices: &Notices) -> usize {
+        self.inner.sweep_stale(notices).await
     }
 
-    async fn prepare(&self) -> anyhow::Result<()> {
-        self.inner.prepare().await
+    async fn prepare(&self, notices: &Notices) -> Result<(), ProviderError> {
+        self.inner.prepare(notices).await
     }
 
-    async fn start(&self, specs: &[AgentSpec], case: &str) -> anyhow::Result<Vec<Agent>> {
+    async fn start(&self, specs: &[AgentSpec], scope: &Scope) -> Result<Vec<Agent>, ProviderError> {
         if let Some(why) = specs.iter().find_map(|s| s.own_agent.as_deref()) {
-            self.tell_dedicated(case, why);
-            return self.inner.start(specs, case).await;
+            self.tell_dedicated(scope, why);
+            return self.inner.start(specs, scope).await;
         }
-        // A sub-wallet cannot join the case's network or read files.
+        // A sub-wallet cannot read files, and when its base agent sits on a
+        // network of its own, it cannot reach the case's services or the
+        // agents of another source either.
+        let isolated = self.inner.reach() == Reach::CaseNetwork;
         if specs
             .iter()
-            .any(|s| s.network.is_some() || !s.files.is_empty())
+            .any(|s| !s.files.is_empty() || (isolated && s.has_neighbours))
         {
             self.tell_dedicated(
-                case,
+                scope,
                 "agents on the case network (beside services or other versions) or with files need their own",
             );
-            return self.inner.start(specs, case).await;
+            return self.inner.start(specs, scope).await;
         }
         let mut settings = Vec::new();
         for spec in specs {
@@ -207,10 +230,10 @@ impl Provider for SharedProvider {
             match own.map(wallet_settings) {
                 Some(Ok(s)) => settings.push(s),
                 Some(Err(flag)) => {
-                    self.tell_dedicated(case, &format!("`{flag}` cannot be set per sub-wallet"));
-                    return self.inner.start(specs, case).await;
+                    self.tell_dedicated(scope, &format!("`{flag}` cannot be set per sub-wallet"));
+                    return self.inner.start(specs, scope).await;
                 }
-                None => return self.inner.start(specs, case).await,
+                None => return self.inner.start(specs, scope).await,
             }
         }
         // A base agent found dead here is replaced once: the cases that
@@ -218,12 +241,14 @@ impl Provider for SharedProvider {
         let mut tries = 2;
         loop {
             tries -= 1;
-            let base = self.base(case).await?;
+            let base = self.base(scope).await?;
             match base.create_wallets(specs, &settings).await {
                 Err(e) if tries > 0 && !base.alive() => {
-                    eprintln!("acapy-harness: {e:#}\nacapy-harness: starting a new one");
+                    scope
+                        .notices()
+                        .say(format!("{e:#}\nstarting a new shared base agent"));
                 }
-                other => return other,
+                other => return Ok(other?),
             }
         }
     }
@@ -246,6 +271,8 @@ struct Base {
     handle: tokio::sync::Mutex<Box<dyn AgentHandle>>,
     /// Why it stopped answering, once it did.
     dead: Mutex<Option<String>>,
+    /// What it made beside itself (its network, in a container).
+    scope: Scope,
 }
 
 impl Base {
@@ -337,6 +364,7 @@ impl Base {
                 },
             ),
             version: self.version.clone(),
+            mode: AgentMode::Shared,
             handle: Box::new(SubWallet {
                 base: self.clone(),
                 wallet_id: Some(wallet_id),
@@ -360,6 +388,7 @@ impl Base {
 
     async fn stop(&self) {
         self.handle.lock().await.stop().await;
+        self.scope.close().await;
     }
 }
 
@@ -375,6 +404,13 @@ impl AgentHandle for SubWallet {
     /// The base agent's log: every sub-wallet's lines are in it.
     async fn log_tail(&self, lines: usize) -> Option<String> {
         self.base.handle.lock().await.log_tail(lines).await
+    }
+
+    fn log_owner(&self) -> Option<String> {
+        Some(format!(
+            "the shared base agent of {}, with every role's and case's lines",
+            self.base.label
+        ))
     }
 
     async fn gone(&self) -> Option<String> {

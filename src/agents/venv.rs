@@ -2,6 +2,7 @@
 //! per version (`~/.cache/acapy-harness/venvs/acapy-VERSION`).
 
 use super::version::{find_python, Release};
+use super::Notices;
 use anyhow::{bail, Context};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -41,7 +42,7 @@ impl Venv {
 
     /// Creates the venv once; concurrent harnesses wait on a file lock.
     /// Blocking: call it from `spawn_blocking`.
-    pub fn ensure(&self) -> anyhow::Result<()> {
+    pub fn ensure(&self, notices: &Notices) -> anyhow::Result<()> {
         let venv = self.path();
         let ready = venv.join(".acapy-harness-ready");
         if ready.exists() {
@@ -65,19 +66,19 @@ impl Venv {
             )
         })?;
         let requirement = self.release.requirement();
-        eprintln!(
-            "acapy-harness: installing ACA-Py {} ({requirement}) with {} into {} (first use, about a minute)",
+        notices.say(format!(
+            "installing ACA-Py {} ({requirement}) with {} into {} (first use, about a minute)",
             self.release,
             python.display(),
             venv.display()
-        );
+        ));
         let started = Instant::now();
         let _ = std::fs::remove_dir_all(&venv);
         let step = |n: usize, what: &str| {
-            eprintln!(
-                "acapy-harness:   [{n}/3 at {:.0}s] {what}",
+            notices.say(format!(
+                "  [{n}/3 at {:.0}s] {what}",
                 started.elapsed().as_secs_f64()
-            )
+            ))
         };
         step(1, "creating the venv");
         run(std::process::Command::new(&python)
@@ -106,10 +107,10 @@ impl Venv {
             );
         }
         std::fs::write(&ready, &reported)?;
-        eprintln!(
-            "acapy-harness: installed ACA-Py {reported} in {:.0}s",
+        notices.say(format!(
+            "installed ACA-Py {reported} in {:.0}s",
             started.elapsed().as_secs_f64()
-        );
+        ));
         Ok(())
     }
 }

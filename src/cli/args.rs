@@ -1,6 +1,14 @@
-//! The arguments of the subcommands that take more than a path.
+//! The arguments of the subcommands that take more than a path, and the
+//! settings layer they make (see [`crate::session::settings`]).
 
-use super::*;
+use crate::agents::select::ProviderChoice;
+use crate::agents::AgentMode;
+use crate::inputs::Inputs;
+use crate::partition::Partition;
+use crate::session::settings::ReportSettings;
+use crate::session::Settings;
+use clap::Args;
+use std::path::PathBuf;
 
 #[derive(Args, Debug, Clone)]
 pub struct MergeArgs {
@@ -16,6 +24,9 @@ pub struct MergeArgs {
     /// Also write the merged JUnit XML.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Also write the merged HTML report.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// Variables and secrets given from outside the scenario files.
@@ -41,10 +52,56 @@ impl InputArgs {
     }
 }
 
+impl SelectArgs {
+    /// The layer of settings these flags make.
+    pub(super) fn settings(&self) -> Result<Settings, String> {
+        let mut settings = Settings {
+            paths: self.paths.clone(),
+            config: self.config.clone(),
+            interop: self.interop.then_some(true),
+            provider: self.provider,
+            image: self.image.clone(),
+            agent_urls: self.agent_urls.clone(),
+            agent_keys: self.agent_keys.clone(),
+            agent_mode: self.agent_mode,
+            filters: self.filter.clone(),
+            tags: self.tags.clone(),
+            skip_tags: self.skip_tags.clone(),
+            partition: self.partition,
+            vars: self.inputs.vars.clone(),
+            vars_file: self.inputs.vars_file.clone(),
+            secrets: self.inputs.secrets.clone(),
+            ..Settings::default()
+        };
+        settings
+            .add_versions(&self.acapy)
+            .map_err(|e| format!("--acapy {e}"))?;
+        Ok(settings)
+    }
+}
+
+impl RunArgs {
+    /// The layer of settings these flags make.
+    pub(super) fn settings(&self) -> Result<Settings, String> {
+        Ok(Settings {
+            jobs: self.jobs,
+            retries: self.retries,
+            reports: ReportSettings {
+                junit: self.junit.clone(),
+                json: self.report_json.clone(),
+                markdown: self.report_md.clone(),
+                html: self.report_html.clone(),
+                artifacts: self.artifacts.clone(),
+                dir: None,
+            },
+            ..self.select.settings()?
+        })
+    }
+}
+
 #[derive(Args, Debug, Clone)]
 pub struct SelectArgs {
-    /// Scenario files or folders.
-    #[arg(default_value = "scenarios")]
+    /// Scenario files or folders [default: scenarios].
     pub paths: Vec<PathBuf>,
     /// ACA-Py versions, comma separated: each scenario runs once per version
     /// [default: the config file's `acapy`, else 1.3.6]. `ROLE=V1,V2` (repeat
@@ -111,6 +168,14 @@ pub struct RunArgs {
     /// Write a Markdown conformance matrix (scenarios x versions).
     #[arg(long = "report-md", value_name = "FILE")]
     pub report_md: Option<PathBuf>,
+    /// Write an HTML report: one self-contained file to open in a browser
+    /// (the version grid, interop grids, each case's steps, requests,
+    /// responses and failure).
+    #[arg(long = "report-html", value_name = "FILE")]
+    pub report_html: Option<PathBuf>,
+    /// Also print a line for each step as it ends.
+    #[arg(long)]
+    pub steps: bool,
     /// For each failing case, a folder with its requests, responses, events and agent logs.
     #[arg(long, value_name = "DIR")]
     pub artifacts: Option<PathBuf>,
@@ -118,46 +183,6 @@ pub struct RunArgs {
     /// then passes is reported as flaky [default: the config file's `retries`, else 0].
     #[arg(long, value_name = "N")]
     pub retries: Option<u32>,
-}
-
-impl RunArgs {
-    /// Writes every report asked for; an error names the file.
-    pub(super) fn write_reports(
-        &self,
-        results: &[CaseResult],
-        elapsed: std::time::Duration,
-    ) -> anyhow::Result<()> {
-        use anyhow::Context;
-        for path in [&self.junit, &self.report_json, &self.report_md]
-            .into_iter()
-            .flatten()
-        {
-            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent)
-                    .with_context(|| format!("cannot create {}", parent.display()))?;
-            }
-        }
-        if let Some(path) = &self.junit {
-            report::junit::write(results, "acapy-harness", path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-        }
-        if let Some(path) = &self.report_json {
-            report::json::write(results, elapsed, path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-        }
-        if let Some(path) = &self.report_md {
-            report::markdown::write(results, elapsed, path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-        }
-        if let Some(dir) = &self.artifacts {
-            for result in results.iter().filter(|r| r.status.is_failure()) {
-                let folder = report::artifacts::write(dir, result)
-                    .with_context(|| format!("cannot write artifacts under {}", dir.display()))?;
-                say!("artifacts of {}: {}", result.name, folder.display());
-            }
-        }
-        Ok(())
-    }
 }
 
 #[derive(Args, Debug, Clone)]

@@ -1,32 +1,23 @@
-//! The `acapy-harness` command line: the arguments ([`args`]), what a run
-//! will do, settled before anything starts ([`plan`]), running the cases
-//! with interrupts and reports ([`run`]), and the smaller commands
-//! ([`commands`]).
+//! The `acapy-harness` command line: the arguments ([`args`]), `run` over
+//! the session layer ([`run`]), and the smaller commands ([`commands`]).
+//! The command line alone renders errors with `error:` and picks the exit
+//! code.
 
-use crate::agents::select::{self, AgentMode, ProviderChoice};
-use crate::agents::version::{Release, DEFAULT_VERSION};
-use crate::agents::{cleanup, Provider};
-use crate::config::Config;
-use crate::inputs::Inputs;
-use crate::partition::Partition;
-use crate::report;
-use crate::report::colour::{paint_case_line, paint_headings, ColorChoice};
-use crate::report::console::{case_line, render_failed_tries, render_failure, Tally};
-use crate::run::outcome::{CaseResult, Status};
-use crate::run::{run_case, run_with_retries, Case, RunOptions};
-use crate::schema::{schema_json, SchemaKind};
-use crate::suite;
-use clap::{Args, Parser, Subcommand};
-use futures_util::StreamExt;
-use std::collections::BTreeMap;
+use crate::agents::cleanup;
+use crate::agents::version::DEFAULT_VERSION;
+use crate::report::colour::{paint_headings, ColorChoice};
+use crate::schema::SchemaKind;
+use crate::session::signals::Interrupts;
+use crate::session::Cancel;
+use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::Instant;
 
-/// Exit codes: 0 all passed, 1 a case failed, 2 bad input (nothing was started).
+/// Exit codes: 0 all passed, 1 a case failed, 2 bad input (nothing was
+/// started), 130 interrupted.
 pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_BAD_INPUT: u8 = 2;
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -49,59 +40,11 @@ pub struct Cli {
     pub color: ColorChoice,
 }
 
-/// `println!` that survives a closed stdout: see [`say`].
-macro_rules! say {
-    ($($arg:tt)*) => {
-        say(format_args!($($arg)*))
-    };
-}
-
 mod args;
 mod commands;
-mod plan;
 mod run;
 
 pub use args::{BenchArgs, InputArgs, MergeArgs, RunArgs, SelectArgs};
-use commands::{bench, install, merge_reports};
-use plan::{plan, Plan};
-use run::{run, sweep_stale};
-
-/// Writes a line to stdout and returns whether it could. Once stdout is
-/// closed (`acapy-harness list | head -1`) nothing more is written, nothing
-/// panics, and a `run` is interrupted, as by Ctrl-C but silently: it ends
-/// its cases, writes its reports and exits 130.
-fn say(text: std::fmt::Arguments) -> bool {
-    use std::io::Write;
-    static CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    if CLOSED.load(std::sync::atomic::Ordering::SeqCst) {
-        return false;
-    }
-    let mut out = std::io::stdout().lock();
-    if writeln!(out, "{text}").and_then(|()| out.flush()).is_ok() {
-        return true;
-    }
-    CLOSED.store(true, std::sync::atomic::Ordering::SeqCst);
-    if cleanup::deferring_interrupts() {
-        cleanup::interrupt_output_closed();
-    }
-    false
-}
-
-/// Whether stdout and stderr get colour: settled once, in `main`.
-static COLOUR: std::sync::OnceLock<(bool, bool)> = std::sync::OnceLock::new();
-
-fn colour_stdout() -> bool {
-    COLOUR.get().is_some_and(|c| c.0)
-}
-
-fn colour_stderr() -> bool {
-    COLOUR.get().is_some_and(|c| c.1)
-}
-
-/// A case's line for the terminal, its status word coloured there.
-fn styled_case_line(result: &CaseResult) -> String {
-    paint_case_line(&case_line(result), &result.status, colour_stdout())
-}
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
@@ -126,7 +69,7 @@ pub enum Command {
     /// Work with reports already written.
     #[command(subcommand)]
     Report(ReportCommand),
-    /// Print the JSON Schema of a scenario file, a fixture or `acapy-harness.yaml`.
+    /// Print the JSON Schema of a scenario file, a fixture, `acapy-harness.yaml` or the JSON report.
     Schema {
         #[arg(value_enum)]
         kind: SchemaKind,
@@ -136,97 +79,76 @@ pub enum Command {
 #[derive(Subcommand, Debug)]
 pub enum ReportCommand {
     /// Merge JSON reports (say, of CI jobs over partitions and versions)
-    /// into one Markdown matrix, and optionally one JSON report and JUnit file.
+    /// into one Markdown matrix, and optionally one JSON report, JUnit
+    /// file and HTML report.
     Merge(MergeArgs),
+}
+
+/// What the command line decided once, for every command.
+pub(crate) struct Terminal {
+    /// Colour on stdout and on stderr.
+    pub stdout_colour: bool,
+    pub stderr_colour: bool,
+    pub cancel: Cancel,
+    pub interrupts: Interrupts,
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let _ = COLOUR.set((
-        cli.color.for_stream(&std::io::stdout()),
-        cli.color.for_stream(&std::io::stderr()),
-    ));
+    let cancel = Cancel::new();
+    let terminal = Terminal {
+        stdout_colour: cli.color.for_stream(&std::io::stdout()),
+        stderr_colour: cli.color.for_stream(&std::io::stderr()),
+        interrupts: Interrupts::install(cancel.clone()),
+        cancel,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
-    cleanup::install_signal_handler();
-    let code = runtime.block_on(dispatch(cli));
+    let code = runtime.block_on(dispatch(cli.command, &terminal));
     drop(runtime);
     cleanup::sweep();
-    if cleanup::interrupted() {
-        return ExitCode::from(130);
+    if terminal.cancel.reason().is_some() {
+        return ExitCode::from(EXIT_INTERRUPTED);
     }
     ExitCode::from(code)
 }
 
-async fn dispatch(cli: Cli) -> u8 {
-    match cli.command {
-        Command::Validate { paths, inputs } => {
-            // The suite's config too: its services are checked, and named.
-            let loaded = inputs.read().map_err(|d| d.to_string()).and_then(|inputs| {
-                let mut config = Config::find(&paths).map_err(|d| d.to_string())?;
-                let services = config
-                    .take_services(&inputs.names())
-                    .map_err(|d| d.to_string())?;
-                let known = suite::known_names(&inputs, &services);
-                suite::load_with(&paths, &known).map_err(|d| d.to_string())
-            });
-            match loaded {
-                Ok(scenarios) => {
-                    say!("{} scenario(s) OK", scenarios.len());
-                    0
-                }
-                Err(d) => bad_input(d),
-            }
-        }
-        Command::List(select) => match plan(&select, None).await {
-            Ok(plan) => {
-                for case in plan.cases {
-                    let line = match case.scenario.tags.as_slice() {
-                        [] => case.name(),
-                        tags => format!("{}  [{}]", case.name(), tags.join(", ")),
-                    };
-                    if !say!("{line}") {
-                        break;
-                    }
-                }
-                0
-            }
-            Err(code) => code,
-        },
-        Command::Install { acapy } => install(&acapy).await,
-        Command::Run(args) => match plan(&args.select, args.jobs).await {
-            Ok(mut plan) => {
-                plan.options.keep_artifacts = args.artifacts.is_some();
-                plan.retries = args.retries.unwrap_or(plan.retries);
-                // What killed earlier runs left (containers, networks): reported and removed.
-                sweep_stale(&plan.cases, &plan.options).await;
-                let (code, results, elapsed) = run(plan).await;
-                match args.write_reports(&results, elapsed) {
-                    Ok(()) => code,
-                    Err(e) => {
-                        eprintln!("error: {e:#}");
-                        EXIT_FAILED
-                    }
-                }
-            }
-            Err(code) => code,
-        },
-        Command::Bench(args) => bench(args).await,
-        Command::Report(ReportCommand::Merge(args)) => merge_reports(&args),
+async fn dispatch(command: Command, terminal: &Terminal) -> u8 {
+    match command {
+        Command::Validate { paths, inputs } => commands::validate(&paths, &inputs, terminal),
+        Command::List(select) => commands::list(select, terminal).await,
+        Command::Install { acapy } => commands::install(&acapy, terminal).await,
+        Command::Run(args) => run::run(args, terminal).await,
+        Command::Bench(args) => commands::bench(args, terminal).await,
+        Command::Report(ReportCommand::Merge(args)) => commands::merge_reports(&args, terminal),
         Command::Schema { kind } => {
-            say!("{}", schema_json(kind));
+            say(&crate::schema::schema_json(kind));
             0
         }
     }
 }
 
-fn bad_input(error: impl std::fmt::Display) -> u8 {
+/// Writes a line to stdout; false once stdout is closed (`list | head`).
+fn say(text: &str) -> bool {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}").and_then(|()| out.flush()).is_ok()
+}
+
+/// Bad input: said on stderr as it is rendered, exit 2.
+fn bad_input(error: impl std::fmt::Display, terminal: &Terminal) -> u8 {
     let text = error.to_string();
-    eprint!("{}", paint_headings(&text, colour_stderr()));
+    eprint!("{}", paint_headings(&text, terminal.stderr_colour));
     if !text.ends_with('\n') {
         eprintln!();
     }
     EXIT_BAD_INPUT
+}
+
+/// A run-time error: `error: ...` on stderr, exit 1.
+fn failed(error: impl std::fmt::Display) -> u8 {
+    eprintln!("error: {error}");
+    EXIT_FAILED
 }

@@ -9,11 +9,9 @@
 //!   issuer.log           each agent's log
 //! ```
 //!
-//! Every file is written with the case's secrets masked.
+//! The case arrives masked: no file holds a secret.
 
 use super::console::render_failure;
-use super::json;
-use crate::redact::Redactor;
 use crate::run::outcome::CaseResult;
 use serde::Serialize;
 use std::io::{BufWriter, Write};
@@ -30,38 +28,29 @@ pub fn write(dir: &Path, result: &CaseResult) -> std::io::Result<PathBuf> {
     if !failure.is_empty() {
         std::fs::write(folder.join("failure.txt"), failure)?;
     }
-    let mut case = serde_json::to_string_pretty(&json::case(result))?;
+    let mut case = serde_json::to_string_pretty(result)?;
     case.push('\n');
     std::fs::write(folder.join("case.json"), case)?;
 
     if let Some(artifacts) = &result.artifacts {
-        let secrets = &result.secrets;
-        write_jsonl(
-            &folder.join("exchanges.jsonl"),
-            &artifacts.exchanges,
-            secrets,
-        )?;
+        write_jsonl(&folder.join("exchanges.jsonl"), &artifacts.exchanges)?;
         for (role, events) in &artifacts.events {
             write_jsonl(
                 &folder.join(format!("events-{}.jsonl", sanitize(role))),
                 events,
-                secrets,
             )?;
         }
         for (role, log) in &artifacts.logs {
-            std::fs::write(
-                folder.join(format!("{}.log", sanitize(role))),
-                secrets.text(log),
-            )?;
+            std::fs::write(folder.join(format!("{}.log", sanitize(role))), log)?;
         }
     }
     Ok(folder)
 }
 
-fn write_jsonl<T: Serialize>(path: &Path, items: &[T], secrets: &Redactor) -> std::io::Result<()> {
+fn write_jsonl<T: Serialize>(path: &Path, items: &[T]) -> std::io::Result<()> {
     let mut out = BufWriter::new(std::fs::File::create(path)?);
     for item in items {
-        serde_json::to_writer(&mut out, &secrets.json(&serde_json::to_value(item)?))?;
+        serde_json::to_writer(&mut out, item)?;
         out.write_all(b"\n")?;
     }
     out.flush()

@@ -30,29 +30,16 @@ pub fn case_line(result: &CaseResult) -> String {
         details.push(format!("ACA-Py {v}"));
     }
     if let Some(mode) = result.agent_mode {
-        details.push(format!("{mode} agents"));
+        details.push(format!("{} agents", mode.name()));
     }
     match &result.status {
-        Status::Skipped { reason }
-        | Status::ExpectedFailure { reason }
-        | Status::UnexpectedPass { reason } => details.push(reason.clone()),
-        Status::Interrupted { started } => details.push(interrupted_reason(*started).into()),
         Status::Flaky { failed_tries } => details.push(flaky_note(failed_tries)),
-        _ => {}
+        status => details.extend(status.reason().map(str::to_owned)),
     }
     if !details.is_empty() {
         let _ = write!(line, "  ({})", details.join(", "));
     }
-    result.secrets.text(&line)
-}
-
-/// Why an interrupted case has no verdict.
-pub fn interrupted_reason(started: bool) -> &'static str {
-    if started {
-        "the run was interrupted while it ran"
-    } else {
-        "not run: the run was interrupted before it started"
-    }
+    line
 }
 
 /// `passed on try 2 of 2 (try 1: MESSAGE)`.
@@ -79,21 +66,14 @@ pub fn render_failed_tries(failed_tries: &[FailedTry]) -> String {
             i + 1,
             t.duration.as_secs_f64()
         );
-        match &t.failure {
-            Some(f) => out.push_str(&render_one(f)),
-            None => out.push_str("failure: failed\n"),
-        }
+        out.push_str(&render_one(&t.failure));
     }
     out
 }
 
 /// The whole story of a failed case: where, what was expected, what came back,
-/// what the agent saw and said; the case's secrets masked.
+/// what the agent saw and said.
 pub fn render_failure(result: &CaseResult) -> String {
-    result.secrets.text(&render_unmasked(result))
-}
-
-fn render_unmasked(result: &CaseResult) -> String {
     let Some(failure) = &result.failure else {
         return match &result.status {
             Status::UnexpectedPass { reason } => format!(
@@ -108,11 +88,7 @@ fn render_unmasked(result: &CaseResult) -> String {
 
 /// One failure in full.
 pub fn render_one(failure: &Failure) -> String {
-    if let Some(text) = &failure.rendered {
-        return text.clone();
-    }
-    let mut out = failure.diagnostic.render("failure");
-
+    let mut out = failure.diagnostic.clone();
     if let Some(exchange) = &failure.response {
         if exchange.method == "EVENT" {
             let _ = writeln!(out, "\nevent payload:");
@@ -132,21 +108,29 @@ pub fn render_one(failure: &Failure) -> String {
                 let _ = writeln!(out, "  {e}");
             }
         }
+        let whose = match &failure.log_owner {
+            Some(owner) => format!("{agent}: {owner}"),
+            None => agent.clone(),
+        };
         match &failure.log_tail {
             Some(log) if !log.trim().is_empty() => {
-                let _ = writeln!(out, "\nagent log ({agent}, last lines):");
+                let _ = writeln!(out, "\nagent log ({whose}, last lines):");
                 out.push_str(&indent(log, "  "));
             }
             Some(_) => {
-                let _ = writeln!(out, "\nagent log ({agent}): empty at log level warning");
+                let _ = writeln!(
+                    out,
+                    "\nagent log ({whose}): empty at log level warning \
+                     (give the role `args: [--log-level, info]` for more)"
+                );
             }
             None => {}
         }
     }
-    for (name, log) in &failure.service_logs {
-        if !log.trim().is_empty() {
-            let _ = writeln!(out, "\nservice log ({name}, last lines):");
-            out.push_str(&indent(log, "  "));
+    for service in &failure.service_logs {
+        if !service.tail.trim().is_empty() {
+            let _ = writeln!(out, "\nservice log ({}, last lines):", service.name);
+            out.push_str(&indent(&service.tail, "  "));
         }
     }
     out
@@ -242,5 +226,119 @@ impl Tally {
         }
         let _ = write!(line, "finished in {:.1}s", elapsed.as_secs_f64());
         line
+    }
+}
+
+/// The terminal as a reporter: a line per case as it ends, notices on
+/// stderr, the failures, flaky cases and summary at the end.
+pub struct Console {
+    /// Colour on stdout.
+    pub colour: bool,
+    /// Also a line per step as it ends (`--steps`).
+    pub steps: bool,
+    /// Where failing cases' artifacts were written, to say so.
+    pub artifacts: Option<std::path::PathBuf>,
+    /// Called once if stdout closes (`run ... | head`): nobody reads the
+    /// run any more.
+    on_closed: Option<Box<dyn FnOnce() + Send>>,
+    closed: bool,
+}
+
+impl Console {
+    pub fn new(colour: bool) -> Console {
+        Console {
+            colour,
+            steps: false,
+            artifacts: None,
+            on_closed: None,
+            closed: false,
+        }
+    }
+
+    pub fn on_closed(mut self, call: impl FnOnce() + Send + 'static) -> Console {
+        self.on_closed = Some(Box::new(call));
+        self
+    }
+
+    /// Writes a line to stdout; once stdout is closed, nothing more.
+    fn say(&mut self, text: &str) {
+        use std::io::Write;
+        if self.closed {
+            return;
+        }
+        let mut out = std::io::stdout().lock();
+        if writeln!(out, "{text}").and_then(|()| out.flush()).is_err() {
+            self.closed = true;
+            if let Some(call) = self.on_closed.take() {
+                call();
+            }
+        }
+    }
+
+    fn finished(&mut self, results: &[CaseResult], elapsed: Duration) {
+        use super::colour::paint_headings;
+        let failures: Vec<&CaseResult> = results.iter().filter(|r| r.status.is_failure()).collect();
+        if !failures.is_empty() {
+            self.say("\nfailures:");
+            for f in failures {
+                let text = paint_headings(&render_failure(f), self.colour);
+                self.say(&format!("\n---- {} ----\n{text}", f.name));
+            }
+        }
+        let mut heading = false;
+        for r in results {
+            if let Status::Flaky { failed_tries } = &r.status {
+                if !std::mem::replace(&mut heading, true) {
+                    self.say("\nflaky (passed on a retry):");
+                }
+                let tries = render_failed_tries(failed_tries);
+                self.say(&format!("\n---- {} ----\n{tries}", r.name));
+            }
+        }
+        if let Some(dir) = self.artifacts.clone() {
+            for r in results.iter().filter(|r| r.status.is_failure()) {
+                let folder = dir.join(super::artifacts::sanitize(&r.name));
+                self.say(&format!("artifacts of {}: {}", r.name, folder.display()));
+            }
+        }
+        let tally = Tally::of(results);
+        self.say(&format!(
+            "\n{}\nsummary: {}",
+            tally.details(elapsed),
+            tally.summary()
+        ));
+    }
+}
+
+impl super::events::Reporter for Console {
+    fn report(
+        &mut self,
+        event: &super::events::Event<'_>,
+    ) -> Result<(), super::events::ReportError> {
+        use super::events::Event;
+        match event {
+            Event::RunStarted { cases, jobs } => self.say(&format!(
+                "running {} case(s), {jobs} at a time",
+                cases.len()
+            )),
+            Event::Notice { text } => eprintln!("acapy-harness: {text}"),
+            Event::CaseStarted { .. } => {}
+            Event::StepFinished { case, number, step } if self.steps => self.say(&format!(
+                "      {case}  step {number} {}: {} ({} ms)",
+                step.status.words(),
+                step.name,
+                step.duration.as_millis()
+            )),
+            Event::StepFinished { .. } => {}
+            Event::CaseFinished { result } => {
+                let line =
+                    super::colour::paint_case_line(&case_line(result), &result.status, self.colour);
+                self.say(&line);
+            }
+            Event::RunFinished {
+                results, elapsed, ..
+            } => self.finished(results, *elapsed),
+        }
+        Ok(())
     }
 }

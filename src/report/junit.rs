@@ -6,8 +6,8 @@
 //! interruption is an `<error>`; one never started, `<skipped>`. A flaky
 //! case (passed on a retry) passes, with a `<flakyFailure>` per failed try.
 
-use super::console::{interrupted_reason, render_failed_tries, render_failure};
-use super::json::{millis, reason, step_word, targets};
+use super::console::{render_failed_tries, render_failure};
+use super::json::targets;
 use crate::run::outcome::{CaseResult, Status};
 use quick_junit::{
     NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite,
@@ -32,10 +32,9 @@ pub fn render(results: &[CaseResult], suite_name: &str) -> String {
     report.set_time(total);
     // Serializing owned strings into memory cannot fail; XmlString already
     // dropped the characters XML cannot hold.
-    let xml = report
+    report
         .to_string()
-        .expect("a JUnit report in memory always serializes");
-    super::redactor(results).text(&xml)
+        .expect("a JUnit report in memory always serializes")
 }
 
 pub fn write(results: &[CaseResult], suite_name: &str, path: &Path) -> std::io::Result<()> {
@@ -61,7 +60,7 @@ fn test_case(result: &CaseResult, target: &str) -> TestCase {
         }
         Status::Failed | Status::UnexpectedPass { .. } => {
             let message = match (&result.failure, &result.status) {
-                (Some(f), _) => f.message().to_owned(),
+                (Some(f), _) => f.message.clone(),
                 (None, Status::UnexpectedPass { reason }) => {
                     format!("passed but is marked `xfail` here: {reason}")
                 }
@@ -83,13 +82,13 @@ fn test_case(result: &CaseResult, target: &str) -> TestCase {
         Status::Interrupted { started: true } => {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
             status
-                .set_message(interrupted_reason(true))
+                .set_message(result.status.reason().unwrap_or_default())
                 .set_type(result.status.word());
             status
         }
         Status::Interrupted { started: false } => {
             let mut status = TestCaseStatus::skipped();
-            status.set_message(interrupted_reason(false));
+            status.set_message(result.status.reason().unwrap_or_default());
             status
         }
     };
@@ -123,7 +122,7 @@ fn test_case(result: &CaseResult, target: &str) -> TestCase {
         let _ = writeln!(
             out,
             "expected failure (xfail): {}",
-            reason(&result.status).unwrap_or_default()
+            result.status.reason().unwrap_or_default()
         );
     }
     for (i, step) in result.steps.iter().enumerate() {
@@ -132,8 +131,8 @@ fn test_case(result: &CaseResult, target: &str) -> TestCase {
             "step {} {:?} {} ms {}",
             i + 1,
             step.name,
-            millis(step.duration),
-            step_word(&step.status).replace('_', " ")
+            step.duration.as_millis(),
+            step.status.words()
         );
     }
     if let Status::ExpectedFailure { .. } = &result.status {

@@ -8,9 +8,8 @@
 //! ```
 
 use super::console::{flaky_note, render_failure, Tally};
-use super::json::{reason, targets};
+use super::grid;
 use crate::run::outcome::{CaseResult, FailedTry, Status};
-use crate::version::compare_labels;
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -44,60 +43,38 @@ pub fn symbol(status: &Status) -> &'static str {
     }
 }
 
-/// The matrix, every case's secrets masked.
+/// The matrix, then the reasons, flaky cases and failures.
 pub fn render(results: &[CaseResult], elapsed: Duration) -> String {
-    super::redactor(results).text(&render_unmasked(results, elapsed))
-}
-
-fn render_unmasked(results: &[CaseResult], elapsed: Duration) -> String {
     let anchors = anchors(results);
-    // Cases whose roles ran on different versions go in the grids below.
-    let (mixed, same): (Vec<&CaseResult>, Vec<&CaseResult>) =
-        results.iter().partition(|r| is_mixed(r));
-    let targets = targets(&same.iter().map(|r| (*r).clone()).collect::<Vec<_>>());
+    let matrix = grid::matrix(results);
     let mut out = String::new();
     let _ = writeln!(out, "## ACA-Py conformance\n");
-
-    // Rows in the order scenarios first appear, which is the run's order.
-    let mut rows: Vec<(&str, &str)> = Vec::new();
-    let mut cells: BTreeMap<(&str, String), &CaseResult> = BTreeMap::new();
-    for r in same.iter().copied() {
-        if !rows.iter().any(|(id, _)| *id == r.scenario_id) {
-            rows.push((&r.scenario_id, &r.scenario_name));
-        }
-        // A repeated (scenario, target) keeps its first result.
-        cells.entry((&r.scenario_id, r.target.clone())).or_insert(r);
-    }
-
     let _ = write!(out, "| Scenario | Name |");
-    for t in &targets {
+    for t in &matrix.targets {
         let _ = write!(out, " {} |", cell_text(t));
     }
     let _ = write!(out, "\n| --- | --- |");
-    for _ in &targets {
+    for _ in &matrix.targets {
         let _ = write!(out, " :---: |");
     }
     out.push('\n');
-    for (id, name) in &rows {
+    for row in &matrix.rows {
         // GFM splits rows on `|` even inside code spans, so escape it there too.
         let _ = write!(
             out,
             "| {} | {} |",
-            code(id).replace('|', "\\|"),
-            cell_text(name)
+            code(row.scenario).replace('|', "\\|"),
+            cell_text(row.name)
         );
-        for t in &targets {
-            let cell = match cells.get(&(*id, t.clone())) {
-                Some(r) => cell(r, anchors.get(r.name.as_str()).map(String::as_str)),
-                None => NONE.to_owned(),
-            };
-            let _ = write!(out, " {cell} |");
+        for found in &row.cells {
+            let text = cell_or_none(*found, &anchors);
+            let _ = write!(out, " {text} |");
         }
         out.push('\n');
     }
-
-    if !mixed.is_empty() {
-        interop_grids(&mut out, results, &anchors);
+    let grids = grid::interop_grids(results);
+    if !grids.is_empty() {
+        interop_grids(&mut out, &grids, &anchors);
     }
 
     let _ = writeln!(
@@ -175,83 +152,54 @@ fn reasons(out: &mut String, heading: &str, cases: &[&CaseResult]) {
             "- {} {}: {}",
             symbol(&r.status),
             code(&r.name),
-            inline(reason(&r.status).unwrap_or_default())
+            inline(r.status.reason().unwrap_or_default())
         );
     }
 }
 
-/// Whether the case's roles asked for different versions.
-fn is_mixed(result: &CaseResult) -> bool {
-    let mut asked = result.roles.iter().filter_map(|r| r.requested.as_deref());
-    match asked.next() {
-        Some(first) => asked.any(|v| v != first),
-        None => false,
-    }
-}
-
-/// Per scenario (and provider) with cases across versions: its first role's
-/// version down, its second role's across, the same marks and links as the
-/// matrix. Cases where both roles share a version fill the diagonal.
-fn interop_grids(out: &mut String, results: &[CaseResult], anchors: &BTreeMap<&str, String>) {
+/// Each interop grid: the same marks and links as the matrix.
+fn interop_grids(out: &mut String, grids: &[grid::InteropGrid], anchors: &BTreeMap<&str, String>) {
     let _ = writeln!(out, "\n### Interop\n");
-    let mut grids: Vec<(&str, &str)> = Vec::new();
-    for r in results.iter().filter(|r| is_mixed(r)) {
-        if !grids.contains(&(r.scenario_id.as_str(), r.provider.as_str())) {
-            grids.push((&r.scenario_id, &r.provider));
-        }
-    }
-    for (scenario, provider) in grids {
-        let cases: Vec<&CaseResult> = results
-            .iter()
-            .filter(|r| r.scenario_id == scenario && r.provider == provider && r.roles.len() >= 2)
-            .collect();
-        let (down, across) = (&cases[0].roles[0].role, &cases[0].roles[1].role);
-        let version_of =
-            |r: &CaseResult, i: usize| r.roles[i].requested.clone().unwrap_or_default();
-        let ordered = |i: usize| {
-            let mut versions: Vec<String> = cases.iter().map(|r| version_of(r, i)).collect();
-            versions.sort_by(|a, b| compare_labels(a, b));
-            versions.dedup();
-            versions
-        };
-        let (rows, columns) = (ordered(0), ordered(1));
-        let others = cases[0].roles.len() > 2;
+    for g in grids {
         let _ = writeln!(
             out,
-            "{} ({provider}): {} down, {} across{}\n",
-            code(scenario),
-            code(down),
-            code(across),
-            if others {
+            "{} ({}): {} down, {} across{}\n",
+            code(g.scenario),
+            g.provider,
+            code(g.down),
+            code(g.across),
+            if g.others {
                 "; the other roles follow the first"
             } else {
                 ""
             }
         );
-        let _ = write!(out, "| {down} \\ {across} |");
-        for c in &columns {
+        let _ = write!(out, "| {} \\ {} |", g.down, g.across);
+        for c in &g.columns {
             let _ = write!(out, " {c} |");
         }
         let _ = write!(out, "\n| --- |");
-        for _ in &columns {
+        for _ in &g.columns {
             let _ = write!(out, " :---: |");
         }
         out.push('\n');
-        for row in &rows {
+        for (row, cells) in g.rows.iter().zip(&g.cells) {
             let _ = write!(out, "| **{row}** |");
-            for column in &columns {
-                let found = cases
-                    .iter()
-                    .find(|r| &version_of(r, 0) == row && &version_of(r, 1) == column);
-                let text = match found {
-                    Some(r) => cell(r, anchors.get(r.name.as_str()).map(String::as_str)),
-                    None => NONE.to_owned(),
-                };
+            for found in cells {
+                let text = cell_or_none(*found, anchors);
                 let _ = write!(out, " {text} |");
             }
             out.push('\n');
         }
         out.push('\n');
+    }
+}
+
+/// A case's cell, or the mark for no case.
+fn cell_or_none(found: Option<&CaseResult>, anchors: &BTreeMap<&str, String>) -> String {
+    match found {
+        Some(r) => cell(r, anchors.get(r.name.as_str()).map(String::as_str)),
+        None => NONE.to_owned(),
     }
 }
 
@@ -312,11 +260,11 @@ fn failure_entry(out: &mut String, r: &CaseResult, anchor: &str) {
         code(&r.file.display().to_string())
     );
     let _ = writeln!(out, "- **Target:** {version}");
-    if let Some(reason) = reason(&r.status) {
+    if let Some(reason) = r.status.reason() {
         let _ = writeln!(out, "- **Marked xfail:** {}", inline(reason));
     }
     if let Some(f) = &r.failure {
-        if let Some((number, name)) = &f.step {
+        if let (Some(number), Some(name)) = (&f.step, &f.step_name) {
             let agent = f
                 .agent
                 .as_ref()
@@ -324,7 +272,7 @@ fn failure_entry(out: &mut String, r: &CaseResult, anchor: &str) {
                 .unwrap_or_default();
             let _ = writeln!(out, "- **Step {number}:** {}{agent}", code(name));
         }
-        let _ = writeln!(out, "- **Message:** {}", inline(f.message()));
+        let _ = writeln!(out, "- **Message:** {}", inline(&f.message));
         if let Some(expected) = &f.expected {
             let _ = writeln!(out, "- **Expected:** {}", code(expected));
         }

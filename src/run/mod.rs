@@ -1,11 +1,13 @@
 //! Running one case: a scenario against the agents of its sources.
 //!
 //! [`run_case`] is the whole life of a case: skip early if the version
-//! asked for is ruled out, start each role's agent, let the [`runner`] run
-//! the steps, set the status once (with `xfail`), stop the agents.
+//! asked for is ruled out, start its services and each role's agent, let
+//! the [`runner`] run the steps, set the status once (with `xfail`), stop
+//! everything, and hand on a result with every secret masked.
 
 pub mod assert;
 pub mod capture;
+pub mod fault;
 mod lifecycle;
 pub mod outcome;
 pub mod predicate;
@@ -14,10 +16,12 @@ mod setup;
 mod step;
 pub mod wait;
 
-use crate::admin::AdminAuth;
-use crate::agents::{start_all, stop_all, Agent, AgentSpec, Provider};
+use crate::agents::{start_all, stop_all, Agent, AgentMode, AgentSpec, CaseId, Provider, Reach};
+use crate::agents::{RunScope, Scope};
 use crate::redact::Redactor;
 use crate::scenario::model::{Condition, RoleVersions, Scenario};
+use crate::version::Version;
+use fault::Fault;
 use outcome::*;
 use runner::{RunOutput, Runner};
 use setup::{Setup, SetupError};
@@ -34,7 +38,8 @@ pub struct Case {
     /// The case name after the scenario id: `process::1.3.6`, `external`,
     /// or with roles on different versions `process::issuer=0.12.8,holder=1.7.0`.
     pub target: String,
-    /// `process`, `docker`, `external`.
+    /// The first role's provider's kind (`process`, `docker`, `external`),
+    /// for names and reports.
     pub provider: &'static str,
 }
 
@@ -67,7 +72,10 @@ impl Case {
                 let roles: Vec<String> = in_order
                     .iter()
                     .map(|(role, p)| {
-                        let version = p.requested_version().unwrap_or_else(|| p.label());
+                        let version = p
+                            .requested_version()
+                            .map(|v| v.to_string())
+                            .unwrap_or_else(|| p.label());
                         format!("{role}={version}")
                     })
                     .collect();
@@ -86,8 +94,16 @@ impl Case {
         format!("{}::{}", self.scenario.id, self.target)
     }
 
+    /// What providers are told about the case.
+    pub fn id(&self) -> CaseId {
+        CaseId {
+            name: self.name(),
+            scenario: self.scenario.id.clone(),
+        }
+    }
+
     /// The ACA-Py version asked for each role, where its source picks one.
-    pub fn requested_versions(&self) -> BTreeMap<String, String> {
+    pub fn requested_versions(&self) -> BTreeMap<String, Version> {
         self.sources
             .iter()
             .filter_map(|(role, p)| Some((role.clone(), p.requested_version()?)))
@@ -95,7 +111,7 @@ impl Case {
     }
 
     /// The one version asked for every role, if they agree.
-    pub fn requested_version(&self) -> Option<String> {
+    pub fn requested_version(&self) -> Option<Version> {
         common(self.requested_versions().into_values())
     }
 
@@ -110,28 +126,20 @@ impl Case {
         distinct
     }
 
-    /// Whether the agents of its sources can reach each other: processes
-    /// all listen on loopback, and containers of several versions share the
-    /// network the case makes; a process and a container cannot.
+    /// Whether the agents of its sources can reach each other: alike
+    /// sources do (processes on loopback, containers on the case's
+    /// network), a process and a container do not.
     pub fn agents_reach_each_other(&self) -> bool {
         let providers = self.providers();
+        let reach = providers[0].reach();
         providers.len() == 1
-            || providers.iter().all(|p| p.interoperates())
-            || providers.iter().all(|p| p.kind() == "docker")
-    }
-
-    /// The distinct container sources of the case.
-    fn container_sources(&self) -> usize {
-        self.providers()
-            .iter()
-            .filter(|p| p.kind() == "docker")
-            .count()
+            || (reach != Reach::Elsewhere && providers.iter().all(|p| p.reach() == reach))
     }
 
     /// Why the versions asked for rule the case out (its `requires`), known
     /// before anything starts; `None` where they do not.
     pub fn unmet_requirement(&self) -> Option<String> {
-        let asked = parsed(&self.requested_versions());
+        let asked: RoleVersions = self.requested_versions();
         let requires = self.scenario.requires.as_ref()?;
         requires.unmet(&asked).map(Condition::describe)
     }
@@ -139,14 +147,6 @@ impl Case {
     /// The result of a case that cannot run here (no Docker engine, say).
     pub fn skipped(&self, reason: impl Into<String>) -> CaseResult {
         self.result(RunOutput::skipped(reason.into()), None, Default::default())
-    }
-
-    /// What each role's agent reported.
-    fn reported_versions(agents: &[Agent]) -> BTreeMap<String, String> {
-        agents
-            .iter()
-            .map(|a| (a.role.clone(), a.version.clone()))
-            .collect()
     }
 
     /// The result of a case an interruption cut short (`started`) or kept
@@ -157,17 +157,6 @@ impl Case {
         result
     }
 
-    /// How the agents that ran were provided: a sub-wallet authenticates
-    /// with a Bearer token.
-    fn agent_mode(agents: &[Agent]) -> Option<&'static str> {
-        let shared = |a: &Agent| matches!(a.admin.auth, AdminAuth::Bearer { .. });
-        match agents {
-            [] => None,
-            agents if agents.iter().any(shared) => Some("shared"),
-            _ => Some("dedicated"),
-        }
-    }
-
     /// The one place a case's status is decided.
     fn result(
         &self,
@@ -175,14 +164,18 @@ impl Case {
         agents: Option<&[Agent]>,
         duration: std::time::Duration,
     ) -> CaseResult {
-        let reported = agents.map(Case::reported_versions).unwrap_or_default();
+        let reported: BTreeMap<String, String> = agents
+            .into_iter()
+            .flatten()
+            .map(|a| (a.role.clone(), a.version.clone()))
+            .collect();
         let acapy_version = common(reported.values().cloned());
         let RunOutput {
             steps,
             skip,
             failure,
             artifacts,
-            secrets,
+            ..
         } = output;
         let mut status = match (&skip, &failure) {
             (Some(reason), _) => Status::Skipped {
@@ -212,7 +205,7 @@ impl Case {
             .iter()
             .map(|a| RoleVersion {
                 role: a.role.clone(),
-                requested: requested.get(&a.role).cloned(),
+                requested: requested.get(&a.role).map(Version::to_string),
                 reported: reported.get(&a.role).cloned(),
             })
             .collect();
@@ -226,18 +219,18 @@ impl Case {
             scenario_id: self.scenario.id.clone(),
             scenario_name: self.scenario.name.clone(),
             file: self.scenario.file.path.clone(),
+            tags: self.scenario.tags.clone(),
             target: self.target.clone(),
             provider: self.provider.to_owned(),
-            requested_version: self.requested_version(),
+            requested_version: self.requested_version().map(|v| v.to_string()),
             acapy_version,
+            agent_mode: agents.and_then(agent_mode),
             roles,
-            agent_mode: agents.and_then(Case::agent_mode),
             status,
             duration,
             steps,
-            failure: failure.map(|f| f.framed(case_note)),
+            failure: failure.map(|f| f.freeze(case_note)),
             artifacts,
-            secrets,
         }
     }
 
@@ -252,8 +245,18 @@ impl Case {
     }
 }
 
+/// How the agents that ran were provided: shared when any role was a
+/// sub-wallet.
+fn agent_mode(agents: &[Agent]) -> Option<AgentMode> {
+    match agents {
+        [] => None,
+        agents if agents.iter().any(|a| a.mode == AgentMode::Shared) => Some(AgentMode::Shared),
+        _ => Some(AgentMode::Dedicated),
+    }
+}
+
 /// The one value all of `values` share, if they do (and there is one).
-fn common(values: impl IntoIterator<Item = String>) -> Option<String> {
+fn common<T: PartialEq>(values: impl IntoIterator<Item = T>) -> Option<T> {
     let mut values = values.into_iter();
     let first = values.next()?;
     values.all(|v| v == first).then_some(first)
@@ -272,11 +275,14 @@ fn describe_versions(versions: &BTreeMap<String, String>) -> String {
 pub fn parsed(versions: &BTreeMap<String, String>) -> RoleVersions {
     versions
         .iter()
-        .filter_map(|(role, v)| Some((role.clone(), crate::version::Version::parse(v).ok()?)))
+        .filter_map(|(role, v)| Some((role.clone(), Version::parse(v).ok()?)))
         .collect()
 }
 
-#[derive(Debug, Clone, Default)]
+/// Told of each step of a case as it ends (1-based number), masked.
+pub type StepListener = Arc<dyn Fn(usize, &StepResult) + Send + Sync>;
+
+#[derive(Clone, Default)]
 pub struct RunOptions {
     /// Keep requests, events and logs of failing cases.
     pub keep_artifacts: bool,
@@ -289,6 +295,9 @@ pub struct RunOptions {
     pub secrets: Redactor,
     /// The suite's services (`acapy-harness.yaml`), beside each scenario's.
     pub services: Vec<crate::scenario::model::ServiceDecl>,
+    /// What the cases of the run share, and where providers' notices go.
+    pub run: Arc<RunScope>,
+    pub on_step: Option<StepListener>,
 }
 
 const LOG_LINES_SHOWN: usize = 25;
@@ -301,52 +310,73 @@ const SERVICE_LOG_LINES: usize = 10;
 /// that fails every time keeps its last failure, noting how many tries it
 /// had. Only plain failures are retried: a skip, an expected failure
 /// (`xfail`) or an unexpected pass is final.
+///
+/// Each try is masked with its own secrets, and the whole with those of
+/// every try: a value only an earlier try knew is masked in a later one.
 pub async fn run_with_retries(case: &Case, options: &RunOptions, retries: u32) -> CaseResult {
     let mut failed_tries: Vec<FailedTry> = Vec::new();
-    loop {
-        let mut result = run_case(case, options).await;
-        match result.status {
-            Status::Failed if failed_tries.len() < retries as usize => {
+    let mut every_secret = Redactor::default();
+    let mut result = loop {
+        let (mut result, secrets) = run_case_with_secrets(case, options).await;
+        every_secret.extend(&secrets);
+        let failure = result.failure.take();
+        match (&result.status, failure) {
+            (Status::Failed, Some(failure)) if failed_tries.len() < retries as usize => {
                 failed_tries.push(FailedTry {
                     duration: result.duration,
-                    failure: result.failure,
+                    failure,
                 });
             }
-            Status::Failed => {
-                if let Some(failure) = result.failure.as_mut().filter(|_| retries > 0) {
-                    failure.diagnostic.notes.push(format!(
+            (Status::Failed, mut failure) => {
+                if let Some(failure) = failure.as_mut().filter(|_| retries > 0) {
+                    failure.add_note(&format!(
                         "failed on each of {} tries (--retries {retries})",
                         retries + 1
                     ));
                 }
-                return result;
+                result.failure = failure;
+                break result;
             }
-            Status::Passed if !failed_tries.is_empty() => {
+            (Status::Passed, failure) if !failed_tries.is_empty() => {
+                result.failure = failure;
                 result.status = Status::Flaky { failed_tries };
-                return result;
+                break result;
             }
-            _ => return result,
+            (_, failure) => {
+                result.failure = failure;
+                break result;
+            }
         }
+    };
+    if retries > 0 {
+        result = result.masked(&every_secret);
     }
+    result
 }
 
-/// Runs a case; its result carries every secret value the case knew, so the
-/// outputs made from it mask them.
+/// Runs a case; every secret value the case knew is masked in its result.
 pub async fn run_case(case: &Case, options: &RunOptions) -> CaseResult {
+    run_case_with_secrets(case, options).await.0
+}
+
+/// [`run_case`], and the secrets its result was masked with.
+async fn run_case_with_secrets(case: &Case, options: &RunOptions) -> (CaseResult, Redactor) {
     let mut secrets = options.secrets.clone();
     for name in &options.inputs.secret_names {
         if let Some(value) = options.inputs.vars.get(name) {
             secrets.add_value(value);
         }
     }
-    let mut result = run_case_unmasked(case, options, &mut secrets).await;
-    result.secrets.extend(&secrets);
-    result
+    let scope = Scope::new(case.id(), options.run.clone());
+    let result = run_in_scope(case, options, &scope, &mut secrets).await;
+    scope.close().await;
+    (result.masked(&secrets), secrets)
 }
 
-async fn run_case_unmasked(
+async fn run_in_scope(
     case: &Case,
     options: &RunOptions,
+    scope: &Scope,
     secrets: &mut Redactor,
 ) -> CaseResult {
     let started = Instant::now();
@@ -357,19 +387,23 @@ async fn run_case_unmasked(
         return case.result(RunOutput::skipped(why), None, started.elapsed());
     }
 
-    let mut setup = match Setup::make(case, options, secrets).await {
+    let mut setup = match Setup::make(case, options, scope, secrets).await {
         Ok(setup) => setup,
         Err(SetupError::Skip(why)) => {
-            return case.result(RunOutput::skipped(why), None, started.elapsed())
+            return case.result(RunOutput::skipped(why.0), None, started.elapsed())
         }
         Err(SetupError::Fail(failure)) => {
             return case.result(RunOutput::failed(*failure), None, started.elapsed())
         }
     };
-    let mut agents = match start_agents(case, &setup).await {
+    let mut agents = match start_agents(case, &setup, scope).await {
         Ok(agents) => agents,
-        Err(e) => {
-            let mut failure = Failure::new("the agents did not start").note(format!("{e:#}"));
+        Err(crate::agents::ProviderError::Unavailable(why)) => {
+            setup.finish().await;
+            return case.result(RunOutput::skipped(why.0), None, started.elapsed());
+        }
+        Err(crate::agents::ProviderError::Failed(e)) => {
+            let mut failure = Fault::new("the agents did not start").note(format!("{e:#}"));
             failure.service_logs = tails(&setup.service_logs());
             setup.finish().await;
             return case.result(RunOutput::failed(failure), None, started.elapsed());
@@ -386,8 +420,11 @@ async fn run_case_unmasked(
     let mut output = Runner::new(scenario, &mut agents, started)
         .with_vars(vars)
         .with_secret_names(&options.inputs.secret_names)
+        .with_redactor(secrets.clone())
+        .with_step_listener(options.on_step.clone())
         .run(options.keep_artifacts)
         .await;
+    secrets.extend(&output.secrets);
     if let Some(failure) = &mut output.failure {
         if let Some(agent) = failure
             .agent
@@ -395,6 +432,7 @@ async fn run_case_unmasked(
             .and_then(|role| agents.iter().find(|a| &a.role == role))
         {
             failure.log_tail = agent.handle.log_tail(LOG_LINES_SHOWN).await;
+            failure.log_owner = agent.handle.log_owner();
         }
         failure.service_logs = tails(&setup.service_logs());
         if let Some(artifacts) = &mut output.artifacts {
@@ -430,8 +468,11 @@ fn tails(logs: &[(String, String)]) -> Vec<(String, String)> {
 
 /// Starts every role's agent, each source starting its own roles at once;
 /// if any fails, none is left running.
-async fn start_agents(case: &Case, setup: &Setup) -> anyhow::Result<Vec<Agent>> {
-    let name = case.name();
+async fn start_agents(
+    case: &Case,
+    setup: &Setup,
+    scope: &Scope,
+) -> Result<Vec<Agent>, crate::agents::ProviderError> {
     let groups = case.providers().into_iter().map(|provider| {
         let specs: Vec<AgentSpec> = case
             .sources
@@ -439,8 +480,7 @@ async fn start_agents(case: &Case, setup: &Setup) -> anyhow::Result<Vec<Agent>> 
             .filter(|(_, source)| Arc::ptr_eq(source, &provider))
             .map(|(role, _)| setup.specs[role].clone())
             .collect();
-        let name = name.clone();
-        async move { provider.start(&specs, &name).await }
+        async move { provider.start(&specs, scope).await }
     });
     let mut agents = start_all(groups).await?;
     // In the order the scenario declares them, as before.

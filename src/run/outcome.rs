@@ -1,65 +1,61 @@
-//! What running a case produced: the data every report is made from.
+//! What running a case produced: the data every report is made from, and
+//! the JSON report's shape (`--report-json`, `schemas/report.schema.json`).
+//!
+//! A [`CaseResult`] leaves its case masked: every secret the case knew is
+//! `***` in it already, so no report needs to know about secrets.
 
 use crate::admin::events::Event;
 use crate::admin::Exchange;
-use crate::diagnostic::{Diagnostic, Loc};
+use crate::agents::AgentMode;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How a case ended. The status words (`pass`, `fail`, ...) are defined
+/// here once, as this type's serde names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "status")]
 pub enum Status {
+    #[serde(rename = "pass")]
     Passed,
+    #[serde(rename = "fail")]
     Failed,
-    Skipped {
-        reason: String,
-    },
+    #[serde(rename = "skip")]
+    Skipped { reason: String },
     /// Failed where an `xfail` said it would.
-    ExpectedFailure {
-        reason: String,
-    },
+    #[serde(rename = "xfail")]
+    ExpectedFailure { reason: String },
     /// Passed where an `xfail` said it would fail: counts as a failure, so
     /// stale `xfail`s get noticed.
-    UnexpectedPass {
-        reason: String,
-    },
+    #[serde(rename = "xpass")]
+    UnexpectedPass { reason: String },
     /// The run was interrupted (Ctrl-C, SIGTERM, its output closed) while
     /// the case ran (`started`), or before it started.
-    Interrupted {
-        started: bool,
-    },
+    #[serde(rename = "interrupted")]
+    Interrupted { started: bool },
     /// Failed, then passed on a retry (`--retries`): a success, with the
     /// failed tries kept for the reports.
-    Flaky {
-        failed_tries: Vec<FailedTry>,
-    },
+    #[serde(rename = "flaky")]
+    Flaky { failed_tries: Vec<FailedTry> },
 }
 
 /// One failed try of a case that later passed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FailedTry {
+    #[serde(rename = "duration_ms", with = "millis")]
+    #[schemars(with = "u64")]
     pub duration: Duration,
-    /// `None` only if the try failed without one (it always has one today).
-    pub failure: Option<Failure>,
+    #[serde(flatten)]
+    pub failure: Failure,
 }
 
 impl FailedTry {
     pub fn message(&self) -> &str {
-        self.failure
-            .as_ref()
-            .map(Failure::message)
-            .unwrap_or("failed")
+        &self.failure.message
     }
 }
-
-/// Two tries are the same when they took as long and failed the same way.
-impl PartialEq for FailedTry {
-    fn eq(&self, other: &FailedTry) -> bool {
-        self.duration == other.duration && self.message() == other.message()
-    }
-}
-
-impl Eq for FailedTry {}
 
 impl Status {
     /// Whether the case counts as a success: an interrupted case does not
@@ -76,6 +72,8 @@ impl Status {
         matches!(self, Status::Failed | Status::UnexpectedPass { .. })
     }
 
+    /// Its word in the reports: `pass`, `fail`, `skip`, `xfail`, `xpass`,
+    /// `interrupted`, `flaky` (its serde tag).
     pub fn word(&self) -> &'static str {
         match self {
             Status::Passed => "pass",
@@ -87,9 +85,25 @@ impl Status {
             Status::Flaky { .. } => "flaky",
         }
     }
+
+    /// The reason a skip, an `xfail` or an unexpected pass gave, or why an
+    /// interrupted case has no verdict.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Status::Skipped { reason }
+            | Status::ExpectedFailure { reason }
+            | Status::UnexpectedPass { reason } => Some(reason),
+            Status::Interrupted { started: true } => Some("the run was interrupted while it ran"),
+            Status::Interrupted { started: false } => {
+                Some("not run: the run was interrupted before it started")
+            }
+            Status::Passed | Status::Failed | Status::Flaky { .. } => None,
+        }
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum StepStatus {
     Passed,
     Failed,
@@ -99,125 +113,102 @@ pub enum StepStatus {
     NotRun,
 }
 
-#[derive(Debug, Clone)]
+impl StepStatus {
+    /// `passed`, `failed`, `skipped`, `not run`.
+    pub fn words(self) -> &'static str {
+        match self {
+            StepStatus::Passed => "passed",
+            StepStatus::Failed => "failed",
+            StepStatus::Skipped => "skipped",
+            StepStatus::NotRun => "not run",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct StepResult {
     pub name: String,
     pub agent: String,
     pub status: StepStatus,
+    /// Where the step is in its file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// When it started, counted from the start of the case.
+    #[serde(rename = "started_ms", with = "millis", default)]
+    #[schemars(with = "u64")]
+    pub started: Duration,
+    #[serde(rename = "duration_ms", with = "millis")]
+    #[schemars(with = "u64")]
     pub duration: Duration,
+    /// The requests it sent, with their responses (a poll's last one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exchanges: Vec<Exchange>,
+    /// The events of its topic a wait saw, up to the one it stopped at.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<Event>,
 }
 
-/// Why a case failed, with everything needed to see why.
-#[derive(Debug, Clone)]
+/// The last lines of a service's log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ServiceLog {
+    pub name: String,
+    pub tail: String,
+}
+
+/// Why a case failed, with everything needed to see why, rendered once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Failure {
-    /// 1-based step number and name, when a step failed.
-    pub step: Option<(usize, String)>,
+    /// 1-based, or `None` when it failed outside a step.
+    pub step: Option<usize>,
+    pub step_name: Option<String>,
     pub agent: Option<String>,
-    /// The message, where in the file, and the notes under it: printed as
-    /// is. [`Failure::framed`] adds the case's own notes once it ends.
-    pub diagnostic: Diagnostic,
+    pub message: String,
+    /// `scenarios/x.yaml:12:5`, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// The line of `location`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
     pub expected: Option<String>,
     pub actual: Option<String>,
+    /// The message, where in the file with the lines around it, and the
+    /// notes, as the console shows them.
+    pub diagnostic: String,
     /// The response the failing step got (or the event it last saw).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<Exchange>,
     /// The failing agent's recent events, one line each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recent_events: Vec<String>,
     /// The failing agent's log tail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_tail: Option<String>,
-    /// The last lines of each service's log, by name.
-    pub service_logs: Vec<(String, String)>,
-    /// The failure as it was rendered when it happened, for a failure read
-    /// back from a JSON report (`report merge`): shown as is.
-    pub rendered: Option<String>,
+    /// Whose log `log_tail` is, when not the agent's own (a sub-wallet's
+    /// lines are in its base agent's log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub service_logs: Vec<ServiceLog>,
 }
 
 impl Failure {
-    pub fn new(message: impl Into<String>) -> Failure {
-        Failure::from(Diagnostic::new(message, None))
-    }
-
-    pub fn at(mut self, loc: &Loc) -> Failure {
-        self.diagnostic.loc = Some(loc.clone());
-        self
-    }
-
-    /// Text beside the underline.
-    pub fn label(mut self, label: impl Into<String>) -> Failure {
-        self.diagnostic.label = label.into();
-        self
-    }
-
-    pub fn note(mut self, note: impl Into<String>) -> Failure {
-        self.diagnostic.notes.push(note.into());
-        self
-    }
-
-    pub fn expected(mut self, expected: impl Into<String>) -> Failure {
-        self.expected = Some(expected.into());
-        self
-    }
-
-    pub fn actual(mut self, actual: impl Into<String>) -> Failure {
-        self.actual = Some(actual.into());
-        self
-    }
-
-    pub fn response(mut self, response: Option<Exchange>) -> Failure {
-        self.response = response;
-        self
-    }
-
-    pub fn message(&self) -> &str {
-        &self.diagnostic.message
-    }
-
-    pub fn loc(&self) -> Option<&Loc> {
-        self.diagnostic.loc.as_ref()
-    }
-
-    /// Puts the case's context before the failure's own notes: which
-    /// scenario ran where, the step, what was expected and what came.
-    pub fn framed(mut self, case: String) -> Failure {
-        let mut notes = vec![case];
-        if let Some((number, name)) = &self.step {
-            let agent = self
-                .agent
-                .as_ref()
-                .map(|a| format!(" on {a}"))
-                .unwrap_or_default();
-            notes.push(format!("step {number}: `{name}`{agent}"));
+    /// One more `= NOTE` line under the diagnostic, aligned with its others.
+    pub fn add_note(&mut self, note: &str) {
+        let pad = self
+            .diagnostic
+            .lines()
+            .find_map(|l| l.strip_suffix('|').filter(|p| p.trim().is_empty()))
+            .unwrap_or(" ")
+            .to_owned();
+        if !self.diagnostic.ends_with('\n') {
+            self.diagnostic.push('\n');
         }
-        if let Some(expected) = &self.expected {
-            notes.push(format!("expected: {expected}"));
-        }
-        if let Some(actual) = &self.actual {
-            notes.push(format!("actual:   {actual}"));
-        }
-        notes.append(&mut self.diagnostic.notes);
-        self.diagnostic.notes = notes;
-        self
-    }
-}
-
-impl From<Diagnostic> for Failure {
-    fn from(diagnostic: Diagnostic) -> Failure {
-        Failure {
-            step: None,
-            agent: None,
-            diagnostic,
-            expected: None,
-            actual: None,
-            response: None,
-            recent_events: Vec::new(),
-            log_tail: None,
-            service_logs: Vec::new(),
-            rendered: None,
-        }
+        self.diagnostic.push_str(&format!("{pad}= {note}\n"));
     }
 }
 
 /// Everything a failing case leaves for `--artifacts`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Artifacts {
     pub exchanges: Vec<Exchange>,
     pub events: BTreeMap<String, Vec<Event>>,
@@ -225,20 +216,26 @@ pub struct Artifacts {
 }
 
 /// One role's ACA-Py version in a case.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct RoleVersion {
     pub role: String,
+    #[serde(rename = "requested_version")]
     pub requested: Option<String>,
+    #[serde(rename = "acapy_version")]
     pub reported: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct CaseResult {
     /// The test name: `issue-credential-v2/seed-flow::process::1.3.6`.
     pub name: String,
+    /// The scenario's id: `issue-credential-v2/seed-flow`.
+    #[serde(rename = "scenario")]
     pub scenario_id: String,
     pub scenario_name: String,
     pub file: PathBuf,
+    #[serde(default)]
+    pub tags: Vec<String>,
     /// Where the case ran: the case name after the scenario id (`process::1.3.6`).
     pub target: String,
     /// `process`, `docker`, `external`.
@@ -247,16 +244,108 @@ pub struct CaseResult {
     pub requested_version: Option<String>,
     /// The version the agents reported, when they all agree.
     pub acapy_version: Option<String>,
+    /// Sub-wallets of a shared multitenant agent, or agents of the case's
+    /// own; `None` when no agent started.
+    #[serde(rename = "agents")]
+    pub agent_mode: Option<AgentMode>,
     /// Each role's version, asked for and reported, in declaration order.
     pub roles: Vec<RoleVersion>,
-    /// `shared` (sub-wallets of a multitenant agent) or `dedicated`; `None`
-    /// when no agent started.
-    pub agent_mode: Option<&'static str>,
+    #[serde(flatten)]
     pub status: Status,
+    #[serde(rename = "duration_ms", with = "millis")]
+    #[schemars(with = "u64")]
     pub duration: Duration,
     pub steps: Vec<StepResult>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<Failure>,
+    /// Kept for `--artifacts`, not in the JSON report.
+    #[serde(skip)]
     pub artifacts: Option<Artifacts>,
-    /// The case's secret values: every output shows them as `***`.
-    pub secrets: crate::redact::Redactor,
+}
+
+impl CaseResult {
+    /// Every string in the result with each secret as `***`: what a case
+    /// hands on, so that no output needs the secrets.
+    pub fn masked(self, secrets: &crate::redact::Redactor) -> CaseResult {
+        if secrets.is_empty() {
+            return self;
+        }
+        let artifacts = self.artifacts.clone().map(|a| mask(&a, secrets));
+        let mut masked = mask(&self, secrets);
+        masked.artifacts = artifacts;
+        masked
+    }
+}
+
+/// `value` through JSON and back with every secret masked: no field is
+/// forgotten, whatever fields are added later.
+pub(crate) fn mask<T: Serialize + serde::de::DeserializeOwned>(
+    value: &T,
+    secrets: &crate::redact::Redactor,
+) -> T {
+    let json = serde_json::to_value(value).expect("results serialize");
+    serde_json::from_value(secrets.json(&json)).expect("a masked result reads back")
+}
+
+/// Durations as whole milliseconds; saturating rather than wrapping.
+pub mod millis {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(as_millis(*d))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Ok(Duration::from_millis(u64::deserialize(d)?))
+    }
+
+    pub fn as_millis(d: Duration) -> u64 {
+        u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_status_word_is_its_serde_tag() {
+        let failure = Failure {
+            step: None,
+            step_name: None,
+            agent: None,
+            message: "m".into(),
+            location: None,
+            line: None,
+            expected: None,
+            actual: None,
+            diagnostic: "failure: m\n".into(),
+            response: None,
+            recent_events: Vec::new(),
+            log_tail: None,
+            log_owner: None,
+            service_logs: Vec::new(),
+        };
+        let reason = || "r".to_owned();
+        for status in [
+            Status::Passed,
+            Status::Failed,
+            Status::Skipped { reason: reason() },
+            Status::ExpectedFailure { reason: reason() },
+            Status::UnexpectedPass { reason: reason() },
+            Status::Interrupted { started: true },
+            Status::Flaky {
+                failed_tries: vec![FailedTry {
+                    duration: Duration::from_millis(5),
+                    failure,
+                }],
+            },
+        ] {
+            let json = serde_json::to_value(&status).unwrap();
+            assert_eq!(json["status"], status.word());
+            let back: Status = serde_json::from_value(json).unwrap();
+            assert_eq!(back, status);
+        }
+    }
 }

@@ -4,19 +4,22 @@
 // A failure ends its case, once: passing it by value costs nothing worth boxing.
 #![allow(clippy::result_large_err)]
 
-use super::outcome::{Artifacts, Failure, StepResult, StepStatus};
+use super::fault::Fault;
+use super::outcome::{Artifacts, StepResult, StepStatus};
 use super::parsed;
-use crate::admin::events::{summarize, EventStream};
+use crate::admin::events::{summarize, Event, EventStream};
 use crate::admin::{AdminClient, Exchange};
 use crate::agents::Agent;
 use crate::redact::Redactor;
-use crate::scenario::model::{Condition, RoleVersions, Scenario, Step};
+use crate::scenario::model::{Action, Condition, RoleVersions, Scenario, Step, WaitSource};
 use crate::scenario::template::Vars;
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
 use std::time::Instant;
 
 const EVENTS_SHOWN: usize = 12;
+/// The events of its topic a wait step keeps for the reports, the last ones.
+const EVENTS_KEPT: usize = 20;
 
 /// What running the steps produced.
 #[derive(Default)]
@@ -24,7 +27,7 @@ pub(super) struct RunOutput {
     pub steps: Vec<StepResult>,
     /// Why the case was skipped (a `requires` ruled out the agents' version).
     pub skip: Option<String>,
-    pub failure: Option<Failure>,
+    pub failure: Option<Fault>,
     /// Requests, events (and later logs) of a failing case, when asked for.
     pub artifacts: Option<Artifacts>,
     /// The values of the secret variables, as they were set.
@@ -39,7 +42,7 @@ impl RunOutput {
         }
     }
 
-    pub fn failed(failure: Failure) -> RunOutput {
+    pub fn failed(failure: Fault) -> RunOutput {
         RunOutput {
             failure: Some(failure),
             ..RunOutput::default()
@@ -50,8 +53,8 @@ impl RunOutput {
 pub(super) struct Runner<'a> {
     pub(super) scenario: &'a Scenario,
     /// Each role's client, rebuilt when its agent restarts.
-    pub(super) agents: BTreeMap<String, AdminClient>,
-    pub(super) endpoints: &'a mut [Agent],
+    pub(super) clients: BTreeMap<String, AdminClient>,
+    pub(super) agents: &'a mut [Agent],
     pub(super) streams: BTreeMap<String, EventStream>,
     pub(super) vars: Vars,
     /// What each role's agent reported.
@@ -60,7 +63,12 @@ pub(super) struct Runner<'a> {
     pub(super) started: Instant,
     /// Variables whose values are secret.
     secret_names: BTreeSet<String>,
+    /// The values of those, as they were set.
     secrets: Redactor,
+    /// Every secret of the case known before the steps (with `secrets`,
+    /// what a step is masked with before a listener sees it).
+    known_secrets: Redactor,
+    on_step: Option<super::StepListener>,
 }
 
 impl<'a> Runner<'a> {
@@ -75,8 +83,8 @@ impl<'a> Runner<'a> {
             .collect();
         Runner {
             scenario,
-            agents: clients,
-            endpoints: agents,
+            clients,
+            agents,
             streams: BTreeMap::new(),
             vars: Vars::new(),
             versions: parsed(&reported),
@@ -84,6 +92,29 @@ impl<'a> Runner<'a> {
             started,
             secret_names: scenario.secrets.iter().cloned().collect(),
             secrets: Redactor::default(),
+            known_secrets: Redactor::default(),
+            on_step: None,
+        }
+    }
+
+    /// The case's secrets known before the first step.
+    pub fn with_redactor(mut self, secrets: Redactor) -> Runner<'a> {
+        self.known_secrets = secrets;
+        self
+    }
+
+    /// Who hears of each step as it ends.
+    pub fn with_step_listener(mut self, listener: Option<super::StepListener>) -> Runner<'a> {
+        self.on_step = listener;
+        self
+    }
+
+    /// Tells the listener of a step that ended, masked.
+    fn tell(&self, number: usize, step: &StepResult) {
+        if let Some(listener) = &self.on_step {
+            let mut secrets = self.known_secrets.clone();
+            secrets.extend(&self.secrets);
+            listener(number, &super::outcome::mask(step, &secrets));
         }
     }
 
@@ -156,12 +187,12 @@ impl<'a> Runner<'a> {
     /// The first plugin of `requires: { plugins }` that an agent does not
     /// load, as the skip reason: judged from `GET /plugins`, which lists
     /// module names (`cheqd`, `acapy_agent.protocols.connections`...).
-    async fn missing_plugin(&self) -> Result<Option<String>, Failure> {
+    async fn missing_plugin(&self) -> Result<Option<String>, Fault> {
         let wanted = &self.scenario.requires_plugins;
         if wanted.is_empty() {
             return Ok(None);
         }
-        for (role, client) in &self.agents {
+        for (role, client) in &self.clients {
             let loaded: Vec<String> = match client.get_json("/plugins").await {
                 Ok(body) => body["result"]
                     .as_array()
@@ -170,7 +201,7 @@ impl<'a> Runner<'a> {
                     .filter_map(|m| m.as_str().map(str::to_owned))
                     .collect(),
                 Err(e) => {
-                    let mut failure = Failure::new(format!(
+                    let mut failure = Fault::new(format!(
                         "cannot tell whether `{role}` loads the plugins the scenario requires"
                     ))
                     .note(format!("{e:#}"));
@@ -192,13 +223,14 @@ impl<'a> Runner<'a> {
         Ok(None)
     }
 
-    async fn run_steps(&mut self, results: &mut Vec<StepResult>) -> Result<(), Failure> {
+    async fn run_steps(&mut self, results: &mut Vec<StepResult>) -> Result<(), Fault> {
         self.subscribe().await?;
         self.note_secrets();
 
         let steps = &self.scenario.steps;
         for (index, step) in steps.iter().enumerate() {
             let step_started = Instant::now();
+            let sent_before = self.exchanges.len();
             let skip = step
                 .when
                 .as_ref()
@@ -216,14 +248,23 @@ impl<'a> Runner<'a> {
                     (Ok(()), _) => StepStatus::Passed,
                     (Err(_), _) => StepStatus::Failed,
                 },
+                line: Some(step.loc.line),
+                started: step_started.duration_since(self.started),
                 duration: step_started.elapsed(),
+                exchanges: self.exchanges[sent_before..].to_vec(),
+                events: self.events_seen(step),
             });
+            self.tell(index + 1, results.last().expect("just pushed"));
             if let Err(failure) = outcome {
                 results.extend(steps[index + 1..].iter().map(|rest| StepResult {
                     name: rest.name.clone(),
                     agent: rest.agent.clone().unwrap_or_default(),
                     status: StepStatus::NotRun,
+                    line: Some(rest.loc.line),
+                    started: Default::default(),
                     duration: Default::default(),
+                    exchanges: Vec::new(),
+                    events: Vec::new(),
                 }));
                 return Err(failure);
             }
@@ -231,10 +272,30 @@ impl<'a> Runner<'a> {
         Ok(())
     }
 
+    /// The events of a wait's topic that had arrived when it ended.
+    fn events_seen(&self, step: &Step) -> Vec<Event> {
+        let (Action::Wait(wait), Some(role)) = (&step.action, &step.agent) else {
+            return Vec::new();
+        };
+        let (WaitSource::Event { topic }, Some(stream)) = (&wait.source, self.streams.get(role))
+        else {
+            return Vec::new();
+        };
+        let mut seen: Vec<Event> = stream
+            .log
+            .snapshot()
+            .into_iter()
+            .filter(|e| &e.topic == topic)
+            .collect();
+        let from = seen.len().saturating_sub(EVENTS_KEPT);
+        seen.drain(..from);
+        seen
+    }
+
     /// Subscribes to every agent's events before the first step.
-    async fn subscribe(&mut self) -> Result<(), Failure> {
+    async fn subscribe(&mut self) -> Result<(), Fault> {
         let started = self.started;
-        let connections = self.endpoints.iter().map(|agent| async move {
+        let connections = self.agents.iter().map(|agent| async move {
             (
                 agent.role.clone(),
                 EventStream::connect(&agent.admin, started).await,
@@ -247,7 +308,7 @@ impl<'a> Runner<'a> {
                 }
                 Err(e) => {
                     let mut failure =
-                        Failure::new(format!("cannot subscribe to the events of agent `{role}`"))
+                        Fault::new(format!("cannot subscribe to the events of agent `{role}`"))
                             .note(format!("{e:#}"));
                     failure.agent = Some(role);
                     return Err(failure);
@@ -257,14 +318,14 @@ impl<'a> Runner<'a> {
         Ok(())
     }
 
-    async fn run_step(&mut self, index: usize, step: &Step) -> Result<(), Failure> {
+    async fn run_step(&mut self, index: usize, step: &Step) -> Result<(), Fault> {
         self.perform(step)
             .await
             .map_err(|failure| self.with_context(index, step, failure))
     }
 
     /// Adds the step, its agent and the agent's recent events to a failure.
-    fn with_context(&self, index: usize, step: &Step, mut failure: Failure) -> Failure {
+    fn with_context(&self, index: usize, step: &Step, mut failure: Fault) -> Fault {
         failure.step = Some((index + 1, step.name.clone()));
         if let Some(role) = &step.agent {
             failure.agent = Some(role.clone());

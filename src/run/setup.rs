@@ -6,12 +6,11 @@
 //! (whose `args`, `env` and files read variables, `${services.*}` and
 //! `${files.*}`).
 
-use super::outcome::Failure;
+use super::fault::Fault;
 use super::RunOptions;
 use crate::agents::cleanup;
-use crate::agents::docker::service::{self, ServiceError, ServiceSpec, Services};
-use crate::agents::docker::{self, CaseNetwork};
-use crate::agents::AgentSpec;
+use crate::agents::services::{self, ServiceSpec, Services};
+use crate::agents::{AgentSpec, FilePlacement, Provider, ProviderError, Scope, Unavailable};
 use crate::diagnostic::Diagnostic;
 use crate::redact::{is_secret_name, Redactor};
 use crate::scenario::model::{Action, AgentDecl, Readiness, ServiceDecl};
@@ -19,16 +18,12 @@ use crate::scenario::template::{env_name, Template, Vars};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
 
 /// A case ready for its agents.
 pub(super) struct Setup {
     /// The variables the first step sees, `${services.*}` included.
     pub vars: Vars,
     pub services: Option<Services>,
-    /// The network container agents join: the services', or one the case
-    /// made for containers of several versions.
-    network: Option<Arc<CaseNetwork>>,
     /// Each role's agent, as its provider starts it.
     pub specs: BTreeMap<String, AgentSpec>,
     /// Where process agents find their files; removed with the case.
@@ -38,13 +33,13 @@ pub(super) struct Setup {
 /// Why a case cannot go on to its agents.
 pub(super) enum SetupError {
     /// The machine lacks something (an image, a secret in the environment).
-    Skip(String),
+    Skip(Unavailable),
     /// Boxed: a failure carries its whole story, and setup returns often.
-    Fail(Box<Failure>),
+    Fail(Box<Fault>),
 }
 
 impl SetupError {
-    fn fail(failure: Failure) -> SetupError {
+    fn fail(failure: Fault) -> SetupError {
         SetupError::Fail(Box::new(failure))
     }
 }
@@ -61,6 +56,7 @@ impl Setup {
     pub(super) async fn make(
         case: &super::Case,
         options: &RunOptions,
+        scope: &Scope,
         secrets: &mut Redactor,
     ) -> Result<Setup, SetupError> {
         let scenario = &case.scenario;
@@ -73,68 +69,56 @@ impl Setup {
                     .iter()
                     .map(|d| render_service(d, &vars, secrets))
                     .collect::<Result<Vec<_>, _>>()?;
-                match Services::start(&specs, &case.name()).await {
+                match Services::start(&specs, scope).await {
                     Ok(services) => Some(services),
-                    Err(ServiceError::Unavailable(why)) => return Err(SetupError::Skip(why)),
-                    Err(ServiceError::Failed(e)) => {
+                    Err(ProviderError::Unavailable(why)) => return Err(SetupError::Skip(why)),
+                    Err(ProviderError::Failed(e)) => {
                         return Err(SetupError::fail(
-                            Failure::new("the services did not start").note(format!("{e:#}")),
+                            Fault::new("the services did not start").note(format!("{e:#}")),
                         ))
                     }
                 }
             }
         };
-        // Containers of several versions meet on a network the case makes;
-        // with services, theirs.
-        let network = match &services {
-            Some(services) => Some(services.network()),
-            None if case.container_sources() > 1 => {
-                match docker::case_network(&case.name()).await {
-                    Ok(network) => Some(network),
-                    Err(e) => {
-                        return Err(SetupError::fail(
-                            Failure::new("the case network was not made").note(format!("{e:#}")),
-                        ))
-                    }
-                }
-            }
-            None => None,
-        };
+        // Agents that must reach services or agents of other sources.
+        let has_neighbours = services.is_some() || case.providers().len() > 1;
         let mut setup = Setup {
             vars: Vars::new(),
             services,
-            network,
             specs: BTreeMap::new(),
             files_dir: None,
         };
-        // Steps see the services as the case's agents do.
-        vars.extend(setup.service_vars(case.provider));
+        // Steps see the services as the first role's agent does.
+        let first = &case.sources[&scenario.agents[0].role];
+        vars.extend(setup.service_vars(first.as_ref()));
         for decl in &scenario.agents {
-            let kind = case.sources[&decl.role].kind();
-            let spec = match setup.agent_spec(case, decl, kind, &vars, options, secrets) {
+            let provider = case.sources[&decl.role].as_ref();
+            let spec = match setup.agent_spec(case, decl, provider, &vars, options, secrets) {
                 Ok(spec) => spec,
                 Err(e) => {
                     setup.finish().await;
                     return Err(e);
                 }
             };
-            setup.specs.insert(decl.role.clone(), spec);
+            setup.specs.insert(
+                decl.role.clone(),
+                AgentSpec {
+                    has_neighbours,
+                    ..spec
+                },
+            );
         }
         setup.vars = vars;
         Ok(setup)
     }
 
-    /// `services.NAME.host`, `.port` and `.url` as agents of `kind` reach
-    /// them: by name and container port on the case network for
-    /// containers, on 127.0.0.1 and the published port for the others.
-    fn service_vars(&self, kind: &str) -> Vars {
+    /// `services.NAME.host`, `.port` and `.url` as `provider`'s agents
+    /// reach them.
+    fn service_vars(&self, provider: &dyn Provider) -> Vars {
         let mut vars = Vars::new();
-        for (name, port, host_port) in self.services.iter().flat_map(Services::ports) {
-            let (host, port) = match kind {
-                "docker" => (name.clone(), port),
-                _ => ("127.0.0.1".to_owned(), host_port),
-            };
-            let prefix = format!("services.{name}");
+        for service in self.services.iter().flat_map(Services::endpoints) {
+            let (host, port) = provider.service_address(&service);
+            let prefix = format!("services.{}", service.name);
             vars.insert(
                 format!("{prefix}.url"),
                 format!("http://{host}:{port}").into(),
@@ -149,22 +133,24 @@ impl Setup {
         &mut self,
         case: &super::Case,
         decl: &AgentDecl,
-        kind: &str,
+        provider: &dyn Provider,
         case_vars: &Vars,
         options: &RunOptions,
         secrets: &mut Redactor,
     ) -> Result<AgentSpec, SetupError> {
         let mut vars = case_vars.clone();
-        vars.extend(self.service_vars(kind));
+        vars.extend(self.service_vars(provider));
         let mut files = Vec::new();
         for file in &decl.files {
             let content = file.content.render_text(&vars)?;
-            let path = match kind {
-                "docker" => {
-                    files.push((file.container_path.clone(), content.into_bytes()));
-                    file.container_path.clone()
+            let path = match provider.file_placement(&file.container_path) {
+                FilePlacement::Inside(path) => {
+                    files.push((path.clone(), content.into_bytes()));
+                    path
                 }
-                _ => self.write_file(&decl.role, &file.name, &file.container_path, &content)?,
+                FilePlacement::OnThisMachine => {
+                    self.write_file(&decl.role, &file.name, &file.container_path, &content)?
+                }
             };
             vars.insert(format!("files.{}", file.name), path.into());
         }
@@ -195,10 +181,7 @@ impl Setup {
                         && s.agent.as_deref() == Some(role)
                 })
                 .map(|s| format!("`{}` needs an agent of its own", s.name)),
-            network: match kind {
-                "docker" => self.network.clone(),
-                _ => None,
-            },
+            has_neighbours: false,
             files,
         })
     }
@@ -213,7 +196,7 @@ impl Setup {
         content: &str,
     ) -> Result<String, SetupError> {
         let fail = |e: std::io::Error| {
-            SetupError::fail(Failure::new(format!(
+            SetupError::fail(Fault::new(format!(
                 "cannot write the file `{name}` of `{role}`: {e}"
             )))
         };
@@ -239,20 +222,14 @@ impl Setup {
 
     /// Stops the services (after the agents), keeping their logs.
     pub(super) async fn finish(&mut self) -> Vec<(String, String)> {
-        // The specs share the network: the last holder removes it.
-        self.specs.clear();
-        let logs = match self.services.take() {
+        match self.services.take() {
             Some(services) => {
                 let logs = services.logs();
                 services.stop().await;
                 logs
             }
             None => Vec::new(),
-        };
-        if let Some(network) = self.network.take() {
-            docker::release_network(network).await;
         }
-        logs
     }
 
     /// Each service's log so far.
@@ -310,10 +287,10 @@ fn render_service(
             .filter_map(|v| env_name(&v.name))
             .find(|name| std::env::var_os(name).is_none())
         {
-            return Err(SetupError::Skip(format!(
+            return Err(SetupError::Skip(Unavailable(format!(
                 "service `{}` needs the environment variable {unset}, which is not set",
                 decl.name
-            )));
+            ))));
         }
         Ok(t.render_text(vars)?)
     };
@@ -336,9 +313,9 @@ fn render_service(
         command,
         port: decl.port,
         ready: match &decl.ready {
-            Readiness::Port => service::Readiness::Port,
-            Readiness::Http(path) => service::Readiness::Http(path.clone()),
-            Readiness::Log(text) => service::Readiness::Log(text.clone()),
+            Readiness::Port => services::Readiness::Port,
+            Readiness::Http(path) => services::Readiness::Http(path.clone()),
+            Readiness::Log(text) => services::Readiness::Log(text.clone()),
         },
         timeout: decl.ready_timeout,
     })

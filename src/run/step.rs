@@ -6,7 +6,7 @@
 #![allow(clippy::result_large_err)]
 
 use super::assert::{first_mismatch, short_json};
-use super::outcome::Failure;
+use super::fault::Fault;
 use super::runner::Runner;
 use super::wait::{self, WaitOutcome};
 use super::{capture, predicate};
@@ -21,7 +21,7 @@ use serde_json::Value;
 type Outcome = (Value, Option<Exchange>);
 
 impl Runner<'_> {
-    pub(super) async fn perform(&mut self, step: &Step) -> Result<(), Failure> {
+    pub(super) async fn perform(&mut self, step: &Step) -> Result<(), Fault> {
         let (document, response) = match &step.action {
             Action::Set(set) => {
                 for (name, template) in set {
@@ -38,7 +38,7 @@ impl Runner<'_> {
         self.capture(step, &document, &response)?;
         match first_mismatch(&step.assertions, &document, &self.vars)? {
             None => Ok(()),
-            Some(mismatch) => Err(Failure::new("expectation failed")
+            Some(mismatch) => Err(Fault::new("expectation failed")
                 .at(&mismatch.loc)
                 .expected(mismatch.expected)
                 .actual(mismatch.actual)
@@ -46,8 +46,8 @@ impl Runner<'_> {
         }
     }
 
-    async fn request(&mut self, step: &Step, request: &Request) -> Result<Outcome, Failure> {
-        let client = self.agents[role(step)].clone();
+    async fn request(&mut self, step: &Step, request: &Request) -> Result<Outcome, Fault> {
+        let client = self.clients[role(step)].clone();
         let path = request.path.render_path(&self.vars)?;
         let mut query = Vec::new();
         for (key, template) in &request.query {
@@ -57,7 +57,7 @@ impl Runner<'_> {
         for (name, template) in &request.headers {
             let value = as_text(&template.render(&self.vars)?);
             let value = HeaderValue::from_str(&value).map_err(|_| {
-                Failure::new(format!("the value of header `{name}` is not valid in HTTP"))
+                Fault::new(format!("the value of header `{name}` is not valid in HTTP"))
                     .at(&step.loc)
                     .note("help: header values cannot hold control characters or line breaks")
             })?;
@@ -88,7 +88,7 @@ impl Runner<'_> {
                     Some(why) => format!("{} {why}: ", role(step)),
                     None => String::new(),
                 };
-                return Err(Failure::new(format!(
+                return Err(Fault::new(format!(
                     "{method} {path} failed: {cause}{}",
                     with_causes(&e)
                 ))
@@ -98,12 +98,12 @@ impl Runner<'_> {
         self.exchanges.push(exchange.clone());
         let status = exchange.status;
         match &step.status {
-            Some(check) if check.code != status => Err(Failure::new("unexpected HTTP status")
+            Some(check) if check.code != status => Err(Fault::new("unexpected HTTP status")
                 .at(&check.loc)
                 .expected(format!("status {}", check.code))
                 .actual(format!("status {status}"))
                 .response(Some(exchange))),
-            None if !(200..300).contains(&status) => Err(Failure::new(format!(
+            None if !(200..300).contains(&status) => Err(Fault::new(format!(
                 "{method} {path} answered HTTP {status}"
             ))
             .at(&step.loc)
@@ -114,7 +114,7 @@ impl Runner<'_> {
         }
     }
 
-    async fn wait(&mut self, step: &Step, wait: &Wait) -> Result<Outcome, Failure> {
+    async fn wait(&mut self, step: &Step, wait: &Wait) -> Result<Outcome, Fault> {
         // For a poll, the last response: shown if the step fails.
         let (outcome, description, polled) = match &wait.source {
             WaitSource::Event { topic } => {
@@ -123,7 +123,7 @@ impl Runner<'_> {
                 (outcome, format!("an event on `{topic}`"), None)
             }
             WaitSource::Poll { path, query } => {
-                let client = self.agents[role(step)].clone();
+                let client = self.clients[role(step)].clone();
                 let path = path.render_path(&self.vars)?;
                 let mut rendered = Vec::new();
                 for (key, template) in query {
@@ -166,7 +166,7 @@ impl Runner<'_> {
             WaitOutcome::Reached(payload) => return Ok((payload, polled)),
             WaitOutcome::FailedIf(payload) => {
                 let mut failure =
-                    Failure::new(format!("`fail_if` held while waiting for {description}"))
+                    Fault::new(format!("`fail_if` held while waiting for {description}"))
                         .label("this condition held")
                         .expected(conditions(&statuses.until, &wait.until))
                         .actual(short_json(&payload, 600))
@@ -211,7 +211,7 @@ impl Runner<'_> {
             (None, None, WaitSource::Event { topic }) => format!("no `{topic}` event arrived"),
             (None, None, WaitSource::Poll { .. }) => "no poll got an answer".into(),
         };
-        let mut failure = Failure::new(message)
+        let mut failure = Fault::new(message)
             .label("never held")
             .expected(expected)
             .actual(actual)
@@ -225,11 +225,11 @@ impl Runner<'_> {
         step: &Step,
         document: &Value,
         response: &Option<Exchange>,
-    ) -> Result<(), Failure> {
+    ) -> Result<(), Fault> {
         for capture in &step.captures {
             let Some(value) = capture::capture(capture, document) else {
                 return Err(
-                    Failure::new(format!("nothing to capture into `{}`", capture.var))
+                    Fault::new(format!("nothing to capture into `{}`", capture.var))
                         .at(&capture.query.loc)
                         .label("matched nothing")
                         .expected(format!("a value at {}", capture.query.text))
@@ -293,6 +293,7 @@ fn event_as_exchange(agent: &str, payload: &Value) -> Exchange {
         agent: agent.to_owned(),
         method: "EVENT".into(),
         url: String::new(),
+        headers: Default::default(),
         request: None,
         status: 0,
         response: payload.clone(),

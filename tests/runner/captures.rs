@@ -29,7 +29,7 @@ async fn a_capture_that_matches_nothing_fails_naming_the_variable() {
     );
     let result = run(&yaml, &[("a", &agent)]).await;
     let f = failure(&result);
-    assert_eq!(f.message(), "nothing to capture into `cred_ex_id`");
+    assert_eq!(f.message, "nothing to capture into `cred_ex_id`");
     assert_eq!(loc_line(f), line_of(&yaml, "cred_ex_id: $.cred_ex_id"));
     assert_eq!(f.expected.as_deref(), Some("a value at $.cred_ex_id"));
     assert!(agent.requests_to("GET", "/after").is_empty());
@@ -48,7 +48,7 @@ async fn a_capture_that_matches_nothing_fails_naming_the_variable() {
         .await
         .failure
         .expect("a failure");
-    assert_eq!(f.message(), "nothing to capture into `finished`");
+    assert_eq!(f.message, "nothing to capture into `finished`");
 
     // ...and one that selects something captures the list of what it selected.
     agent.route("POST", "/echo", vec![Reply::ok(json!({}))]);

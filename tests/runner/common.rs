@@ -141,9 +141,9 @@ pub fn failure(result: &CaseResult) -> &Failure {
 }
 
 pub fn step_statuses(result: &CaseResult) -> Vec<StepStatus> {
-    result.steps.iter().map(|s| s.status.clone()).collect()
+    result.steps.iter().map(|s| s.status).collect()
 }
 
 pub fn loc_line(f: &Failure) -> usize {
-    f.loc().expect("the failure points into the file").line
+    f.line.expect("the failure points into the file")
 }

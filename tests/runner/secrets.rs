@@ -5,11 +5,14 @@
 use crate::common::*;
 use crate::stub::{Reply, Stub};
 use acapy_harness::admin::{AdminAuth, AdminEndpoint};
-use acapy_harness::agents::{Agent, AgentHandle, AgentSpec, Provider};
+use acapy_harness::agents::{
+    Agent, AgentHandle, AgentMode, AgentSpec, Provider, ProviderError, Reach, Scope,
+};
 use acapy_harness::inputs::Inputs;
 use acapy_harness::report::console::{case_line, render_failure};
-use acapy_harness::report::{artifacts, json, junit, markdown};
-use acapy_harness::run::{run_case, RunOptions};
+use acapy_harness::report::files::ReportFiles;
+use acapy_harness::run::outcome::{CaseResult, Status};
+use acapy_harness::run::{run_case, run_with_retries, RunOptions};
 use acapy_harness::scenario::load::{load_with, Found};
 use acapy_harness::suite::cases;
 use async_trait::async_trait;
@@ -52,13 +55,21 @@ impl Provider for Chatty {
     fn starts_agents(&self) -> bool {
         false
     }
-    async fn start(&self, specs: &[AgentSpec], _case: &str) -> anyhow::Result<Vec<Agent>> {
+    fn reach(&self) -> Reach {
+        Reach::Elsewhere
+    }
+    async fn start(
+        &self,
+        specs: &[AgentSpec],
+        _scope: &Scope,
+    ) -> Result<Vec<Agent>, ProviderError> {
         Ok(specs
             .iter()
             .map(|spec| Agent {
                 role: spec.role.clone(),
                 admin: AdminEndpoint::new(&self.url, AdminAuth::ApiKey(KEY.into())),
                 version: "1.3.6".into(),
+                mode: AgentMode::Dedicated,
                 handle: Box::new(ChattyHandle(self.log.clone())),
             })
             .collect())
@@ -143,9 +154,14 @@ async fn secrets_are_masked_in_every_output() {
         .await
         .unwrap();
     failure(&result);
-    // The secrets were really in what the case kept.
-    let kept = format!("{:?}", result.artifacts);
-    assert!(kept.contains(TOKEN) && kept.contains(LISTED), "{kept}");
+    // The secrets were really there to mask: the agent got them.
+    let sent = format!("{:?}", agent.requests());
+    assert!(sent.contains(LISTED) && sent.contains(TOKEN), "{sent}");
+    // And the result itself holds none: it left its case masked.
+    let kept = format!("{:?}", result);
+    for secret in [CLI_SECRET, LISTED, TOKEN, KEY] {
+        assert!(!kept.contains(secret), "`{secret}` kept in the result");
+    }
     assert!(result
         .failure
         .as_ref()
@@ -153,18 +169,10 @@ async fn secrets_are_masked_in_every_output() {
         .log_tail
         .as_ref()
         .unwrap()
-        .contains(KEY));
+        .contains("api_key=***"));
 
     let out = tempfile::tempdir().unwrap();
-    let results = [result];
-    junit::write(&results, "acapy-harness", &out.path().join("junit.xml")).unwrap();
-    json::write(&results, Duration::ZERO, &out.path().join("report.json")).unwrap();
-    markdown::write(&results, Duration::ZERO, &out.path().join("matrix.md")).unwrap();
-    artifacts::write(&out.path().join("artifacts"), &results[0]).unwrap();
-    let mut outputs = Vec::new();
-    files(out.path(), &mut outputs);
-    outputs.push(("console line".into(), case_line(&results[0])));
-    outputs.push(("console failure".into(), render_failure(&results[0])));
+    let outputs = outputs_of(std::slice::from_ref(&result), out.path());
     let names: Vec<&str> = outputs.iter().map(|(n, _)| n.as_str()).collect();
     for expected in [
         "exchanges.jsonl",
@@ -203,7 +211,125 @@ async fn secrets_are_masked_in_every_output() {
         "junit.xml",
         "report.json",
         "matrix.md",
+        "report.html",
     ] {
         assert!(masked(suffix), "no *** in {suffix}");
+    }
+}
+
+/// Every report of `results` written under `dir`, and the console's text:
+/// (name, text) each.
+fn outputs_of(results: &[CaseResult], dir: &Path) -> Vec<(String, String)> {
+    ReportFiles::in_dir(dir)
+        .write(results, &[], Duration::ZERO)
+        .unwrap();
+    let mut outputs = Vec::new();
+    files(dir, &mut outputs);
+    for result in results {
+        outputs.push(("console line".into(), case_line(result)));
+        outputs.push(("console failure".into(), render_failure(result)));
+        if let Status::Flaky { failed_tries } = &result.status {
+            outputs.push((
+                "console flaky tries".into(),
+                acapy_harness::report::console::render_failed_tries(failed_tries),
+            ));
+        }
+    }
+    outputs
+}
+
+/// A value only the first try knew (a token it captured, which the second
+/// try replaced with its own) is masked in that try's failure wherever the
+/// flaky case's failed tries are shown: console, JUnit's `flakyFailure`,
+/// JSON, Markdown, HTML and artifacts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_of_a_flaky_case_s_failed_try_is_masked_everywhere() {
+    const FIRST: &str = "first-try-token-0f9e8d7c6b5a";
+    const SECOND: &str = "second-try-token-1a2b3c4d5e6f";
+    let agent: Stub = stub().await;
+    agent.route(
+        "POST",
+        "/multitenancy/wallet",
+        vec![
+            Reply::ok(json!({ "wallet_id": "w1", "token": FIRST })),
+            Reply::ok(json!({ "wallet_id": "w2", "token": SECOND })),
+        ],
+    );
+    agent.route(
+        "GET",
+        "/connections",
+        vec![
+            Reply::ok(json!({ "state": "pending", "echo": FIRST })),
+            Reply::ok(json!({ "state": "done", "echo": SECOND })),
+        ],
+    );
+    let yaml = scenario(
+        r#"
+        agents: { a: {} }
+        steps:
+          - agent: a
+            post: /multitenancy/wallet
+            body: {}
+            capture: { tenant_token: $.token }
+          - agent: a
+            get: /connections
+            query: { t: "${tenant_token}" }
+            expect: { $.state: done }
+        "#,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("case.yaml");
+    std::fs::write(&file, &yaml).unwrap();
+    let scenario = load_with(
+        &Found {
+            root: dir.path().to_path_buf(),
+            file,
+        },
+        &Default::default(),
+    )
+    .unwrap();
+    let provider: Arc<dyn Provider> = Arc::new(Chatty {
+        url: agent.url.clone(),
+        log: format!("DEBUG token={FIRST}\n"),
+    });
+    let cases = cases(&[Arc::new(scenario)], &[provider]);
+    let options = RunOptions {
+        keep_artifacts: true,
+        ..RunOptions::default()
+    };
+    let result = tokio::time::timeout(
+        Duration::from_secs(60),
+        run_with_retries(&cases[0], &options, 1),
+    )
+    .await
+    .unwrap();
+    let Status::Flaky { failed_tries } = &result.status else {
+        panic!("expected flaky: {:?}", result.status);
+    };
+    // The first try failed on the response that echoed its token.
+    let shown = acapy_harness::report::console::render_one(&failed_tries[0].failure);
+    assert!(shown.contains("\"echo\": \"***\""), "{shown}");
+
+    let out = tempfile::tempdir().unwrap();
+    let outputs = outputs_of(std::slice::from_ref(&result), out.path());
+    let junit = &outputs
+        .iter()
+        .find(|(n, _)| n.ends_with("junit.xml"))
+        .unwrap()
+        .1;
+    assert!(junit.contains("flakyFailure"), "{junit}");
+    for (name, text) in &outputs {
+        for secret in [FIRST, SECOND] {
+            assert!(!text.contains(secret), "`{secret}` in {name}:\n{text}");
+        }
+    }
+    for name in [
+        "console flaky tries",
+        "junit.xml",
+        "report.json",
+        "report.html",
+    ] {
+        let (_, text) = outputs.iter().find(|(n, _)| n.ends_with(name)).unwrap();
+        assert!(text.contains("***"), "no *** in {name}");
     }
 }

@@ -26,7 +26,7 @@ async fn non_2xx_fails_unless_the_status_is_expected() {
     );
     let result = run(&yaml, &[("a", &agent)]).await;
     let f = failure(&result);
-    assert_eq!(f.message(), "POST /boom answered HTTP 500");
+    assert_eq!(f.message, "POST /boom answered HTTP 500");
     assert!(
         f.expected.as_deref().unwrap_or_default().contains("2xx"),
         "{:?}",
@@ -63,7 +63,7 @@ async fn non_2xx_fails_unless_the_status_is_expected() {
     );
     let result = run(&yaml, &[("a", &agent)]).await;
     let f = failure(&result);
-    assert_eq!(f.message(), "unexpected HTTP status");
+    assert_eq!(f.message, "unexpected HTTP status");
     assert_eq!(f.expected.as_deref(), Some("status 201"));
     assert_eq!(f.actual.as_deref(), Some("status 200"));
     assert_eq!(loc_line(f), line_of(&yaml, "status: 201"));

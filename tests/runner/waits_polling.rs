@@ -71,10 +71,7 @@ async fn polling_wait_times_out_and_fail_if_stops_it() {
     );
     let result = run(&yaml, &[("a", &agent)]).await;
     let f = failure(&result);
-    assert_eq!(
-        f.message(),
-        "timed out after 1.0s waiting for GET /records/1"
-    );
+    assert_eq!(f.message, "timed out after 1.0s waiting for GET /records/1");
     assert_eq!(
         f.actual.as_deref(),
         Some(r#"last seen: {"id":1,"state":"pending"}"#)
@@ -95,10 +92,7 @@ async fn polling_wait_times_out_and_fail_if_stops_it() {
     let started = Instant::now();
     let result = run(&yaml, &[("a", &agent)]).await;
     let f = failure(&result);
-    assert_eq!(
-        f.message(),
-        "`fail_if` held while waiting for GET /records/2"
-    );
+    assert_eq!(f.message, "`fail_if` held while waiting for GET /records/2");
     assert!(started.elapsed() < Duration::from_secs(30));
 }
 
@@ -122,7 +116,7 @@ async fn a_hanging_poll_does_not_outlast_the_wait_timeout() {
     let started = Instant::now();
     let result = run(&yaml, &[("a", &agent)]).await;
     let elapsed = started.elapsed();
-    assert!(failure(&result).message().contains("timed out"));
+    assert!(failure(&result).message.contains("timed out"));
     assert!(
         elapsed < Duration::from_secs(4),
         "a `timeout: 300ms` wait took {elapsed:?}: it waited for the hanging request"
@@ -177,7 +171,7 @@ async fn a_timed_out_poll_reports_only_responses_that_passed_where() {
     );
     let result = run(&yaml, &[("a", &agent)]).await;
     let f = failure(&result);
-    assert!(f.message().contains("timed out"), "{}", f.message());
+    assert!(f.message.contains("timed out"), "{}", f.message);
     // As for events (and as `WaitOutcome::TimedOut` documents).
     assert_eq!(f.actual.as_deref(), Some("nothing matched `where`"));
 }
@@ -260,7 +254,7 @@ async fn until_and_fail_if_test_the_http_status() {
     let result = run(&fails, &[("a", &agent)]).await;
     let f = failure(&result);
     assert_eq!(
-        f.message(),
+        f.message,
         "`fail_if` held while waiting for GET /records/r2"
     );
     assert_eq!(loc_line(f), line_of(&fails, "fail_if: { status: 500 }"));
@@ -287,7 +281,7 @@ async fn a_timed_out_poll_shows_error_answers_and_no_where_it_was_not_given() {
     );
     let result = run(&yaml, &[("a", &agent)]).await;
     let f = failure(&result);
-    assert!(f.message().starts_with("timed out"), "{}", f.message());
+    assert!(f.message.starts_with("timed out"), "{}", f.message);
     assert_eq!(f.expected.as_deref(), Some(r#"$.state equals "done""#));
     assert_eq!(
         f.actual.as_deref(),

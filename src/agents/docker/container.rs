@@ -3,13 +3,13 @@
 //! 127.0.0.1, its log captured.
 
 use super::engine::{register_container, remove_container, run_id};
-use super::network::{release_network, CaseNetwork};
+use super::network::CaseNetwork;
 use super::CASE_LABEL;
 use crate::admin::{wait_ready, AdminAuth, AdminEndpoint};
 use crate::agents::cleanup::{self, RUN_LABEL};
 use crate::agents::launch::{generate_api_key, raw_wallet_key, Launch};
 use crate::agents::log::{self, tail};
-use crate::agents::{ready_timeout, Agent, AgentHandle, AgentSpec};
+use crate::agents::{ready_timeout, Agent, AgentHandle, AgentMode, AgentSpec};
 use anyhow::{anyhow, bail};
 use async_trait::async_trait;
 use futures_util::future::BoxFuture;
@@ -110,7 +110,6 @@ pub async fn start_one(
         container: Some(container),
         token: Some(token),
         log: log.clone(),
-        network: Some(network.clone()),
         api_key: api_key.clone(),
         halted: None,
         follower: None,
@@ -145,6 +144,7 @@ pub async fn start_one(
             role: spec.role.clone(),
             admin,
             version,
+            mode: AgentMode::Dedicated,
             handle: Box::new(handle),
         }),
         Err(e) => {
@@ -312,7 +312,6 @@ struct ContainerHandle {
     container: Option<ContainerAsync<GenericImage>>,
     token: Option<cleanup::Token>,
     log: LogSink,
-    network: Option<Arc<CaseNetwork>>,
     api_key: String,
     /// Why it is not running, after a `stop:` step.
     halted: Option<String>,
@@ -415,9 +414,6 @@ impl AgentHandle for ContainerHandle {
                 // Still there: leave it to the final sweep.
                 std::mem::forget(token);
             }
-        }
-        if let Some(network) = self.network.take() {
-            release_network(network).await;
         }
     }
 }

@@ -2,6 +2,7 @@
 //! run labels that let a later run sweep what a killed run left.
 
 use crate::agents::cleanup::{self, Stage, RUN_LABEL};
+use crate::agents::Notices;
 use anyhow::{anyhow, bail, Context};
 use futures_util::StreamExt;
 use std::collections::HashMap;
@@ -65,8 +66,8 @@ pub async fn image_present(name: &str) -> bool {
 }
 
 /// Pulls `image`, failing after [`PULL_TIMEOUT`].
-pub async fn pull(docker: &Docker, image: &str) -> anyhow::Result<()> {
-    eprintln!("acapy-harness: pulling {image}");
+pub async fn pull(docker: &Docker, image: &str, notices: &Notices) -> anyhow::Result<()> {
+    notices.say(format!("pulling {image}"));
     let options = CreateImageOptionsBuilder::new().from_image(image).build();
     let pulling = async {
         let mut stream = docker.create_image(Some(options), None, None);
@@ -119,7 +120,7 @@ pub fn register_network(name: String) -> cleanup::Token {
 /// over (not this run, and their PID is gone), says on stderr what it removed
 /// and returns how many. Runs still alive are left alone. The PID check
 /// assumes the harnesses sharing this engine run on this machine.
-pub async fn sweep_stale() -> anyhow::Result<usize> {
+pub async fn sweep_stale(notices: &Notices) -> anyhow::Result<usize> {
     let docker = connect().await?;
     let filters = HashMap::from([("label".to_owned(), vec![RUN_LABEL.to_owned()])]);
     let mut removed = 0;
@@ -147,7 +148,7 @@ pub async fn sweep_stale() -> anyhow::Result<usize> {
             .map(|n| n.trim_start_matches('/').to_owned())
             .unwrap_or_else(|| id.to_owned());
         if remove_container(&docker, id).await.is_ok() {
-            eprintln!("acapy-harness: removed container {name} left by run {run}");
+            notices.say(format!("removed container {name} left by run {run}"));
             removed += 1;
         }
     }
@@ -163,7 +164,7 @@ pub async fn sweep_stale() -> anyhow::Result<usize> {
             continue;
         };
         if run_is_over(run) && docker.remove_network(name).await.is_ok() {
-            eprintln!("acapy-harness: removed network {name} left by run {run}");
+            notices.say(format!("removed network {name} left by run {run}"));
             removed += 1;
         }
     }

@@ -31,22 +31,26 @@ mod network;
 pub mod service;
 
 pub use engine::{engine_available, image_present, run_id, sweep_stale};
-pub use network::{release_network, CaseNetwork};
+pub use network::CaseNetwork;
 
 use super::version::Release;
-use super::{Agent, AgentSpec, Provider, Unavailable};
+use super::{
+    Agent, AgentSpec, FilePlacement, Notices, Provider, ProviderError, Reach, Scope,
+    ServiceEndpoint, Unavailable,
+};
 use anyhow::anyhow;
 use async_trait::async_trait;
 use engine::{connect, pull};
 use std::sync::Arc;
 use testcontainers::bollard::Docker;
 
-/// A network for `case` made before its agents, which containers of every
-/// source of the case join (`AgentSpec::network`): the agents of several
-/// versions reach each other there by role.
-pub async fn case_network(case: &str) -> anyhow::Result<Arc<CaseNetwork>> {
-    let docker = connect().await?;
-    Ok(Arc::new(CaseNetwork::create(&docker, case).await?))
+/// The network of the case in `scope`, made by whoever needs it first: the
+/// case's services or the first of its container agents. Containers of
+/// every version of the case join it, and reach each other there by role.
+pub async fn case_network(docker: &Docker, scope: &Scope) -> anyhow::Result<Arc<CaseNetwork>> {
+    scope
+        .get_or_try_make(|| CaseNetwork::create(docker, &scope.case.name))
+        .await
 }
 
 /// Labels every network and container with the case it belongs to.
@@ -93,14 +97,14 @@ impl DockerProvider {
 
     /// `--image` if given (pulled if absent), else the local image if built,
     /// else the official image (pulled if absent).
-    async fn resolve_image(&self) -> anyhow::Result<String> {
+    async fn resolve_image(&self, notices: &Notices) -> anyhow::Result<String> {
         let docker = connect().await?;
         if let Some(image) = self.present_image(&docker).await {
             return Ok(image);
         }
         let v = &self.release;
         let wanted = self.image.clone().unwrap_or_else(|| v.official_image());
-        pull(&docker, &wanted)
+        pull(&docker, &wanted, notices)
             .await
             .map_err(|e| match &self.image {
                 Some(image) if !image.starts_with("acapy-harness/acapy-agent:") => {
@@ -121,9 +125,13 @@ impl DockerProvider {
 
     /// The image to run, chosen on first use; a failure is remembered too, so
     /// every case of the run fails fast with the same message.
-    async fn chosen_image(&self) -> anyhow::Result<String> {
+    async fn chosen_image(&self, notices: &Notices) -> anyhow::Result<String> {
         self.resolved
-            .get_or_init(|| async { self.resolve_image().await.map_err(|e| format!("{e:#}")) })
+            .get_or_init(|| async {
+                self.resolve_image(notices)
+                    .await
+                    .map_err(|e| format!("{e:#}"))
+            })
             .await
             .clone()
             .map_err(|e| anyhow!(e))
@@ -140,64 +148,66 @@ impl Provider for DockerProvider {
         format!("docker::{}", self.release)
     }
 
-    /// Each case's containers are on a network of their own: they reach
-    /// containers of other versions there (the case makes it, see
-    /// [`case_network`]), not local processes.
-    fn interoperates(&self) -> bool {
-        false
+    /// Each case's containers are on a network of their own, which the
+    /// containers of every version of the case join; local processes are
+    /// not on it.
+    fn reach(&self) -> Reach {
+        Reach::CaseNetwork
     }
 
-    fn requested_version(&self) -> Option<String> {
-        Some(self.release.to_string())
+    fn requested_version(&self) -> Option<crate::version::Version> {
+        Some(self.release.version.clone())
+    }
+
+    /// By name and port on the case network.
+    fn service_address(&self, service: &ServiceEndpoint) -> (String, u16) {
+        (service.name.clone(), service.port)
+    }
+
+    /// Copied into the container.
+    fn file_placement(&self, inside: &str) -> FilePlacement {
+        FilePlacement::Inside(inside.to_owned())
     }
 
     /// The engine answers and the image is there: nothing to pull.
-    async fn availability(&self) -> Result<(), String> {
-        engine_available().await?;
-        let docker = connect().await.map_err(|e| e.to_string())?;
+    async fn availability(&self) -> Result<(), Unavailable> {
+        engine_available().await.map_err(Unavailable)?;
+        let docker = connect().await.map_err(|e| Unavailable(format!("{e:#}")))?;
         match self.present_image(&docker).await {
             Some(_) => Ok(()),
-            None => Err(format!(
+            None => Err(Unavailable(format!(
                 "no image {}; build it with `docker/build-image.sh {}` or pass --image",
                 self.image(),
                 self.release
-            )),
+            ))),
         }
     }
 
-    async fn sweep_stale(&self) -> usize {
-        sweep_stale().await.unwrap_or(0)
+    async fn sweep_stale(&self, notices: &Notices) -> usize {
+        sweep_stale(notices).await.unwrap_or(0)
     }
 
-    /// An image that is not here and cannot be pulled is [`Unavailable`]:
-    /// the cases skip, naming it.
-    async fn prepare(&self) -> anyhow::Result<()> {
-        match self.chosen_image().await {
+    /// An image that is not here and cannot be pulled makes the cases
+    /// skip, naming it.
+    async fn prepare(&self, notices: &Notices) -> Result<(), ProviderError> {
+        match self.chosen_image(notices).await {
             Ok(_) => Ok(()),
-            Err(e) => Err(Unavailable(format!("{e:#}")).into()),
+            Err(e) => Err(ProviderError::unavailable(format!("{e:#}"))),
         }
     }
 
-    async fn start(&self, specs: &[AgentSpec], case: &str) -> anyhow::Result<Vec<Agent>> {
-        let image = self.chosen_image().await?;
+    async fn start(&self, specs: &[AgentSpec], scope: &Scope) -> Result<Vec<Agent>, ProviderError> {
+        let image = self.chosen_image(scope.notices()).await?;
         let docker = connect().await?;
-        // The case's services made its network already; else it is made here.
-        let network = match specs.iter().find_map(|s| s.network.clone()) {
-            Some(network) => network,
-            None => Arc::new(CaseNetwork::create(&docker, case).await?),
-        };
+        let network = case_network(&docker, scope).await?;
+        let case = scope.case.name.as_str();
         let starts = specs.iter().map(|spec| {
             let (docker, image, network) = (&docker, &image, &network);
             async move {
                 let agent = container::start_one(docker, image, network, spec, case).await?;
-                Ok(vec![agent])
+                anyhow::Ok(vec![agent])
             }
         });
-        let started = super::start_all(starts).await;
-        if started.is_err() {
-            // The agents that did start are stopped; this was the last user.
-            release_network(network).await;
-        }
-        started
+        Ok(super::start_all(starts).await?)
     }
 }

@@ -3,21 +3,23 @@
 use super::engine::{register_network, run_id};
 use super::CASE_LABEL;
 use crate::agents::cleanup::{self, RUN_LABEL};
+use crate::agents::scope::Resource;
 use anyhow::anyhow;
+use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
+use std::sync::Mutex;
 use testcontainers::bollard::models::NetworkCreateRequest;
 use testcontainers::bollard::query_parameters::InspectNetworkOptions;
 use testcontainers::bollard::Docker;
 
-/// The network of one case. Shared by its agents' and services' handles:
-/// the last one to stop removes it, after its container (see
-/// [`release_network`]).
+/// The network of one case, kept in the case's scope: every container of
+/// the case (agents of every version, services) joins it, and the scope
+/// removes it once they are gone.
 pub struct CaseNetwork {
     docker: Docker,
     pub name: String,
-    token: Option<cleanup::Token>,
+    token: Mutex<Option<cleanup::Token>>,
 }
 
 impl CaseNetwork {
@@ -41,7 +43,7 @@ impl CaseNetwork {
             })
             .await
             .map_err(|e| anyhow!("cannot create the Docker network {name}: {e}"))?;
-        let token = Some(register_network(name.clone()));
+        let token = Mutex::new(Some(register_network(name.clone())));
         Ok(CaseNetwork {
             docker: docker.clone(),
             name,
@@ -49,9 +51,9 @@ impl CaseNetwork {
         })
     }
 
-    async fn remove(mut self) {
+    async fn remove(&self) {
         if self.docker.remove_network(&self.name).await.is_ok() || !self.exists().await {
-            self.token = None;
+            *self.token.lock().unwrap_or_else(|e| e.into_inner()) = None;
         }
         // Otherwise `Drop` leaves it registered: the final sweep retries.
     }
@@ -70,19 +72,24 @@ impl std::fmt::Debug for CaseNetwork {
     }
 }
 
+#[async_trait]
+impl Resource for CaseNetwork {
+    async fn close(&self) {
+        self.remove().await;
+    }
+}
+
 impl Drop for CaseNetwork {
     fn drop(&mut self) {
         // Not removed (an early return, a panic, a failed removal): keep it
         // registered so the sweep at exit or on a signal removes it.
-        if let Some(token) = self.token.take() {
+        if let Some(token) = self
+            .token
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
             std::mem::forget(token);
         }
-    }
-}
-
-/// Drops one user of the case network; the last one removes it.
-pub async fn release_network(network: Arc<CaseNetwork>) {
-    if let Some(network) = Arc::into_inner(network) {
-        network.remove().await;
     }
 }

@@ -6,16 +6,17 @@
 //! then moved to the case network), labelled with the run and case so the
 //! sweep finds them, and registered in [`crate::agents::cleanup`] until
 //! removed. A service whose image is not here and cannot be pulled makes
-//! the case skip ([`ServiceError::Unavailable`]), not fail.
+//! the case skip ([`ProviderError::Unavailable`]), not fail.
 
 use super::container::{
     how_it_ended, join_network, publish_on_loopback, split_image, LogSink, DEFAULT_BRIDGE,
 };
 use super::engine::{connect, pull, register_container, remove_container, run_id};
-use super::network::{release_network, CaseNetwork};
-use super::CASE_LABEL;
+use super::network::CaseNetwork;
+use super::{case_network, CASE_LABEL};
 use crate::agents::cleanup::{self, RUN_LABEL};
 use crate::agents::log::tail;
+use crate::agents::{Notices, ProviderError, Scope, ServiceEndpoint};
 use anyhow::anyhow;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -51,21 +52,10 @@ pub struct ServiceSpec {
     pub timeout: Duration,
 }
 
-/// Why a case's services did not start.
-#[derive(Debug)]
-pub enum ServiceError {
-    /// Nothing is wrong with the case, the machine lacks something (an
-    /// engine, an image): the case is skipped with this reason.
-    Unavailable(String),
-    /// A service did not start or become ready: the case fails.
-    Failed(anyhow::Error),
-}
-
-/// The running services of one case, and the network they made.
+/// The running services of one case, on its network.
 pub struct Services {
     /// The client that started them, kept to remove them.
     docker: Docker,
-    network: Arc<CaseNetwork>,
     running: Vec<RunningService>,
 }
 
@@ -82,25 +72,23 @@ struct RunningService {
 }
 
 impl Services {
-    /// Starts every service on a new network for `case`, all at once, and
-    /// waits until each is ready. On error nothing is left behind.
-    pub async fn start(specs: &[ServiceSpec], case: &str) -> Result<Services, ServiceError> {
+    /// Starts every service on the network of the case in `scope`, all at
+    /// once, and waits until each is ready. On error none is left running
+    /// (the network goes with the scope).
+    pub async fn start(specs: &[ServiceSpec], scope: &Scope) -> Result<Services, ProviderError> {
         let docker = connect()
             .await
-            .map_err(|e| ServiceError::Unavailable(format!("services need Docker: {e:#}")))?;
+            .map_err(|e| ProviderError::unavailable(format!("services need Docker: {e:#}")))?;
         for spec in specs {
-            if let Err(why) = image_here(&docker, &spec.image).await {
-                return Err(ServiceError::Unavailable(format!(
+            if let Err(why) = image_here(&docker, &spec.image, scope.notices()).await {
+                return Err(ProviderError::unavailable(format!(
                     "service `{}` needs image {}, which {why}",
                     spec.name, spec.image
                 )));
             }
         }
-        let network = Arc::new(
-            CaseNetwork::create(&docker, case)
-                .await
-                .map_err(ServiceError::Failed)?,
-        );
+        let network = case_network(&docker, scope).await?;
+        let case = scope.case.name.as_str();
         let starts = specs
             .iter()
             .map(|spec| start_one(&docker, &network, spec, case));
@@ -114,30 +102,26 @@ impl Services {
                 }
             }
         }
-        let services = Services {
-            docker,
-            network,
-            running,
-        };
+        let services = Services { docker, running };
         match first_error {
             None => Ok(services),
             Some(e) => {
                 services.stop().await;
-                Err(ServiceError::Failed(e))
+                Err(ProviderError::Failed(e))
             }
         }
     }
 
-    /// The network agent containers join.
-    pub fn network(&self) -> Arc<CaseNetwork> {
-        self.network.clone()
-    }
-
-    /// `(name, port inside the network, port on 127.0.0.1)` of each service.
-    pub fn ports(&self) -> Vec<(String, u16, u16)> {
+    /// Each service as agents reach it: by name and port on the case
+    /// network, or on its port published on 127.0.0.1.
+    pub fn endpoints(&self) -> Vec<ServiceEndpoint> {
         self.running
             .iter()
-            .map(|s| (s.name.clone(), s.port, s.host_port))
+            .map(|s| ServiceEndpoint {
+                name: s.name.clone(),
+                port: s.port,
+                host_port: s.host_port,
+            })
             .collect()
     }
 
@@ -149,12 +133,11 @@ impl Services {
             .collect()
     }
 
-    /// Removes every service, then (if no agent still uses it) the network.
+    /// Removes every service (their network goes with the case's scope).
     pub async fn stop(mut self) {
         for service in &mut self.running {
             service.remove(&self.docker).await;
         }
-        release_network(self.network).await;
     }
 }
 
@@ -191,9 +174,20 @@ impl Drop for RunningService {
     }
 }
 
+/// [`image_here`] with a client of its own, for asking before a case
+/// starts; without a Docker engine, the reason says so.
+pub async fn image_available(image: &str) -> Result<(), String> {
+    let docker = connect()
+        .await
+        .map_err(|e| format!("{image}, and services need Docker: {e:#}"))?;
+    image_here(&docker, image, &Notices::silent())
+        .await
+        .map_err(|why| format!("{image}, which {why}"))
+}
+
 /// Whether `image` is here, pulling it if it is not; asked once per run and
 /// image, so a missing image costs one failed pull, not one per case.
-async fn image_here(docker: &Docker, image: &str) -> Result<(), String> {
+async fn image_here(docker: &Docker, image: &str, notices: &Notices) -> Result<(), String> {
     static KNOWN: OnceLock<tokio::sync::Mutex<HashMap<String, Result<(), String>>>> =
         OnceLock::new();
     let mut known = KNOWN.get_or_init(Default::default).lock().await;
@@ -202,7 +196,7 @@ async fn image_here(docker: &Docker, image: &str) -> Result<(), String> {
     }
     let answer = match docker.inspect_image(image).await {
         Ok(_) => Ok(()),
-        Err(_) => pull(docker, image)
+        Err(_) => pull(docker, image, notices)
             .await
             .map_err(|e| format!("is not here and cannot be pulled ({e:#})")),
     };
