@@ -12,6 +12,7 @@ mod artifacts;
 mod captures;
 mod expectations;
 mod golden;
+mod html;
 mod includes;
 mod requests;
 mod retries;
