@@ -9,6 +9,7 @@ pub mod model;
 pub mod query;
 pub mod raw;
 pub mod template;
+pub mod topics;
 pub mod yaml;
 
 pub use discover::{discover, Found};
