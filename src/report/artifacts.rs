@@ -12,6 +12,7 @@
 //! The case arrives masked: no file holds a secret.
 
 use super::console::render_failure;
+pub use super::names::sanitize;
 use crate::run::outcome::CaseResult;
 use serde::Serialize;
 use std::io::{BufWriter, Write};
@@ -54,26 +55,4 @@ fn write_jsonl<T: Serialize>(path: &Path, items: &[T]) -> std::io::Result<()> {
         out.write_all(b"\n")?;
     }
     out.flush()
-}
-
-/// A file name from a case name or role: `::` becomes `__`, anything but
-/// ASCII letters, digits, `.`, `-` and `_` becomes `_`, so names with `/`
-/// cannot escape `dir`, and a leading `.` is replaced so nothing is hidden
-/// (or `..`).
-pub fn sanitize(name: &str) -> String {
-    let mut out: String = name
-        .replace("::", "__")
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if out.is_empty() || out.starts_with('.') {
-        out.insert(0, '_');
-    }
-    out
 }

@@ -297,7 +297,7 @@ impl Console {
         }
         if let Some(dir) = self.artifacts.clone() {
             for r in results.iter().filter(|r| r.status.is_failure()) {
-                let folder = dir.join(super::artifacts::sanitize(&r.name));
+                let folder = dir.join(super::names::sanitize(&r.name));
                 self.say(&format!("artifacts of {}: {}", r.name, folder.display()));
             }
         }

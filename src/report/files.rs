@@ -83,7 +83,7 @@ impl ReportFiles {
 
     fn write_part(&self, parts: &Path, result: &CaseResult) -> Result<(), ReportError> {
         std::fs::create_dir_all(parts).map_err(ReportError::write(parts))?;
-        let file = parts.join(format!("{}.json", super::artifacts::sanitize(&result.name)));
+        let file = parts.join(format!("{}.json", super::names::sanitize(&result.name)));
         super::json::write(std::slice::from_ref(result), result.duration, &[], &file)
             .map_err(ReportError::write(&file))?;
         if let Some(dir) = &self.artifacts {

@@ -14,3 +14,4 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod merge;
+pub mod names;
