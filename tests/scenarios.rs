@@ -47,10 +47,12 @@ fn main() -> ExitCode {
         let mut settings = Settings::from_process_env().unwrap_or_else(|e| panic!("{e}"));
         // Relative when run from the package root (as `cargo test` does),
         // so messages name `scenarios/...`.
-        settings.paths = vec![match PathBuf::from("scenarios").is_dir() {
-            true => PathBuf::from("scenarios"),
-            false => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios"),
-        }];
+        if settings.paths.is_empty() {
+            settings.paths = vec![match PathBuf::from("scenarios").is_dir() {
+                true => PathBuf::from("scenarios"),
+                false => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios"),
+            }];
+        }
         Session::new(
             settings,
             &Defaults::cargo_test(),

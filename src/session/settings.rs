@@ -230,6 +230,7 @@ impl Settings {
                 "REPORT_DIR" if !value.trim().is_empty() => {
                     settings.reports.dir = Some(PathBuf::from(value.trim()))
                 }
+                "PATHS" => settings.paths = list().into_iter().map(PathBuf::from).collect(),
                 "CONFIG" if !value.trim().is_empty() => {
                     settings.config = Some(PathBuf::from(value.trim()))
                 }
