@@ -599,6 +599,43 @@ fn report_merge_makes_one_matrix_of_several_jobs() {
     );
 }
 
+/// Every `tests/warnings/NAME.yaml` validates (exit 0) with exactly the
+/// warnings of `tests/warnings/NAME.stderr`: an event topic no ACA-Py line
+/// sends is said at load time, with the topic meant or what to poll.
+#[test]
+fn suspicious_scenarios_load_with_exact_warnings() {
+    let dir = manifest_dir().join("tests/warnings");
+    let bless = std::env::var_os("BLESS").is_some();
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "yaml") {
+            continue;
+        }
+        let relative = path.strip_prefix(manifest_dir()).unwrap();
+        let out = harness().arg("validate").arg(relative).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains("warning(s)"),
+            "{}",
+            text(&out.stdout)
+        );
+        let expected = path.with_extension("stderr");
+        if bless {
+            std::fs::write(&expected, &out.stderr).unwrap();
+        } else {
+            assert_eq!(
+                text(&out.stderr),
+                std::fs::read_to_string(&expected).unwrap(),
+                "{} (BLESS=1 rewrites it)",
+                relative.display()
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 1);
+}
+
 #[test]
 fn colour_only_when_asked_or_forced() {
     let broken = "tests/broken/bad-jsonpath.yaml";

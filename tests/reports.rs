@@ -138,6 +138,7 @@ fn results() -> Vec<CaseResult> {
         "1.7.0",
         Status::ExpectedFailure {
             reason: "known bug #123".into(),
+            step: None,
         },
     );
     xfail.failure = Some(failure());
@@ -148,6 +149,7 @@ fn results() -> Vec<CaseResult> {
         "1.7.0",
         Status::UnexpectedPass {
             reason: "fixed in 1.7?".into(),
+            step: None,
         },
     );
 
@@ -268,6 +270,27 @@ fn junit_skip_xfail_and_xpass() {
         }
         other => panic!("an xpass is a failure, got {other:?}"),
     }
+}
+
+#[test]
+fn the_summary_names_expected_failures_so_a_run_of_only_xfails_does_not_read_empty() {
+    let only = vec![case(
+        PROOF,
+        "Basic proof",
+        "1.7.0",
+        Status::ExpectedFailure {
+            reason: "known bug #123".into(),
+            step: Some(2),
+        },
+    )];
+    let tally = console::Tally::of(&only);
+    assert_eq!(tally.summary(), "0 passed, 0 failed, 0 skipped, 1 xfail");
+    // And the XFAIL line names the step the xfail is pinned to.
+    assert!(
+        console::case_line(&only[0]).ends_with("step 2 `receive invitation`: known bug #123)"),
+        "{}",
+        console::case_line(&only[0])
+    );
 }
 
 #[test]
@@ -621,8 +644,8 @@ fn flaky_cases_show_in_every_format() {
     let tally = console::Tally::of(&results);
     assert_eq!(
         tally.summary(),
-        "2 passed, 0 failed, 0 skipped",
-        "flaky counts as passed"
+        "2 passed, 0 failed, 0 skipped (1 of the passed flaky)",
+        "flaky counts as passed, and is named"
     );
     assert!(tally
         .details(ELAPSED)

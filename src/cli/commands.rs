@@ -32,7 +32,23 @@ pub(super) fn validate(paths: &[PathBuf], inputs: &InputArgs, terminal: &Termina
     });
     match loaded {
         Ok(scenarios) => {
-            say(&format!("{} scenario(s) OK", scenarios.len()));
+            let warnings: Vec<String> = scenarios
+                .iter()
+                .flat_map(|s| s.warnings.iter().map(|w| w.render("warning")))
+                .collect();
+            for (i, warning) in warnings.iter().enumerate() {
+                if i > 0 {
+                    eprintln!();
+                }
+                eprint!("{}", paint_headings(warning, terminal.stderr_colour));
+            }
+            match warnings.len() {
+                0 => say(&format!("{} scenario(s) OK", scenarios.len())),
+                n => say(&format!(
+                    "{} scenario(s) OK, {n} warning(s)",
+                    scenarios.len()
+                )),
+            };
             0
         }
         Err(d) => bad_input(d, terminal),

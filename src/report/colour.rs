@@ -87,9 +87,15 @@ pub fn paint_headings(text: &str, colour: bool) -> String {
     }
     let mut out = String::with_capacity(text.len() + 32);
     for line in text.split_inclusive('\n') {
-        match ["error:", "failure:"].iter().find(|h| line.starts_with(*h)) {
+        match ["error:", "failure:", "warning:"]
+            .iter()
+            .find(|h| line.starts_with(*h))
+        {
             Some(heading) => {
-                out.push_str("\x1b[1;31m");
+                out.push_str(match *heading {
+                    "warning:" => "\x1b[1;33m",
+                    _ => "\x1b[1;31m",
+                });
                 out.push_str(heading);
                 out.push_str(RESET);
                 out.push_str(&line[heading.len()..]);

@@ -34,12 +34,28 @@ pub fn case_line(result: &CaseResult) -> String {
     }
     match &result.status {
         Status::Flaky { failed_tries } => details.push(flaky_note(failed_tries)),
-        status => details.extend(status.reason().map(str::to_owned)),
+        status => {
+            let at = step_named(result, status.xfail_step()).map(|s| format!("{s}: "));
+            details.extend(
+                status
+                    .reason()
+                    .map(|reason| format!("{}{reason}", at.unwrap_or_default())),
+            )
+        }
     }
     if !details.is_empty() {
         let _ = write!(line, "  ({})", details.join(", "));
     }
     line
+}
+
+/// `step 18 `verkey filter finds the new key``, for the step an `xfail` names.
+pub fn step_named(result: &CaseResult, number: Option<usize>) -> Option<String> {
+    let number = number?;
+    Some(match result.steps.get(number - 1) {
+        Some(step) => format!("step {number} `{}`", step.name),
+        None => format!("step {number}"),
+    })
 }
 
 /// `passed on try 2 of 2 (try 1: MESSAGE)`.
@@ -76,10 +92,15 @@ pub fn render_failed_tries(failed_tries: &[FailedTry]) -> String {
 pub fn render_failure(result: &CaseResult) -> String {
     let Some(failure) = &result.failure else {
         return match &result.status {
-            Status::UnexpectedPass { reason } => format!(
-                "failure: {} passed but is marked `xfail` here: {reason}\n  = help: remove the `xfail` if the cause is fixed\n",
-                result.name
-            ),
+            Status::UnexpectedPass { reason, step } => match step_named(result, *step) {
+                Some(step) => format!(
+                    "failure: {step} passed, but an `xfail` says it fails here: {reason}\n  = help: remove the `xfail` if the cause is fixed\n"
+                ),
+                None => format!(
+                    "failure: {} passed but is marked `xfail` here: {reason}\n  = help: remove the `xfail` if the cause is fixed\n",
+                    result.name
+                ),
+            },
             _ => String::new(),
         };
     };
@@ -193,15 +214,25 @@ impl Tally {
     }
 
     /// `3 passed, 1 failed, 2 skipped`: the closing line CI tools read;
-    /// unexpected passes count as failures, flaky cases as passes. Interrupted cases are in none
-    /// of the three (the run exits 130): [`Tally::details`] names them.
+    /// unexpected passes count as failures, flaky cases as passes. Expected
+    /// failures and flaky cases are named when there are any (a run of
+    /// only xfails does not read `0 passed, 0 failed, 0 skipped`).
+    /// Interrupted cases are in none of them (the run exits 130):
+    /// [`Tally::details`] names them.
     pub fn summary(&self) -> String {
-        format!(
+        let mut line = format!(
             "{} passed, {} failed, {} skipped",
             self.passed + self.flaky,
             self.failed + self.xpassed,
             self.skipped
-        )
+        );
+        if self.xfailed > 0 {
+            let _ = write!(line, ", {} xfail", self.xfailed);
+        }
+        if self.flaky > 0 {
+            let _ = write!(line, " ({} of the passed flaky)", self.flaky);
+        }
+        line
     }
 
     /// What the closing line leaves out: expected failures, unexpected

@@ -61,7 +61,7 @@ fn test_case(result: &CaseResult, target: &str) -> TestCase {
         Status::Failed | Status::UnexpectedPass { .. } => {
             let message = match (&result.failure, &result.status) {
                 (Some(f), _) => f.message.clone(),
-                (None, Status::UnexpectedPass { reason }) => {
+                (None, Status::UnexpectedPass { reason, .. }) => {
                     format!("passed but is marked `xfail` here: {reason}")
                 }
                 (None, _) => "failed".to_owned(),
@@ -111,7 +111,7 @@ fn test_case(result: &CaseResult, target: &str) -> TestCase {
         }
     }
     case.add_property(Property::new("status", result.status.word()));
-    if let Status::ExpectedFailure { reason } = &result.status {
+    if let Status::ExpectedFailure { reason, .. } = &result.status {
         case.add_property(Property::new("xfail", reason));
     }
 

@@ -19,7 +19,7 @@ pub mod wait;
 use crate::agents::{start_all, stop_all, Agent, AgentMode, AgentSpec, CaseId, Provider, Reach};
 use crate::agents::{RunScope, Scope};
 use crate::redact::Redactor;
-use crate::scenario::model::{Condition, RoleVersions, Scenario};
+use crate::scenario::model::{AgentsKind, Facts, RoleVersions, Scenario, Xfail};
 use crate::version::Version;
 use fault::Fault;
 use outcome::*;
@@ -139,9 +139,11 @@ impl Case {
     /// Why the versions asked for rule the case out (its `requires`), known
     /// before anything starts; `None` where they do not.
     pub fn unmet_requirement(&self) -> Option<String> {
-        let asked: RoleVersions = self.requested_versions();
-        let requires = self.scenario.requires.as_ref()?;
-        requires.unmet(&asked).map(Condition::describe)
+        let facts = Facts {
+            versions: self.requested_versions(),
+            agents: None,
+        };
+        self.scenario.requires.as_ref()?.unmet(&facts)
     }
 
     /// The result of a case that cannot run here (no Docker engine, say).
@@ -173,26 +175,69 @@ impl Case {
         let RunOutput {
             steps,
             skip,
-            failure,
+            mut failure,
             artifacts,
+            xfailed_steps,
+            xpassed_steps,
             ..
         } = output;
-        let mut status = match (&skip, &failure) {
-            (Some(reason), _) => Status::Skipped {
-                reason: reason.clone(),
-            },
-            (None, Some(_)) => Status::Failed,
-            (None, None) => Status::Passed,
-        };
         // Only cases whose agents ran: a start failure is never expected.
         let ran = agents.is_some_and(|a| !a.is_empty());
-        if let Some(reason) = ran.then(|| self.xfail_reason(&reported)).flatten() {
-            status = match status {
-                Status::Failed => Status::ExpectedFailure { reason },
-                Status::Passed => Status::UnexpectedPass { reason },
-                other => other,
-            };
-        }
+        let facts = Facts {
+            versions: parsed(&reported),
+            agents: agents.and_then(agents_kind),
+        };
+        let xfail = ran.then(|| self.case_xfail(&facts)).flatten();
+        let status = match (&skip, &mut failure, xfail) {
+            (Some(reason), _, _) => Status::Skipped {
+                reason: reason.clone(),
+            },
+            (None, Some(fault), Some(xfail)) => match xfail.step {
+                // Pinned: only that step failing, the way it says, is known.
+                Some(pinned) if fault.step.as_ref().map(|(n, _)| n - 1) != Some(pinned) => {
+                    let at = fault.step.as_ref().map(|(n, _)| format!("step {n}"));
+                    fault.diagnostic.message = format!(
+                        "xfail expected step {} to fail; {} failed instead: {}",
+                        pinned + 1,
+                        at.unwrap_or_else(|| "the case".into()),
+                        fault.diagnostic.message
+                    );
+                    fault.diagnostic.notes.push(xfail_note(xfail));
+                    Status::Failed
+                }
+                Some(_) if !runner::describes(xfail, fault) => {
+                    fault.diagnostic.message = format!(
+                        "xfail expected step {} to fail with `{}`; it failed otherwise: {}",
+                        fault.step.as_ref().map(|(n, _)| *n).unwrap_or_default(),
+                        xfail.failure.as_deref().unwrap_or_default(),
+                        fault.diagnostic.message
+                    );
+                    fault.diagnostic.notes.push(xfail_note(xfail));
+                    Status::Failed
+                }
+                step => Status::ExpectedFailure {
+                    reason: xfail.reason.clone(),
+                    step: step.map(|i| i + 1),
+                },
+            },
+            (None, Some(_), None) => Status::Failed,
+            (None, None, Some(xfail)) => Status::UnexpectedPass {
+                reason: xfail.reason.clone(),
+                step: xfail.step.map(|i| i + 1),
+            },
+            // A step's own xfail that no longer fails is news first.
+            (None, None, None) => match (xpassed_steps.first(), xfailed_steps.first()) {
+                (Some(passed), _) => Status::UnexpectedPass {
+                    reason: passed.reason.clone(),
+                    step: Some(passed.number),
+                },
+                (None, Some(known)) => Status::ExpectedFailure {
+                    reason: known.reason.clone(),
+                    step: Some(known.number),
+                },
+                (None, None) => Status::Passed,
+            },
+        };
         let ran_on = match (&acapy_version, reported.is_empty()) {
             (Some(v), _) => format!("ACA-Py {v} ({})", self.provider),
             (None, false) => format!("{} ({})", describe_versions(&reported), self.provider),
@@ -234,15 +279,27 @@ impl Case {
         }
     }
 
-    /// The reason of the first `xfail` that applies to these versions.
-    fn xfail_reason(&self, reported: &BTreeMap<String, String>) -> Option<String> {
-        let versions = parsed(reported);
+    /// The first of the case's own `xfail`s (not a step's) that applies here.
+    fn case_xfail(&self, facts: &Facts) -> Option<&Xfail> {
         self.scenario
             .xfail
             .iter()
-            .find(|x| x.when.as_ref().is_none_or(|c| c.holds_known(&versions)))
-            .map(|x| x.reason.clone())
+            .filter(|x| !x.goes_on)
+            .find(|x| x.when.as_ref().is_none_or(|c| c.holds_known(facts)))
     }
+}
+
+/// Where a pinned `xfail` is and what it says, under a failure it did not expect.
+fn xfail_note(xfail: &Xfail) -> String {
+    format!("note: the xfail at {}: {}", xfail.loc, xfail.reason)
+}
+
+/// How the agents were provided, as conditions name it.
+fn agents_kind(agents: &[Agent]) -> Option<AgentsKind> {
+    agent_mode(agents).map(|mode| match mode {
+        AgentMode::Shared => AgentsKind::Shared,
+        AgentMode::Dedicated => AgentsKind::Dedicated,
+    })
 }
 
 /// How the agents that ran were provided: shared when any role was a

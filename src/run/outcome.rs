@@ -24,13 +24,22 @@ pub enum Status {
     Failed,
     #[serde(rename = "skip")]
     Skipped { reason: String },
-    /// Failed where an `xfail` said it would.
+    /// Failed where an `xfail` said it would: at its `step` (1-based), or
+    /// as a whole.
     #[serde(rename = "xfail")]
-    ExpectedFailure { reason: String },
-    /// Passed where an `xfail` said it would fail: counts as a failure, so
-    /// stale `xfail`s get noticed.
+    ExpectedFailure {
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        step: Option<usize>,
+    },
+    /// Passed where an `xfail` said it would fail (at its `step`): counts
+    /// as a failure, so stale `xfail`s get noticed.
     #[serde(rename = "xpass")]
-    UnexpectedPass { reason: String },
+    UnexpectedPass {
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        step: Option<usize>,
+    },
     /// The run was interrupted (Ctrl-C, SIGTERM, its output closed) while
     /// the case ran (`started`), or before it started.
     #[serde(rename = "interrupted")]
@@ -58,6 +67,14 @@ impl FailedTry {
 }
 
 impl Status {
+    /// The step an `xfail` was pinned to, 1-based.
+    pub fn xfail_step(&self) -> Option<usize> {
+        match self {
+            Status::ExpectedFailure { step, .. } | Status::UnexpectedPass { step, .. } => *step,
+            _ => None,
+        }
+    }
+
     /// Whether the case counts as a success: an interrupted case does not
     /// (nor is it a failure: see [`Status::is_failure`]).
     pub fn is_success(&self) -> bool {
@@ -91,8 +108,8 @@ impl Status {
     pub fn reason(&self) -> Option<&str> {
         match self {
             Status::Skipped { reason }
-            | Status::ExpectedFailure { reason }
-            | Status::UnexpectedPass { reason } => Some(reason),
+            | Status::ExpectedFailure { reason, .. }
+            | Status::UnexpectedPass { reason, .. } => Some(reason),
             Status::Interrupted { started: true } => Some("the run was interrupted while it ran"),
             Status::Interrupted { started: false } => {
                 Some("not run: the run was interrupted before it started")
@@ -109,6 +126,9 @@ pub enum StepStatus {
     Failed,
     /// `when` did not hold.
     Skipped,
+    /// Failed where its own `xfail` said it would; the case went on.
+    #[serde(rename = "xfailed")]
+    ExpectedFailure,
     /// A step before it failed.
     NotRun,
 }
@@ -120,6 +140,7 @@ impl StepStatus {
             StepStatus::Passed => "passed",
             StepStatus::Failed => "failed",
             StepStatus::Skipped => "skipped",
+            StepStatus::ExpectedFailure => "xfailed",
             StepStatus::NotRun => "not run",
         }
     }
@@ -332,8 +353,14 @@ mod tests {
             Status::Passed,
             Status::Failed,
             Status::Skipped { reason: reason() },
-            Status::ExpectedFailure { reason: reason() },
-            Status::UnexpectedPass { reason: reason() },
+            Status::ExpectedFailure {
+                reason: reason(),
+                step: Some(3),
+            },
+            Status::UnexpectedPass {
+                reason: reason(),
+                step: None,
+            },
             Status::Interrupted { started: true },
             Status::Flaky {
                 failed_tries: vec![FailedTry {

@@ -11,7 +11,7 @@ use crate::admin::events::{summarize, Event, EventStream};
 use crate::admin::{AdminClient, Exchange};
 use crate::agents::Agent;
 use crate::redact::Redactor;
-use crate::scenario::model::{Action, Condition, RoleVersions, Scenario, Step, WaitSource};
+use crate::scenario::model::{Action, Facts, Scenario, Step, WaitSource, Xfail};
 use crate::scenario::template::Vars;
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
@@ -20,6 +20,27 @@ use std::time::Instant;
 const EVENTS_SHOWN: usize = 12;
 /// The events of its topic a wait step keeps for the reports, the last ones.
 const EVENTS_KEPT: usize = 20;
+
+/// Whether `fault` is the failure `xfail` describes: any failure, or one
+/// whose message, expectation, actual value or response contains its text.
+pub(super) fn describes(xfail: &Xfail, fault: &Fault) -> bool {
+    let Some(text) = &xfail.failure else {
+        return true;
+    };
+    let response = fault
+        .response
+        .as_ref()
+        .map(|e| e.response.to_string())
+        .unwrap_or_default();
+    [
+        fault.message(),
+        fault.expected.as_deref().unwrap_or_default(),
+        fault.actual.as_deref().unwrap_or_default(),
+        &response,
+    ]
+    .iter()
+    .any(|part| part.contains(text.as_str()))
+}
 
 /// What running the steps produced.
 #[derive(Default)]
@@ -32,6 +53,17 @@ pub(super) struct RunOutput {
     pub artifacts: Option<Artifacts>,
     /// The values of the secret variables, as they were set.
     pub secrets: Redactor,
+    /// Steps that failed where their own `xfail` said they would (the case
+    /// went on), and steps that passed where it said they would fail.
+    pub xfailed_steps: Vec<StepXfail>,
+    pub xpassed_steps: Vec<StepXfail>,
+}
+
+/// A step whose own `xfail` applied: its 1-based number, and the reason.
+#[derive(Debug, Clone)]
+pub(super) struct StepXfail {
+    pub number: usize,
+    pub reason: String,
 }
 
 impl RunOutput {
@@ -57,8 +89,9 @@ pub(super) struct Runner<'a> {
     pub(super) agents: &'a mut [Agent],
     pub(super) streams: BTreeMap<String, EventStream>,
     pub(super) vars: Vars,
-    /// What each role's agent reported.
-    versions: RoleVersions,
+    /// What each role's agent reported, and how the agents were provided:
+    /// what `requires`, `when` and `xfail` are judged against.
+    pub(super) facts: Facts,
     pub(super) exchanges: Vec<Exchange>,
     pub(super) started: Instant,
     /// Variables whose values are secret.
@@ -81,13 +114,17 @@ impl<'a> Runner<'a> {
             .iter()
             .map(|a| (a.role.clone(), a.version.clone()))
             .collect();
+        let facts = Facts {
+            versions: parsed(&reported),
+            agents: super::agents_kind(agents),
+        };
         Runner {
             scenario,
             clients,
             agents,
             streams: BTreeMap::new(),
             vars: Vars::new(),
-            versions: parsed(&reported),
+            facts,
             exchanges: Vec::new(),
             started,
             secret_names: scenario.secrets.iter().cloned().collect(),
@@ -148,9 +185,9 @@ impl<'a> Runner<'a> {
             .scenario
             .requires
             .as_ref()
-            .and_then(|r| r.unmet(&self.versions));
+            .and_then(|r| r.unmet(&self.facts));
         if let Some(unmet) = unmet {
-            output.skip = Some(Condition::describe(unmet));
+            output.skip = Some(unmet);
             return output;
         }
         match self.missing_plugin().await {
@@ -164,7 +201,7 @@ impl<'a> Runner<'a> {
                 return output;
             }
         }
-        let outcome = self.run_steps(&mut output.steps).await;
+        let outcome = self.run_steps(&mut output).await;
         self.note_secrets();
         output.secrets = std::mem::take(&mut self.secrets);
         if let Err(failure) = outcome {
@@ -223,7 +260,7 @@ impl<'a> Runner<'a> {
         Ok(None)
     }
 
-    async fn run_steps(&mut self, results: &mut Vec<StepResult>) -> Result<(), Fault> {
+    async fn run_steps(&mut self, output: &mut RunOutput) -> Result<(), Fault> {
         self.subscribe().await?;
         self.note_secrets();
 
@@ -234,20 +271,39 @@ impl<'a> Runner<'a> {
             let skip = step
                 .when
                 .as_ref()
-                .is_some_and(|c| c.unmet(&self.versions).is_some());
-            let outcome = match skip {
+                .is_some_and(|c| c.unmet(&self.facts).is_some());
+            let mut outcome = match skip {
                 true => Ok(()),
                 false => self.run_step(index, step).await,
             };
             self.note_secrets();
+            // The step's own xfail, where it applies: a failure it describes
+            // is expected and the case goes on; a pass is news.
+            let mut status = match (&outcome, skip) {
+                (_, true) => StepStatus::Skipped,
+                (Ok(()), _) => StepStatus::Passed,
+                (Err(_), _) => StepStatus::Failed,
+            };
+            if let Some(xfail) = self.own_xfail(index).filter(|_| !skip) {
+                let known = StepXfail {
+                    number: index + 1,
+                    reason: xfail.reason.clone(),
+                };
+                match &outcome {
+                    Err(fault) if describes(xfail, fault) => {
+                        status = StepStatus::ExpectedFailure;
+                        outcome = Ok(());
+                        output.xfailed_steps.push(known);
+                    }
+                    Err(_) => {}
+                    Ok(()) => output.xpassed_steps.push(known),
+                }
+            }
+            let results = &mut output.steps;
             results.push(StepResult {
                 name: step.name.clone(),
                 agent: step.agent.clone().unwrap_or_default(),
-                status: match (&outcome, skip) {
-                    (_, true) => StepStatus::Skipped,
-                    (Ok(()), _) => StepStatus::Passed,
-                    (Err(_), _) => StepStatus::Failed,
-                },
+                status,
                 line: Some(step.loc.line),
                 started: step_started.duration_since(self.started),
                 duration: step_started.elapsed(),
@@ -270,6 +326,15 @@ impl<'a> Runner<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Step `index`'s own `xfail`, if its condition holds here.
+    fn own_xfail(&self, index: usize) -> Option<&'a Xfail> {
+        self.scenario.xfail.iter().find(|x| {
+            x.goes_on
+                && x.step == Some(index)
+                && x.when.as_ref().is_none_or(|c| c.holds_known(&self.facts))
+        })
     }
 
     /// The events of a wait's topic that had arrived when it ended.

@@ -174,13 +174,16 @@ impl Setup {
             env,
             own_agent: case
                 .scenario
-                .steps
-                .iter()
-                .find(|s| {
-                    matches!(s.action, Action::Restart | Action::Stop)
-                        && s.agent.as_deref() == Some(role)
-                })
-                .map(|s| format!("`{}` needs an agent of its own", s.name)),
+                .own_agents
+                .as_ref()
+                .map(|reason| format!("it says so (`own_agents`): {reason}"))
+                .or_else(|| {
+                    let step = case.scenario.steps.iter().find(|s| {
+                        matches!(s.action, Action::Restart | Action::Stop)
+                            && s.agent.as_deref() == Some(role)
+                    })?;
+                    Some(format!("`{}` needs an agent of its own", step.name))
+                }),
             has_neighbours: false,
             files,
         })

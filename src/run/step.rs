@@ -199,6 +199,34 @@ impl Runner<'_> {
             ),
         };
         let non_2xx = polled.as_ref().filter(|e| !(200..300).contains(&e.status));
+        // No event of the topic at all: `where` was never the problem.
+        if let WaitSource::Event { topic } = &wait.source {
+            let seen = self.streams[role(step)].log.snapshot();
+            if !seen.iter().any(|e| &e.topic == topic) {
+                let mut counts: Vec<(String, usize)> = Vec::new();
+                for event in &seen {
+                    match counts.iter_mut().find(|(t, _)| *t == event.topic) {
+                        Some((_, n)) => *n += 1,
+                        None => counts.push((event.topic.clone(), 1)),
+                    }
+                }
+                let seen = match counts.is_empty() {
+                    true => "no event at all".to_owned(),
+                    false => counts
+                        .iter()
+                        .map(|(t, n)| format!("{t} ×{n}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                };
+                let mut failure = Fault::new(message)
+                    .label("no event of this topic came")
+                    .expected(expected)
+                    .actual(format!("no `{topic}` event arrived; seen: {seen}"))
+                    .note("note: the topics each version sends are in docs/event-topics.md");
+                failure.diagnostic.loc = Some(self.topic_loc(step, topic));
+                return Err(failure);
+            }
+        }
         let actual = match (non_2xx, last, &wait.source) {
             // A poll that last got an error answer says so.
             (Some(e), _, _) => format!(
@@ -260,6 +288,27 @@ impl Runner<'_> {
             })
             .collect::<Vec<_>>()
             .join(", ")
+    }
+}
+
+impl Runner<'_> {
+    /// Where a wait's `event: TOPIC` is written: the step's `event` key.
+    fn topic_loc(&self, step: &Step, topic: &str) -> crate::diagnostic::Loc {
+        let file = &step.loc.file;
+        let from = step.loc.line;
+        (from..from + 40)
+            .find_map(|line| {
+                let text = file.line(line)?;
+                let at = text.find("event:")?;
+                let column = text[at..].find(topic).map(|c| at + c)?;
+                Some(crate::diagnostic::Loc::new(
+                    file,
+                    line,
+                    text[..column].chars().count() + 1,
+                    topic.chars().count(),
+                ))
+            })
+            .unwrap_or_else(|| step.loc.clone())
     }
 }
 

@@ -21,7 +21,13 @@ pub struct Scenario {
     /// ACA-Py plugins every agent must load (`requires: { plugins: [...] }`),
     /// judged from `GET /plugins` once the agents run.
     pub requires_plugins: Vec<String>,
+    /// Known failures: the case's own, then the steps' (`goes_on`).
     pub xfail: Vec<Xfail>,
+    /// What is worth saying but not wrong: an event topic no ACA-Py sends.
+    pub warnings: Vec<crate::diagnostic::Diagnostic>,
+    /// Why the scenario needs agents of its own (`own_agents: REASON`):
+    /// it then runs on dedicated agents whatever the run's mode.
+    pub own_agents: Option<String>,
     /// With `--interop`, the roles whose versions vary independently; the
     /// others take the first one's version.
     pub interop: Vec<String>,
@@ -44,41 +50,78 @@ impl Scenario {
 /// The version of each role's agent.
 pub type RoleVersions = std::collections::BTreeMap<String, Version>;
 
-/// `{ acapy: RANGE, ROLE: RANGE }`: every range given must hold. `acapy`
-/// judges every agent of the case; a role's range judges that role's agent.
+/// How a case's agents were provided, as conditions name it
+/// (`agents: shared`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentsKind {
+    /// Sub-wallets of a multitenant agent the run shares.
+    Shared,
+    /// Agents of the case's own.
+    Dedicated,
+}
+
+impl AgentsKind {
+    pub fn word(self) -> &'static str {
+        match self {
+            AgentsKind::Shared => "shared",
+            AgentsKind::Dedicated => "dedicated",
+        }
+    }
+}
+
+/// What conditions are judged against: each role's version, and how the
+/// agents were provided. Unknown facts are not judged.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    pub versions: RoleVersions,
+    pub agents: Option<AgentsKind>,
+}
+
+/// `{ acapy: RANGE, ROLE: RANGE, agents: shared|dedicated }`: every part
+/// given must hold. `acapy` judges every agent of the case; a role's range
+/// judges that role's agent; `agents` how they were provided.
 #[derive(Debug, Clone)]
 pub struct Condition {
     /// `None` for `acapy`, else the role.
     pub parts: Vec<(Option<String>, VersionCondition)>,
+    /// `agents: shared|dedicated`, and where it is written.
+    pub agents: Option<(AgentsKind, Loc)>,
 }
 
 impl Condition {
-    /// The first range that does not hold for `versions`, or `None` when all
-    /// hold. A range about a role whose version is unknown is not judged.
-    pub fn unmet(&self, versions: &RoleVersions) -> Option<&(Option<String>, VersionCondition)> {
-        self.parts.iter().find(|(role, range)| match role {
+    /// Why the condition does not hold for `facts` (`requires ACA-Py >=1.3
+    /// (file:1:2)`), or `None` when it holds. A part about something
+    /// unknown (a role's version, the agents) is not judged.
+    pub fn unmet(&self, facts: &Facts) -> Option<String> {
+        let versions = &facts.versions;
+        let failed = self.parts.iter().find(|(role, range)| match role {
             None => versions.values().any(|v| !range.holds(v)),
             Some(role) => versions.get(role).is_some_and(|v| !range.holds(v)),
-        })
-    }
-
-    /// Whether every range can be judged and holds: for `xfail`, which
-    /// must not match what it cannot see.
-    pub fn holds_known(&self, versions: &RoleVersions) -> bool {
-        let known = self.parts.iter().all(|(role, _)| match role {
-            None => !versions.is_empty(),
-            Some(role) => versions.contains_key(role),
         });
-        known && self.unmet(versions).is_none()
+        if let Some((role, range)) = failed {
+            return Some(match role {
+                None => format!("requires ACA-Py {} ({})", range.text, range.loc),
+                Some(role) => format!("requires {role} on ACA-Py {} ({})", range.text, range.loc),
+            });
+        }
+        match (&self.agents, facts.agents) {
+            (Some((wanted, loc)), Some(actual)) if *wanted != actual => Some(format!(
+                "requires {} agents ({loc}); these are {}",
+                wanted.word(),
+                actual.word()
+            )),
+            _ => None,
+        }
     }
 
-    /// `requires ACA-Py >=1.3 (file:1:2)`, `requires holder on ACA-Py >=1.3 (...)`.
-    pub fn describe(part: &(Option<String>, VersionCondition)) -> String {
-        let (role, range) = part;
-        match role {
-            None => format!("requires ACA-Py {} ({})", range.text, range.loc),
-            Some(role) => format!("requires {role} on ACA-Py {} ({})", range.text, range.loc),
-        }
+    /// Whether every part can be judged and holds: for `xfail`, which
+    /// must not match what it cannot see.
+    pub fn holds_known(&self, facts: &Facts) -> bool {
+        let known = self.parts.iter().all(|(role, _)| match role {
+            None => !facts.versions.is_empty(),
+            Some(role) => facts.versions.contains_key(role),
+        }) && (self.agents.is_none() || facts.agents.is_some());
+        known && self.unmet(facts).is_none()
     }
 }
 
@@ -99,11 +142,20 @@ impl VersionCondition {
     }
 }
 
+/// A known failure: where it applies, why, and what it looks like.
 #[derive(Debug, Clone)]
 pub struct Xfail {
     /// Where it applies; `None`: everywhere.
     pub when: Option<Condition>,
     pub reason: String,
+    /// The step expected to fail (0-based, in the order the runner runs
+    /// them, includes expanded); `None`: the case as a whole.
+    pub step: Option<usize>,
+    /// Text the failure must contain to be this known one.
+    pub failure: Option<String>,
+    /// Written on the step itself: the case goes on after it fails.
+    pub goes_on: bool,
+    pub loc: Loc,
 }
 
 #[derive(Debug, Clone)]
@@ -335,5 +387,32 @@ mod tests {
         assert!(!gaps.holds(&v("0.12.8")));
         assert!(!condition(">=1.4").holds(&v("1.4.0-rc1")));
         assert!(condition(">=1.4.0rc1").holds(&v("1.4.0-rc1")));
+    }
+
+    #[test]
+    fn a_condition_on_the_agents_is_judged_only_once_they_are_known() {
+        let file = Arc::new(SourceFile {
+            path: "t.yaml".into(),
+            text: String::new(),
+        });
+        let shared_only = Condition {
+            parts: vec![(None, condition(">=1.3"))],
+            agents: Some((AgentsKind::Shared, Loc::new(&file, 3, 9, 6))),
+        };
+        let facts = |agents| Facts {
+            versions: [("holder".to_owned(), Version::parse("1.7.0").unwrap())].into(),
+            agents,
+        };
+        assert_eq!(shared_only.unmet(&facts(Some(AgentsKind::Shared))), None);
+        assert_eq!(
+            shared_only
+                .unmet(&facts(Some(AgentsKind::Dedicated)))
+                .as_deref(),
+            Some("requires shared agents (t.yaml:3:9); these are dedicated")
+        );
+        // Not judged before the agents start, and not matched by an xfail.
+        assert_eq!(shared_only.unmet(&facts(None)), None);
+        assert!(!shared_only.holds_known(&facts(None)));
+        assert!(shared_only.holds_known(&facts(Some(AgentsKind::Shared))));
     }
 }

@@ -33,8 +33,14 @@ pub struct RawScenario {
     /// `plugins: [cheqd]`).
     pub requires: Option<RawRequires>,
     /// Known failures: a failure where the condition holds is expected.
+    /// `step` pins one to the step that fails (by number or name) and
+    /// `failure` to text its failure contains; a failure anywhere else fails.
     #[serde(default)]
     pub xfail: Vec<RawXfail>,
+    /// Why the scenario needs agents of its own: it then runs on dedicated
+    /// agents even where the run shares agents (`--agents shared`).
+    #[schemars(with = "Option<String>")]
+    pub own_agents: Option<Spanned<String>>,
     /// With `--interop`, the roles whose versions vary independently.
     #[schemars(with = "Option<Vec<String>>")]
     pub interop: Option<Spanned<Vec<Spanned<String>>>>,
@@ -167,7 +173,7 @@ impl JsonSchema for RawCondition {
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "description": "`{ acapy: RANGE, ROLE: RANGE }`: version ranges for every agent, or for one role's agent.",
+            "description": "`{ acapy: RANGE, ROLE: RANGE, agents: shared|dedicated }`: version ranges for every agent, or for one role's agent, and how the agents were provided.",
             "type": "object",
             "additionalProperties": { "type": "string" }
         })
@@ -202,9 +208,14 @@ impl JsonSchema for RawXfail {
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "description": "A known failure: `{ reason: TEXT, acapy: RANGE, ROLE: RANGE }`.",
+            "description": "A known failure: `{ reason: TEXT, step: NUMBER|NAME, failure: TEXT, acapy: RANGE, ROLE: RANGE, agents: shared|dedicated }`.",
             "type": "object",
-            "properties": { "reason": { "type": "string" } },
+            "properties": {
+                "reason": { "type": "string" },
+                "step": { "type": ["string", "integer"], "description": "The step expected to fail, by number (as failures count them) or name." },
+                "failure": { "type": "string", "description": "Text the failure must contain." },
+                "agents": { "enum": ["shared", "dedicated"] }
+            },
             "required": ["reason"],
             "additionalProperties": { "type": "string" }
         })
@@ -225,6 +236,9 @@ pub struct RawStep {
     pub agent: Option<Spanned<String>>,
     /// Only run the step where the condition holds.
     pub when: Option<RawCondition>,
+    /// A known failure of this step: where its condition holds, the step's
+    /// failure is expected and the case goes on.
+    pub xfail: Option<RawXfail>,
 
     /// A GET request to this admin path (one action per step).
     #[schemars(with = "Option<String>")]

@@ -103,6 +103,10 @@ impl Plan {
         let services = config.take_services(&inputs.names()).map_err(bad)?;
         let known = suite::known_names(&inputs, &services);
         let scenarios = suite::load_with(&paths, &known).map_err(bad)?;
+        for warning in scenarios.iter().flat_map(|s| &s.warnings) {
+            let text = warning.render("warning");
+            notices.tell(crate::agents::Notice::once(text.clone(), text.trim_end()));
+        }
         let tags = TagFilter {
             tags: settings.tags.clone(),
             skip_tags: settings.skip_tags.clone(),

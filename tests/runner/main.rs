@@ -22,3 +22,4 @@ mod variables;
 mod versions;
 mod waits_events;
 mod waits_polling;
+mod xfail;

@@ -100,7 +100,8 @@ async fn xfail_turns_a_failure_into_expected_and_a_pass_into_unexpected() {
     assert_eq!(
         result.status,
         Status::ExpectedFailure {
-            reason: "bug 123".into()
+            reason: "bug 123".into(),
+            step: None,
         }
     );
     assert!(result.failure.is_some(), "the failure is still shown");
@@ -109,7 +110,8 @@ async fn xfail_turns_a_failure_into_expected_and_a_pass_into_unexpected() {
     assert_eq!(
         result.status,
         Status::UnexpectedPass {
-            reason: "bug 123".into()
+            reason: "bug 123".into(),
+            step: None,
         }
     );
     assert!(!result.status.is_success());
@@ -130,7 +132,8 @@ async fn xfail_turns_a_failure_into_expected_and_a_pass_into_unexpected() {
     assert_eq!(
         result.status,
         Status::ExpectedFailure {
-            reason: "this bug".into()
+            reason: "this bug".into(),
+            step: None,
         }
     );
 }
@@ -169,7 +172,7 @@ async fn conditions_can_name_a_role_and_judge_that_roles_agent() {
     // for this pair turns that into an expected failure.
     let result = run(&yaml, &[("issuer", &old), ("holder", &new)]).await;
     match &result.status {
-        Status::ExpectedFailure { reason } => {
+        Status::ExpectedFailure { reason, .. } => {
             assert_eq!(reason, "old issuers and new holders disagree")
         }
         other => panic!(

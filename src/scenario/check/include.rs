@@ -29,6 +29,7 @@ impl Checker {
             .shifted(0, include.value.chars().count());
         self.reject_fields_beside_include(&loc, &raw);
         let Some(fixture) = self.read_fixture(&loc, &include.value) else {
+            self.variables.include_failed();
             return;
         };
         // The include's name, if any, heads the names of the steps it brings.
@@ -89,7 +90,7 @@ impl Checker {
                         format!("cannot read included file `{}`: {e}", path.display()),
                     )
                     .label("included here")
-                    .note("note: include paths are relative to the file that includes them"),
+                    .note("note: a relative include path is relative to the file that includes it; an absolute one is used as it is"),
                 );
                 return None;
             }

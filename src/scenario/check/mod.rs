@@ -64,8 +64,10 @@ impl Checker {
             include_stack: vec![file.path.clone()],
             file,
             errors: Vec::new(),
+            warnings: Vec::new(),
             roles: Vec::new(),
             variables: Variables::new(outside),
+            step_xfails: Vec::new(),
         }
     }
 }
@@ -74,9 +76,20 @@ struct Checker {
     /// The file being checked: the scenario, or a file it includes.
     file: Arc<SourceFile>,
     errors: Vec<Diagnostic>,
+    /// What is worth saying but not wrong (an event topic no version sends).
+    warnings: Vec<Diagnostic>,
     roles: Vec<String>,
     include_stack: Vec<PathBuf>,
     variables: Variables,
+    /// The steps' own `xfail`s, as they are checked.
+    step_xfails: Vec<Xfail>,
+}
+
+/// What an `xfail` is about: the case, whose steps it may name, or one step.
+#[derive(Clone, Copy)]
+enum Pin<'a> {
+    Case(&'a [Step]),
+    Step(usize),
 }
 
 impl Checker {
@@ -110,11 +123,6 @@ impl Checker {
             Some(r) => self.check_requires(r),
             None => (None, Vec::new()),
         };
-        let xfail = raw
-            .xfail
-            .into_iter()
-            .filter_map(|x| self.check_xfail(x))
-            .collect();
         let interop = raw
             .interop
             .map(|i| self.check_interop(i))
@@ -128,6 +136,30 @@ impl Checker {
             self.error(Diagnostic::at(&loc, "a scenario needs at least one step"));
         }
         let steps = self.check_steps(raw.steps.value);
+        // After the steps: an entry may name one.
+        let mut xfail: Vec<Xfail> = raw
+            .xfail
+            .into_iter()
+            .filter_map(|x| self.check_xfail(x, Pin::Case(&steps)))
+            .collect();
+        xfail.append(&mut self.step_xfails);
+        let own_agents = raw.own_agents.and_then(|reason| {
+            let text = reason.value.trim().to_owned();
+            if text.is_empty() {
+                let loc = self.loc(&reason.referenced);
+                self.error(
+                    Diagnostic::at(
+                        &loc,
+                        "`own_agents` says why the scenario needs agents of its own",
+                    )
+                    .note(
+                        "help: e.g. `own_agents: the base agent does not route to a rotated DID`",
+                    ),
+                );
+                return None;
+            }
+            Some(text)
+        });
         let secrets = self.check_secrets(raw.secrets, &steps);
         let undefined = self.variables.take_problems();
         self.errors.extend(undefined);
@@ -141,6 +173,8 @@ impl Checker {
             requires,
             requires_plugins,
             xfail,
+            warnings: std::mem::take(&mut self.warnings),
+            own_agents,
             interop,
             vars,
             secrets,
@@ -170,22 +204,43 @@ impl Checker {
         secrets
     }
 
-    /// `{ reason: TEXT, acapy: RANGE, ROLE: RANGE }`: a reason, and where
-    /// the failure is expected (everywhere when no range is given).
-    fn check_xfail(&mut self, raw: RawXfail) -> Option<Xfail> {
+    /// `{ reason, step, failure, acapy: RANGE, ROLE: RANGE, agents: MODE }`:
+    /// a reason; which step fails (the case's entries: `step`, by number or
+    /// name; a step's own: that step) and how (`failure`: text its failure
+    /// contains); where (everywhere when no condition is given).
+    fn check_xfail(&mut self, raw: RawXfail, pin: Pin) -> Option<Xfail> {
         let loc = self.loc(&raw.0.referenced);
-        let (reasons, ranges): (Vec<_>, Vec<_>) = raw
-            .0
-            .value
-            .0
-            .into_iter()
-            .partition(|(k, _)| k.value == "reason");
-        let Some((_, reason)) = reasons.into_iter().next() else {
+        let mut reason = None;
+        let mut step = None;
+        let mut failure = None;
+        let mut ranges = Vec::new();
+        for (key, value) in raw.0.value.0 {
+            match key.value.as_str() {
+                "reason" => reason = Some(value.value.trim().to_owned()),
+                "failure" => failure = Some(value.value),
+                "step" => step = Some(value),
+                _ => ranges.push((key, value)),
+            }
+        }
+        let Some(reason) = reason else {
             self.error(
                 Diagnostic::at(&loc, "an `xfail` entry needs a `reason`")
                     .note("help: e.g. `- { acapy: \"<=1.7.0\", reason: \"send-offer ignores auto_remove_on_failure\" }`"),
             );
             return None;
+        };
+        let step = match (pin, step) {
+            (Pin::Step(index), None) => Some(index),
+            (Pin::Step(_), Some(step)) => {
+                let loc = self.loc(&step.referenced);
+                self.error(
+                    Diagnostic::at(&loc, "a step's own `xfail` is about that step")
+                        .label("`step` goes in the scenario's `xfail` list"),
+                );
+                return None;
+            }
+            (Pin::Case(steps), Some(step)) => Some(self.pinned_step(&step, steps)?),
+            (Pin::Case(_), None) => None,
         };
         let when = match ranges.is_empty() {
             true => None,
@@ -193,8 +248,55 @@ impl Checker {
         };
         Some(Xfail {
             when,
-            reason: reason.value.trim().to_owned(),
+            reason,
+            step,
+            failure,
+            goes_on: matches!(pin, Pin::Step(_)),
+            loc,
         })
+    }
+
+    /// The step an `xfail` names, by its number (as failures count steps,
+    /// includes expanded) or its name: its index.
+    fn pinned_step(&mut self, step: &Spanned<String>, steps: &[Step]) -> Option<usize> {
+        let loc = self
+            .loc(&step.referenced)
+            .shifted(0, step.value.chars().count());
+        let text = step.value.trim();
+        if let Ok(number) = text.parse::<usize>() {
+            if (1..=steps.len()).contains(&number) {
+                return Some(number - 1);
+            }
+            self.error(
+                Diagnostic::at(&loc, format!("there is no step {number}"))
+                    .label(format!("the scenario has {} step(s)", steps.len())),
+            );
+            return None;
+        }
+        let named: Vec<usize> = (0..steps.len())
+            .filter(|&i| steps[i].name == text)
+            .collect();
+        match named.as_slice() {
+            [index] => Some(*index),
+            [] => {
+                let names: Vec<&str> = steps.iter().map(|s| s.name.as_str()).collect();
+                let mut d = Diagnostic::at(&loc, format!("no step is named `{text}`"))
+                    .label("a step's number or its name");
+                if let Some(help) = crate::suggest::did_you_mean(text, &names) {
+                    d = d.note(help);
+                }
+                self.error(d);
+                None
+            }
+            several => {
+                let numbers: Vec<String> = several.iter().map(|i| (i + 1).to_string()).collect();
+                self.error(
+                    Diagnostic::at(&loc, format!("{} steps are named `{text}`", several.len()))
+                        .label(format!("pin one by its number: {}", numbers.join(", "))),
+                );
+                None
+            }
+        }
     }
 
     /// `interop: [ROLE, ...]`: declared roles, at least one.

@@ -22,7 +22,30 @@ impl Checker {
 
     /// Checks step `number` of the current file. A valid step goes to `out`;
     /// an include puts the steps it brings there instead.
-    pub(super) fn check_step(&mut self, number: usize, raw: RawStep, out: &mut Vec<Step>) {
+    pub(super) fn check_step(&mut self, number: usize, mut raw: RawStep, out: &mut Vec<Step>) {
+        let xfail = raw.xfail.take();
+        let before = out.len();
+        self.check_step_action(number, raw, out);
+        if let Some(xfail) = xfail {
+            match out.len() - before {
+                1 => {
+                    if let Some(x) = self.check_xfail(xfail, super::Pin::Step(before)) {
+                        self.step_xfails.push(x);
+                    }
+                }
+                0 => {} // the step is wrong: said already
+                _ => {
+                    let loc = self.loc(&xfail.0.referenced);
+                    self.error(
+                        Diagnostic::at(&loc, "an `xfail` goes on one step, not on an include")
+                            .note("help: give the included step its own `xfail`, or pin the scenario's to its number"),
+                    );
+                }
+            }
+        }
+    }
+
+    fn check_step_action(&mut self, number: usize, raw: RawStep, out: &mut Vec<Step>) {
         let actions = self.list_actions(&raw);
         let step_loc = self.locate_step(&raw, &actions);
         let Some((word, action_loc)) = self.require_one_action(number, &step_loc, actions) else {

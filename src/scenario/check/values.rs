@@ -150,10 +150,29 @@ impl Checker {
         entries: Vec<(Spanned<String>, Spanned<String>)>,
     ) -> Option<Condition> {
         let mut parts = Vec::new();
+        let mut agents = None;
         let mut valid = true;
         for (key, range) in entries {
             let judged = match key.value.as_str() {
                 "acapy" => None,
+                "agents" => {
+                    let loc = self.loc(&range.referenced).shifted(0, range.value.len());
+                    match range.value.trim() {
+                        "shared" => agents = Some((AgentsKind::Shared, loc)),
+                        "dedicated" => agents = Some((AgentsKind::Dedicated, loc)),
+                        other => {
+                            self.error(
+                                Diagnostic::at(
+                                    &loc,
+                                    format!("`agents` is `shared` or `dedicated`, not `{other}`"),
+                                )
+                                .label("how the case's agents were provided"),
+                            );
+                            valid = false;
+                        }
+                    }
+                    continue;
+                }
                 role if self.roles.iter().any(|r| r == role) => Some(role.to_owned()),
                 other => {
                     let loc = self.key_loc(&key);
@@ -163,7 +182,7 @@ impl Checker {
                             format!("unknown role `{other}` in a version condition"),
                         )
                         .label(format!(
-                            "`acapy` (every agent) or a declared role: {}",
+                            "`acapy` (every agent), `agents` (shared or dedicated) or a declared role: {}",
                             self.roles.join(", ")
                         )),
                     );
@@ -176,7 +195,7 @@ impl Checker {
                 None => valid = false,
             }
         }
-        (valid && !parts.is_empty()).then_some(Condition { parts })
+        (valid && (!parts.is_empty() || agents.is_some())).then_some(Condition { parts, agents })
     }
 
     pub(super) fn version_req(&mut self, text: &Spanned<String>) -> Option<VersionCondition> {

@@ -21,6 +21,9 @@ pub(super) struct Variables {
     problems: Vec<Diagnostic>,
     /// Whether `${env.NAME}` must be set when the file loads.
     env_at_load: bool,
+    /// An include could not be read: what it would have set is unknown,
+    /// so an undefined variable after it is not a problem of its own.
+    include_failed: bool,
 }
 
 impl Variables {
@@ -33,7 +36,13 @@ impl Variables {
             defined,
             problems: Vec::new(),
             env_at_load: true,
+            include_failed: false,
         }
+    }
+
+    /// An include failed: one error for it, not one per variable it set.
+    pub(super) fn include_failed(&mut self) {
+        self.include_failed = true;
     }
 
     /// Variables set from here on (by `with` or a capture).
@@ -57,7 +66,7 @@ impl Variables {
                 }
                 continue;
             }
-            if self.defined.contains(&v.name) {
+            if self.defined.contains(&v.name) || self.include_failed {
                 continue;
             }
             if let Some(problem) = self.unknown_scoped(&v.name, &v.loc) {

@@ -71,12 +71,15 @@ impl Checker {
     /// name; None once a problem is reported.
     fn check_wait_source(&mut self, loc: &Loc, raw: &RawWait) -> Option<(WaitSource, String)> {
         match (&raw.event, &raw.get) {
-            (Some(topic), None) => Some((
-                WaitSource::Event {
-                    topic: topic.value.clone(),
-                },
-                format!("wait for a `{}` event", topic.value),
-            )),
+            (Some(topic), None) => {
+                self.check_topic(topic);
+                Some((
+                    WaitSource::Event {
+                        topic: topic.value.clone(),
+                    },
+                    format!("wait for a `{}` event", topic.value),
+                ))
+            }
             (None, Some(path)) => Some((
                 WaitSource::Poll {
                     path: self.string_template(path)?,
@@ -100,6 +103,38 @@ impl Checker {
                 None
             }
         }
+    }
+
+    /// A topic no ACA-Py line sends is worth a warning (not an error: a
+    /// plugin may send it), with the topic meant or what to poll instead.
+    fn check_topic(&mut self, topic: &Spanned<String>) {
+        use crate::scenario::topics::{check, Verdict};
+        let loc = self
+            .loc(&topic.referenced)
+            .shifted(0, topic.value.chars().count());
+        let name = topic.value.trim();
+        let warning = match check(name, None) {
+            Verdict::Sent(_) | Verdict::NotInLine(_) => return,
+            Verdict::NeverSent(instead) => {
+                Diagnostic::at(&loc, format!("ACA-Py never sends a `{name}` event"))
+                    .label("a wait on it times out")
+                    .note(format!("help: {instead}"))
+            }
+            Verdict::Silent(silent) => Diagnostic::at(&loc, format!("no event comes for `{name}`"))
+                .label("a wait on it times out")
+                .note(format!("note: {}", silent.what))
+                .note(format!("help: poll instead: {}", silent.poll)),
+            Verdict::Unknown { suggestion } => {
+                let mut d =
+                    Diagnostic::at(&loc, format!("`{name}` is not an event topic ACA-Py sends"))
+                        .label("unless a plugin sends it, a wait on it times out");
+                if let Some(meant) = suggestion {
+                    d = d.note(format!("help: did you mean `{meant}`?"));
+                }
+                d.note("note: the topics of each version line are in docs/event-topics.md")
+            }
+        };
+        self.warnings.push(warning);
     }
 
     /// `where`, `until` or `fail_if`: assertions, and for a poll (`poll`) the
