@@ -1,0 +1,30 @@
+//! Every exchange checked against the agent's own API contract, and what
+//! changed in that contract between two versions.
+//!
+//! An ACA-Py agent describes its admin API while it runs: Swagger 2.0 at
+//! `GET /api/docs/swagger.json`, built from the routes it serves (so the
+//! wallet type, multitenancy and plugins shape it). This module:
+//!
+//! - fetches that document and caches it on disk per [`DocumentKey`]
+//!   ([`cache`]);
+//! - reads it into [`Operation`]s and finds the one a concrete request is
+//!   ([`ApiDocument::find`], with the closest operations when none is);
+//! - turns its Swagger schemas into JSON Schema with Swagger's meaning
+//!   (`x-nullable`, `$ref`s into `definitions`) and checks request and
+//!   response bodies, giving [`Violation`]s and other [`Finding`]s;
+//! - says which violations are known drift ([`KnownDrift`]), and how to
+//!   count each only once ([`DedupKey`]);
+//! - compares two documents ([`diff`]) and counts which operations a run
+//!   used ([`coverage`]).
+//!
+//! It stands on `admin/` only; the runner, the CLI and the reports call it.
+
+mod document;
+mod matching;
+mod schema;
+mod validate;
+
+pub use document::{ApiDocument, DocumentError, Operation, OperationId, Parameter};
+pub use matching::UnknownOperation;
+pub use schema::to_json_schema;
+pub use validate::{CheckError, Finding, Side, Violation};
