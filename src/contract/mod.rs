@@ -19,12 +19,16 @@
 //!
 //! It stands on `admin/` only; the runner, the CLI and the reports call it.
 
+pub mod cache;
 mod document;
+pub mod known;
 mod matching;
 mod schema;
 mod validate;
 
+pub use cache::{fetch_document, CacheError, DocumentCache, DocumentKey, FetchError, SourceKind};
 pub use document::{ApiDocument, DocumentError, Operation, OperationId, Parameter};
+pub use known::{DedupKey, KnownDrift};
 pub use matching::UnknownOperation;
 pub use schema::to_json_schema;
 pub use validate::{CheckError, Finding, Side, Violation};
