@@ -20,6 +20,8 @@
 //! It stands on `admin/` only; the runner, the CLI and the reports call it.
 
 pub mod cache;
+pub mod coverage;
+pub mod diff;
 mod document;
 pub mod known;
 mod matching;
@@ -27,8 +29,13 @@ mod schema;
 mod validate;
 
 pub use cache::{fetch_document, CacheError, DocumentCache, DocumentKey, FetchError, SourceKind};
+pub use coverage::{ledger_need, Coverage, LedgerNeed};
+pub use diff::{diff, ApiDiff};
 pub use document::{ApiDocument, DocumentError, Operation, OperationId, Parameter};
 pub use known::{DedupKey, KnownDrift};
 pub use matching::UnknownOperation;
 pub use schema::to_json_schema;
 pub use validate::{CheckError, Finding, Side, Violation};
+
+#[cfg(test)]
+mod tests;
