@@ -360,8 +360,11 @@ pub(crate) fn template_segments(path: &str) -> Vec<Segment> {
         .collect()
 }
 
-/// The segments of a path, without its query and its trailing slash.
+/// The segments of a path, without its query and its trailing slash; a
+/// whole URL (`http://127.0.0.1:8021/status`, as an `Exchange` keeps it)
+/// counts from its path.
 pub(crate) fn split_path(path: &str) -> Vec<&str> {
+    let path = strip_origin(path);
     let path = path.split(['?', '#']).next().unwrap_or_default();
     path.trim_matches('/')
         .split('/')
@@ -372,4 +375,14 @@ pub(crate) fn split_path(path: &str) -> Vec<&str> {
 /// RFC 6901: `~` as `~0`, `/` as `~1`.
 pub(crate) fn escape_pointer(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
+}
+
+/// `/status` of `http://127.0.0.1:8021/status`; a path stays as it is.
+pub(crate) fn strip_origin(url: &str) -> &str {
+    match url.split_once("://") {
+        Some((scheme, rest)) if !scheme.contains('/') => {
+            rest.find('/').map(|i| &rest[i..]).unwrap_or("/")
+        }
+        _ => url,
+    }
 }

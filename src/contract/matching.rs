@@ -1,6 +1,6 @@
 //! Which operation a concrete request (`GET /connections/3fa8…`) is.
 
-use super::document::{split_path, ApiDocument, Operation, OperationId, Segment};
+use super::document::{split_path, strip_origin, ApiDocument, Operation, OperationId, Segment};
 use serde::Serialize;
 use std::fmt;
 
@@ -72,7 +72,11 @@ impl ApiDocument {
                 methods_on_path.dedup();
                 Err(UnknownOperation {
                     method: method.to_ascii_uppercase(),
-                    path: path.split(['?', '#']).next().unwrap_or_default().to_owned(),
+                    path: strip_origin(path)
+                        .split(['?', '#'])
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned(),
                     version: self.version.clone(),
                     methods_on_path,
                     closest: self.closest(method, path, CLOSEST),

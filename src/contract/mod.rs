@@ -17,7 +17,26 @@
 //! - compares two documents ([`diff`]) and counts which operations a run
 //!   used ([`coverage`]).
 //!
-//! It stands on `admin/` only; the runner, the CLI and the reports call it.
+//! It stands on `admin/` (and the cache folder of `agents::venv`); the
+//! runner, the CLI and the reports call it.
+//!
+//! # How a run uses it
+//!
+//! 1. One [`DocumentCache::default_location`] for the run (it keeps each
+//!    document parsed, and its compiled validators, for every case).
+//! 2. When an agent is ready: its [`DocumentKey`] (from what the provider
+//!    started, or [`DocumentKey::from_status_config`] for an external one),
+//!    then [`DocumentCache::get_or_fetch`]: memory, else disk, else
+//!    `GET /api/docs/swagger.json`. A sub-wallet shares its base agent's
+//!    document (same routes), so key it by the base agent.
+//! 3. After each request step: [`ApiDocument::check_exchange`] with the
+//!    method, the path (or the exchange's URL), the body sent, the status
+//!    and the answer. [`Finding::Violation`]s are looked up in the suite's
+//!    known drift ([`KnownDrift::find`]); [`Finding::UndocumentedStatus`]
+//!    counts in strict mode only (ACA-Py documents no error answer);
+//!    [`Finding::UnknownOperation`] says the route is not this version's.
+//! 4. At the end: [`Violation::dedup_key`] to count each rule once in a
+//!    summary, and [`Coverage::of`] over the requests sent.
 
 pub mod cache;
 pub mod coverage;

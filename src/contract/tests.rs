@@ -121,6 +121,13 @@ fn literal_segments_win_over_templated_ones() {
         doc.find("GET", "/other/special").unwrap().id.path,
         "/{kind}/special"
     );
+    // A whole URL, as an exchange keeps it.
+    let url = "http://127.0.0.1:8021/things/7?verbose=true";
+    assert_eq!(doc.find("GET", url).unwrap().id.path, "/things/{id}");
+    let nothing = doc
+        .find("GET", "http://127.0.0.1:8021/nothing")
+        .unwrap_err();
+    assert_eq!(nothing.path, "/nothing");
 
     let doc = real("0.12.8-askar");
     assert_eq!(
@@ -311,7 +318,12 @@ fn an_undocumented_status_is_its_own_finding() {
 #[test]
 fn real_agents_answers_break_their_own_documents_in_known_places() {
     let mut per_version = Vec::new();
-    for name in ["0.12.8-askar", "1.3.6-askar", "1.7.0-askar"] {
+    for name in [
+        "0.12.8-askar",
+        "1.3.6-askar",
+        "1.3.6-askar-anoncreds",
+        "1.7.0-askar",
+    ] {
         let doc = real(name);
         let mut keys: Vec<String> = exchanges(name)
             .iter()
@@ -339,12 +351,15 @@ fn real_agents_answers_break_their_own_documents_in_known_places() {
             "GET /mediation/default-mediator required #/definitions/MediationRecord/required connection_id",
             "GET /mediation/default-mediator required #/definitions/MediationRecord/required role",
             "GET /wallet/did/public type #/definitions/DID/type ",
+            "POST /present-proof-2.0/send-request type #/definitions/SchemasInputDescriptorFilter/type ",
         ]
     );
     // 1.x adds the `anoncreds` and `vc_di` details, null as well; `vc_di`
-    // is documented as a whole V20CredExRecord.
+    // is documented as a whole V20CredExRecord. The wallet type changes
+    // none of it.
+    assert_eq!(per_version[1].1, per_version[2].1);
     for (_, keys) in &per_version[1..] {
-        assert_eq!(keys.len(), 11, "{keys:#?}");
+        assert_eq!(keys.len(), 12, "{keys:#?}");
         assert!(keys.contains(
             &"GET /issue-credential-2.0/records type #/definitions/V20CredExRecord/type "
                 .to_owned()
@@ -384,6 +399,48 @@ fn real_agents_answers_break_their_own_documents_in_known_places() {
         "GET /issue-credential-2.0/records"
     );
     assert_eq!(indy.status, Some(200));
+
+    // A request the agent accepted (DIF presentation exchange v1 writes an
+    // input descriptor's `schema` as a list) that its document rejects.
+    let send = exchanges("1.7.0-askar")
+        .into_iter()
+        .find(|e| e["path"] == "/present-proof-2.0/send-request")
+        .unwrap();
+    assert_eq!(send["status"], 200);
+    let found = violations(check(doc, &send));
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].side, Side::Request);
+    assert_eq!(
+        found[0].pointer,
+        "/presentation_request/dif/presentation_definition/input_descriptors/0/schema"
+    );
+}
+
+#[test]
+fn sub_wallets_answers_fit_their_base_agents_document() {
+    let raw = data("swagger/1.3.6-multitenant.json");
+    let doc = ApiDocument::from_slice(&raw).unwrap();
+    // A base agent serves both wallet types' routes, and its own.
+    assert_eq!(doc.operations().len(), 216);
+    for path in [
+        "/schemas/created",
+        "/anoncreds/schemas",
+        "/multitenancy/wallets",
+    ] {
+        assert!(doc.find("GET", path).is_ok(), "{path}");
+    }
+    let recorded = exchanges("1.3.6-multitenant");
+    let agents: std::collections::BTreeSet<&str> = recorded
+        .iter()
+        .map(|e| e["agent"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        agents.into_iter().collect::<Vec<_>>(),
+        ["base", "tenant-a", "tenant-b"]
+    );
+    let findings: Vec<Finding> = recorded.iter().flat_map(|e| check(&doc, e)).collect();
+    assert!(findings.is_empty(), "{findings:#?}");
+    assert!(recorded.iter().all(|e| e["status"] == 200));
 }
 
 #[test]
@@ -543,7 +600,7 @@ fn coverage_counts_hits_and_sets_ledger_operations_apart() {
         .unwrap();
     // Each agent's list, before and after the connection.
     assert_eq!(connections.hits, 4);
-    assert_eq!(coverage.hit().count(), 35);
+    assert_eq!(coverage.hit().count(), 37);
     let unknown: Vec<String> = coverage
         .unknown
         .iter()
@@ -560,7 +617,7 @@ fn coverage_counts_hits_and_sets_ledger_operations_apart() {
     );
     assert!(coverage
         .render()
-        .starts_with("1.3.6: 35 of 187 operations hit (18 %)"));
+        .starts_with("1.3.6: 37 of 187 operations hit (19 %)"));
 }
 
 #[test]
@@ -580,6 +637,13 @@ fn ledger_needs_per_version() {
     assert_eq!(count("1.3.6-askar"), (187, 75));
     assert_eq!(count("1.3.6-askar-anoncreds"), (182, 70));
     assert_eq!(count("1.7.0-askar"), (163, 51));
+    let base = ApiDocument::from_slice(&data("swagger/1.3.6-multitenant.json")).unwrap();
+    let needing = base
+        .operations()
+        .iter()
+        .filter(|o| ledger_need(o).is_some())
+        .count();
+    assert_eq!((base.operations().len(), needing), (216, 98));
     let doc = real("1.3.6-askar-anoncreds");
     let need = |method, path| ledger_need(doc.operation(method, path).unwrap()).map(|n| n.reason);
     assert!(need("POST", "/anoncreds/schema").is_some());
