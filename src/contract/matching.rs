@@ -2,6 +2,7 @@
 
 use super::document::{split_path, strip_origin, ApiDocument, Operation, OperationId, Segment};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::fmt;
 
 /// How many neighbours an unknown request carries.
@@ -100,6 +101,10 @@ impl ApiDocument {
     /// neighbour. Ties go to the shorter template, then alphabetical order.
     pub fn closest(&self, method: &str, path: &str, count: usize) -> Vec<OperationId> {
         let concrete = split_path(path);
+        let mut replace = ReplaceCosts {
+            concrete: &concrete,
+            known: HashMap::new(),
+        };
         let mut ranked: Vec<(f64, &Operation)> = self
             .operations()
             .iter()
@@ -114,13 +119,11 @@ impl ApiDocument {
                     .collect();
                 let shared = concrete.iter().filter(|w| words.contains(w)).count();
                 let related = shared > 0
-                    || concrete
-                        .iter()
-                        .any(|w| words.iter().any(|l| word_distance(w, l) <= TYPO));
+                    || (0..concrete.len()).any(|i| words.iter().any(|l| replace.cost(i, l) < 1.0));
                 if !related {
                     return None;
                 }
-                let edits = segment_distance(&concrete, &operation.segments);
+                let edits = segment_distance(concrete.len(), &operation.segments, &mut replace);
                 let mut cost = edits - 0.5 * shared as f64;
                 if !operation.id.method.eq_ignore_ascii_case(method) {
                     cost += 0.5;
@@ -141,29 +144,53 @@ impl ApiDocument {
     }
 }
 
-fn segment_distance(concrete: &[&str], template: &[Segment]) -> f64 {
-    let mut d = vec![vec![0f64; template.len() + 1]; concrete.len() + 1];
+/// What replacing the i-th request word by a template word costs: its
+/// relative distance for a typo, else 1. Each pair is computed once, as
+/// templates share their words.
+struct ReplaceCosts<'a> {
+    concrete: &'a [&'a str],
+    known: HashMap<(usize, &'a str), f64>,
+}
+
+impl<'a> ReplaceCosts<'a> {
+    fn cost(&mut self, i: usize, word: &'a str) -> f64 {
+        let concrete = self.concrete;
+        *self
+            .known
+            .entry((i, word))
+            .or_insert_with(|| match word_distance(concrete[i], word) {
+                typo if typo <= TYPO => typo,
+                _ => 1.0,
+            })
+    }
+}
+
+/// Edit distance between the `concrete` request segments (their count)
+/// and a template's segments.
+fn segment_distance<'a>(
+    concrete: usize,
+    template: &'a [Segment],
+    replace: &mut ReplaceCosts<'a>,
+) -> f64 {
+    let mut d = vec![vec![0f64; template.len() + 1]; concrete + 1];
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i as f64;
     }
     for (j, cell) in d[0].iter_mut().enumerate() {
         *cell = j as f64;
     }
-    for i in 1..=concrete.len() {
+    for i in 1..=concrete {
         for j in 1..=template.len() {
-            let replace = match &template[j - 1] {
+            let cost = match &template[j - 1] {
                 Segment::Param(_) => 0.25,
-                Segment::Literal(word) => match word_distance(concrete[i - 1], word) {
-                    typo if typo <= TYPO => typo,
-                    _ => 1.0,
-                },
+                Segment::Literal(word) => replace.cost(i - 1, word),
             };
             d[i][j] = (d[i - 1][j] + 1.0)
                 .min(d[i][j - 1] + 1.0)
-                .min(d[i - 1][j - 1] + replace);
+                .min(d[i - 1][j - 1] + cost);
         }
     }
-    d[concrete.len()][template.len()]
+    d[concrete][template.len()]
 }
 
 /// Levenshtein distance of two words over the longer one's length: 0 the
