@@ -11,7 +11,7 @@
 //! ```text
 //! contract/1.3.6/process-askar.json
 //! contract/1.3.6/process-askar-anoncreds-multitenant.json
-//! contract/1.3.6/docker-askar-plugins-5f0c2a9e1d3b4c7a.json
+//! contract/1.3.6/docker-askar-plugins-5f0c2a9e1d3b4c7a-image-93d1e07c2f44a6b5.json
 //! ```
 //!
 //! The key is what decides which routes an agent serves: its version, its
@@ -19,9 +19,10 @@
 //! `/schemas`, `/credential-definitions` and `/revocation`), multitenancy
 //! (`/multitenancy/*`, and a base agent serves both wallet types' routes)
 //! and its plugins. The source kind is in the key too: an image may carry
-//! plugins or patches a PyPI install has not, and an external agent is
-//! whatever its operator made of it. Each file holds the key beside the
-//! document, so listing reads keys, not file names.
+//! plugins or patches a PyPI install has not (so a docker key also holds
+//! the image id), and an external agent is whatever its operator made of
+//! it. Each file holds the key beside the document, so listing reads keys,
+//! not file names.
 //!
 //! A process or docker agent's document is a function of its key, so a
 //! cached one is used as it is ([`DocumentKey::reusable`]); an external
@@ -70,6 +71,10 @@ pub struct DocumentKey {
     pub multitenant: bool,
     /// `--plugin` modules, sorted, without repeats.
     pub plugins: Vec<String>,
+    /// A docker agent's image id: an image rebuilt under the same tag may
+    /// carry other code. `None` for PyPI installs, whose version says it all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
 }
 
 impl DocumentKey {
@@ -89,7 +94,14 @@ impl DocumentKey {
             wallet_type: wallet_type.to_owned(),
             multitenant,
             plugins,
+            image: None,
         }
+    }
+
+    /// The same key for an agent of the image `id`.
+    pub fn with_image(mut self, id: &str) -> DocumentKey {
+        self.image = Some(id.to_owned());
+        self
     }
 
     /// The key of a running agent, from its `GET /status/config` answer
@@ -120,9 +132,9 @@ impl DocumentKey {
         self.source != SourceKind::External
     }
 
-    /// `process-askar-anoncreds-multitenant-plugins-5f0c2a9e1d3b4c7a.json`:
-    /// the plugin list is hashed (FNV-1a, stable across builds) to keep
-    /// names short.
+    /// `docker-askar-anoncreds-multitenant-plugins-5f0c2a9e1d3b4c7a-image-0b1c….json`:
+    /// the plugin list and the image id are hashed (FNV-1a, stable across
+    /// builds) to keep names short.
     pub fn file_name(&self) -> String {
         let mut name = format!("{}-{}", self.source, safe(&self.wallet_type));
         if self.multitenant {
@@ -133,6 +145,9 @@ impl DocumentKey {
                 "-plugins-{:016x}",
                 fnv1a(&self.plugins.join("\n"))
             ));
+        }
+        if let Some(image) = &self.image {
+            name.push_str(&format!("-image-{:016x}", fnv1a(image)));
         }
         name.push_str(".json");
         name
@@ -148,6 +163,9 @@ impl fmt::Display for DocumentKey {
         }
         if !self.plugins.is_empty() {
             write!(f, ", plugins: {}", self.plugins.join(", "))?;
+        }
+        if let Some(image) = &self.image {
+            write!(f, ", image {image}")?;
         }
         f.write_str(")")
     }

@@ -714,6 +714,9 @@ fn cached_documents_round_trip_and_are_listed_per_version() {
     assert!(key
         .file_name()
         .starts_with("docker-askar-anoncreds-multitenant-plugins-"));
+    let rebuilt = key.clone().with_image("sha256:0b1c");
+    assert_ne!(rebuilt.file_name(), key.file_name());
+    assert!(rebuilt.file_name().contains("-image-"));
     let plain = DocumentKey::new(SourceKind::Process, "1.3.6", "askar", false, &[]);
     assert_eq!(plain.file_name(), "process-askar.json");
     assert_eq!(plain.to_string(), "1.3.6 (process, askar)");
