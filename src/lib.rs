@@ -6,12 +6,14 @@
 //! - [`run`]: executing a scenario's steps against running agents;
 //! - [`session`]: one run, from settings to events, for both front ends;
 //! - [`report`]: what the results look like to people and to CI;
+//! - [`contract`]: exchanges checked against the agent's own API document;
 //! - [`schema`]: JSON Schemas of the files it reads, for editors and CI.
 
 pub mod admin;
 pub mod agents;
 pub mod cli;
 pub mod config;
+pub mod contract;
 pub mod diagnostic;
 pub mod inputs;
 pub mod partition;
