@@ -39,6 +39,8 @@
 #     the NYM; role ENDORSER if not given), as von-network's.
 #   - logs `indy-pool: ready after N s: ...` once, when reads are answered
 #     (about 7 s after start on 2 cores).
+#   - writes are batched after 0.1 s (INDY_POOL_BATCH_WAIT; plenum's default
+#     of 3 s made each of a scenario's successive writes take 3 s).
 #   - the trustee is V4SGRU86Z58d6TV7PBUe6f, seed
 #     000000000000000000000000Trustee1 (von-network's).
 #   - runs as user indy; `docker stop` (SIGTERM) stops the nodes within a

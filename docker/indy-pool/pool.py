@@ -16,6 +16,8 @@ all in one container. This process:
                     "role"}: the trustee writes that NYM (role ENDORSER when
                     not given; "" or "none" for no role). As von-network's.
 * logs one line `indy-pool: ready ...` when the pool first answers reads.
+* the nodes batch writes after INDY_POOL_BATCH_WAIT seconds (default 0.1,
+  plenum's default is 3; see /etc/indy/indy_config.py).
 * stops the nodes on SIGTERM or SIGINT (`docker stop`) and exits 0; exits 1
   if a node dies on its own, showing the end of that node's output.
 

@@ -138,6 +138,7 @@ class Handler(BaseHTTPRequestHandler):
             self.answer(404, f"no tails file {target[1]}")
             return
         self.answer(200, "", data, "application/octet-stream")
+        say(f"served {self.path} ({len(data)} bytes) to {self.client_address[0]}")
 
     def read_body(self):
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
