@@ -34,11 +34,13 @@
 #     kept across `docker restart`, one made for another address replaced.
 #   - nodes Node1..Node4 on ports 9701..9708 (node and client stack each).
 #   - HTTP on 8000 (INDY_POOL_HTTP_PORT): GET /genesis, GET /ready (200 once
-#     the pool answers a GET_NYM of the trustee, 503 before), GET /status,
-#     POST /register {"did","verkey","alias","role"} (the trustee writes
-#     the NYM; role ENDORSER if not given), as von-network's.
+#     all four nodes answer a GET_NYM of the trustee, 503 before), GET
+#     /status, POST /register {"did","verkey","alias","role"} or
+#     {"seed","alias","role"} (the trustee writes the NYM, role ENDORSER if
+#     not given, and answers once every node has it), as von-network's.
 #   - logs `indy-pool: ready after N s: ...` once, when reads are answered
-#     (about 7 s after start on 2 cores).
+#     (7 to 18 s after start on 2 cores, most of it the four nodes'
+#     Python start-up; longer when the cores are busy).
 #   - writes are batched after 0.1 s (INDY_POOL_BATCH_WAIT; plenum's default
 #     of 3 s made each of a scenario's successive writes take 3 s).
 #   - the trustee is V4SGRU86Z58d6TV7PBUe6f, seed

@@ -10,11 +10,13 @@ all in one container. This process:
 * serves over HTTP on port 8000 (INDY_POOL_HTTP_PORT):
     GET  /genesis   the pool genesis transactions (text, one JSON per line)
     GET  /ready     200 once the pool answers a ledger read (a GET_NYM of
-                    the trustee, through indy-vdr), 503 before
+                    the trustee, from each of the four nodes and through
+                    indy-vdr's usual read), 503 before
     GET  /status    JSON: ready, ip, ports, trustee DID, node processes
     POST /register  {"did","verkey","alias","role"} or {"seed","alias",
                     "role"}: the trustee writes that NYM (role ENDORSER when
-                    not given; "" or "none" for no role). As von-network's.
+                    not given; "" or "none" for no role), and answers once
+                    every node returns it to a read. As von-network's.
 * logs one line `indy-pool: ready ...` when the pool first answers reads.
 * the nodes batch writes after INDY_POOL_BATCH_WAIT seconds (default 0.1,
   plenum's default is 3; see /etc/indy/indy_config.py).
@@ -147,7 +149,30 @@ class Ledger:
             self.pool = await indy_vdr.open_pool(transactions_path=GENESIS_FILE)
         return self.pool
 
+    async def nodes_without(self, did):
+        """The nodes whose own answer to a GET_NYM of `did` lacks it (each
+        node asked directly, not through indy-vdr's quorum of two)."""
+        pool = await self._pool()
+        replies = await pool.submit_action(vdr_ledger.build_get_nym_request(None, did), timeout=2)
+        missing = [f"Node{n}" for n in range(1, NODES + 1) if f"Node{n}" not in replies]
+        for node, raw in replies.items():
+            try:
+                data = json.loads(raw)["result"]["data"]
+                if isinstance(data, str):
+                    data = json.loads(data)
+                if data and data.get("dest") == did:
+                    continue
+            except (ValueError, KeyError, TypeError):
+                pass
+            missing.append(node)
+        return sorted(missing)
+
     async def read_trustee(self):
+        """Ready: every node answers the trustee's NYM, and so does a read
+        through indy-vdr (a state proof or two matching answers)."""
+        missing = await self.nodes_without(TRUSTEE_DID)
+        if missing:
+            raise RuntimeError(f"no answer with {TRUSTEE_DID} from {', '.join(missing)}")
         pool = await self._pool()
         reply = await pool.submit_request(vdr_ledger.build_get_nym_request(None, TRUSTEE_DID))
         data = reply.get("data")
@@ -165,7 +190,17 @@ class Ledger:
             request = vdr_ledger.build_nym_request(TRUSTEE_DID, did, verkey, alias, role)
             signature = libnacl.crypto_sign_detached(request.signature_input, self.trustee_secret)
             request.set_signature(signature)
-            return await pool.submit_request(request)
+            reply = await pool.submit_request(request)
+            # The write is answered once two nodes ordered it; the other two
+            # may answer reads without it for a moment. Whoever registers
+            # reads it next (ACA-Py when the DID is made public), so the
+            # answer waits until every node has it.
+            deadline = time.monotonic() + 10
+            while await self.nodes_without(did):
+                if time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.05)
+            return reply
 
     def wait_until_ready(self, stopping):
         """Polls until the pool answers the trustee's GET_NYM."""
@@ -175,12 +210,12 @@ class Ledger:
             try:
                 self.run(self.read_trustee(), timeout=30)
             except Exception as error:  # noqa: BLE001 - any failure means not yet
-                if attempts % 15 == 0:
+                if attempts % 30 == 0:
                     say(f"not ready after {since_start()}: {type(error).__name__}: {error}")
                 # A pool opened while nodes were still down may keep stale
                 # state: open it again on the next try.
                 self.pool = None
-                stopping.wait(1.0)
+                stopping.wait(0.5)
                 continue
             self.ready.set()
             return
@@ -197,6 +232,18 @@ ROLES = {
     "": None,
     "NONE": None,
 }
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A client that went away (a probe that gave up, a reset) is not
+        # worth a traceback in the container's log.
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            return
+        say(f"request from {client_address[0]} failed: {type(error).__name__}: {error}")
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -349,8 +396,7 @@ def main():
     ledger = Ledger()
     children = start_nodes()
     Handler.state = {"ledger": ledger, "ip": ip, "children": children}
-    server = ThreadingHTTPServer(("0.0.0.0", http_port), Handler)
-    server.daemon_threads = True
+    server = Server(("0.0.0.0", http_port), Handler)
     threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
     say(f"started {NODES} nodes on {ip}:{FIRST_PORT}-{FIRST_PORT + 2 * NODES - 1}; "
         f"genesis at http://{ip}:{http_port}/genesis, readiness at /ready")

@@ -90,6 +90,18 @@ def multipart_field(body, content_type, wanted):
         position = content_end + 2 + len(delimiter)
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A client that went away (a probe that gave up, a reset) is not
+        # worth a traceback in the container's log.
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            return
+        say(f"request from {client_address[0]} failed: {type(error).__name__}: {error}")
+
+
 class Handler(BaseHTTPRequestHandler):
     server_version = "acapy-harness-tails-server"
     protocol_version = "HTTP/1.1"
@@ -226,8 +238,7 @@ def main():
     os.makedirs(args.dir, exist_ok=True)
     Handler.folder = args.dir
     Handler.max_size = args.max_size * 1024 * 1024
-    server = ThreadingHTTPServer((args.host, args.port), Handler)
-    server.daemon_threads = True
+    server = Server((args.host, args.port), Handler)
 
     def stop(number, _frame):
         say(f"stopping on {signal.Signals(number).name}")
