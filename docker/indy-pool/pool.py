@@ -342,7 +342,12 @@ class Handler(BaseHTTPRequestHandler):
 
 def start_nodes():
     children = {}
-    os.makedirs(LOG_DIR, exist_ok=True)
+    # Folders every node makes if missing, with a check-then-create that
+    # fails when four nodes start at once (FileExistsError, seen once in a
+    # dozen starts): they are made here first.
+    for folder in (LOG_DIR, os.path.join(LOG_DIR, NETWORK), os.path.join(LEDGER_DIR, "plugins"),
+                   os.path.join(LEDGER_DIR, "backup"), os.path.join(NETWORK_DIR, "data")):
+        os.makedirs(folder, exist_ok=True)
     for n in range(1, NODES + 1):
         name = f"Node{n}"
         port = FIRST_PORT + 2 * (n - 1)
