@@ -12,8 +12,9 @@
 #
 # Why bullseye (Python 3.9): indy-node 1.13 was made for Python 3.8. Debian
 # ships no 3.8, and its 3.11 (bookworm) cannot build several of plenum's C
-# extensions as pinned (orderedset, sha3, pyzmq 22.3.0; pyzmq must stay at
-# 22.x, whose zmq.auth.thread plenum uses). Bullseye's own python3 (3.9) builds
+# extensions as pinned (orderedset, sha3, and pyzmq 22.3.0, which cannot be
+# newer: later ones break the zmq.auth.thread that plenum uses). Bullseye's
+# own python3 (3.9) builds
 # every one of them from PyPI, and its librocksdb 6.11 still has the headers
 # that plenum's python-rocksdb 0.7.0 needs (RocksDB 7 dropped
 # backupable_db.h; on bookworm, faust-streaming-rocksdb would have to stand
