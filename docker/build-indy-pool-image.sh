@@ -139,7 +139,8 @@ EOF
         /opt/indy/bin/pip uninstall -y Cython" >"$WORK/pip.log" 2>&1 \
         || { grep -iE 'error|failed' "$WORK/pip.log" | tail -n 20 >&2; die "pip install failed (lines above; the whole log is lost with the work folder)"; }
     SITE=$(chroot "$ROOTFS" /opt/indy/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-    cp -r "$HERE/indy-pool/ursa" "$ROOTFS$SITE/ursa"
+    install -d "$ROOTFS$SITE/ursa"
+    install -m 0644 "$HERE"/indy-pool/ursa/*.py "$ROOTFS$SITE/ursa/"
     install -d "$ROOTFS/opt/indy-pool" "$ROOTFS/etc/indy"
     install -m 0644 "$HERE/indy-pool/pool.py" "$ROOTFS/opt/indy-pool/pool.py"
     install -m 0644 "$HERE/indy-pool/indy_config.py" "$ROOTFS/etc/indy/indy_config.py"
