@@ -69,12 +69,27 @@ pub struct Config {
     #[serde(default)]
     #[schemars(with = "BTreeMap<String, RawService>")]
     pub services: SpannedMap<Spanned<RawService>>,
+    /// Checking every exchange against the agent's own API document.
+    #[serde(default)]
+    pub contract: ContractConfig,
     /// Where it was read from, for messages.
     #[serde(skip)]
     pub path: Option<PathBuf>,
     #[serde(skip)]
     #[schemars(skip)]
     file: Option<Arc<SourceFile>>,
+}
+
+/// `contract:` of a suite.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContractConfig {
+    /// `off`, `warn` or `strict`: see `--contract`.
+    pub mode: Option<crate::contract::ContractMode>,
+    /// Differences between ACA-Py's documents and its answers that are
+    /// known (reported upstream): reported as known, never failing.
+    #[serde(default)]
+    pub known: Vec<crate::contract::KnownDrift>,
 }
 
 /// An agent that is already running.

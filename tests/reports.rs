@@ -56,12 +56,13 @@ fn step(name: &str, status: StepStatus, ms: u64) -> StepResult {
         duration: Duration::from_millis(ms),
         exchanges: Vec::new(),
         events: Vec::new(),
+        contract: Vec::new(),
     }
 }
 
 /// The JSON report of `results`, as a consumer reads it.
 fn render_json(results: &[CaseResult], elapsed: Duration) -> Value {
-    serde_json::to_value(JsonReport::new(results, elapsed, &[])).unwrap()
+    serde_json::to_value(JsonReport::new(results, elapsed, &[], None)).unwrap()
 }
 
 /// A report's results and run time, read back as `report merge` does.
@@ -86,6 +87,7 @@ fn exchange() -> Exchange {
         status: 200,
         response: j!({"state": "abandoned", "cred_ex_id": "x1"}),
         elapsed_ms: 12.5,
+        operation: Some("POST /issue-credential-2.0/send".into()),
     }
 }
 
@@ -407,7 +409,7 @@ fn json_failure_without_step_or_location() {
 fn json_write_round_trips() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("report.json");
-    json::write(&results(), ELAPSED, &[], &path).unwrap();
+    json::write(&results(), ELAPSED, &[], None, &path).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.ends_with('\n'));
     let back: Value = serde_json::from_str(&text).unwrap();
@@ -784,8 +786,8 @@ fn merging_reports_of_two_jobs_gives_one_matrix() {
         .into_iter()
         .partition(|r| r.target == "process::1.3.6");
     let (a, b) = (dir.path().join("a.json"), dir.path().join("b.json"));
-    json::write(&new, Duration::from_secs(20), &[], &a).unwrap();
-    json::write(&old, ELAPSED, &[], &b).unwrap();
+    json::write(&new, Duration::from_secs(20), &[], None, &a).unwrap();
+    json::write(&old, ELAPSED, &[], None, &b).unwrap();
     let merge::Merged {
         results: merged,
         elapsed,

@@ -42,6 +42,10 @@ pub struct Exchange {
     pub status: u16,
     pub response: Value,
     pub elapsed_ms: f64,
+    /// The operation of the agent's API document it was (`GET
+    /// /connections/{conn_id}`), when the contract is checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
 }
 
 impl AdminClient {
@@ -153,6 +157,7 @@ impl AdminClient {
             status,
             response,
             elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+            operation: None,
         })
     }
 }

@@ -86,6 +86,8 @@ impl RunArgs {
         Ok(Settings {
             jobs: self.jobs,
             retries: self.retries,
+            contract: self.contract,
+            coverage: self.coverage.then_some(true),
             reports: ReportSettings {
                 junit: self.junit.clone(),
                 json: self.report_json.clone(),
@@ -176,6 +178,16 @@ pub struct RunArgs {
     /// Also print a line for each step as it ends.
     #[arg(long)]
     pub steps: bool,
+    /// Check every exchange against the agent's own API document: `off`,
+    /// `warn` (violations reported; a step to an operation its version
+    /// lacks fails), `strict` (violations fail their step) [default: the
+    /// config file's `contract.mode`, else warn].
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub contract: Option<crate::contract::ContractMode>,
+    /// Count the operations of each version's admin API the run sent, and
+    /// list those it did not (in the console and every report).
+    #[arg(long)]
+    pub coverage: bool,
     /// For each failing case, a folder with its requests, responses, events and agent logs.
     #[arg(long, value_name = "DIR")]
     pub artifacts: Option<PathBuf>,

@@ -108,7 +108,7 @@ pub(super) fn merge_reports(args: &MergeArgs, terminal: &Terminal) -> u8 {
         html: args.html.clone(),
         ..ReportFiles::default()
     };
-    match files.write(&merged.results, &merged.notices, merged.elapsed) {
+    match files.write(&merged.results, &merged.notices, merged.elapsed, None) {
         Ok(()) => {
             let tally = Tally::of(&merged.results);
             say(&format!(

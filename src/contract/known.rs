@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 /// One declared known difference. Every field given must match; a field
 /// left out matches anything.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KnownDrift {
     /// `GET /ledger/config`, `/schemas/{schema_id}`, `POST /issue-credential-2.0/**`.

@@ -56,5 +56,50 @@ pub use matching::UnknownOperation;
 pub use schema::to_json_schema;
 pub use validate::{CheckError, Finding, Side, Violation};
 
+/// How much the contract counts (`--contract`): not at all, reported
+/// without failing a case (the default), or failing it.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum ContractMode {
+    /// Nothing fetched, nothing checked.
+    Off,
+    /// Violations reported; a step to an operation its version lacks fails.
+    #[default]
+    Warn,
+    /// Violations (not declared as known) and undocumented statuses fail
+    /// the step too.
+    Strict,
+}
+
+impl ContractMode {
+    pub fn parse(text: &str) -> Option<ContractMode> {
+        <ContractMode as clap::ValueEnum>::from_str(text.trim(), true).ok()
+    }
+}
+
+impl SourceKind {
+    /// From a provider's name for its kind (`process`, `docker`,
+    /// `external`); an agent from anything else is keyed as external (its
+    /// document is fetched every run).
+    pub fn from_kind(kind: &str) -> SourceKind {
+        match kind {
+            "process" => SourceKind::Process,
+            "docker" => SourceKind::Docker,
+            _ => SourceKind::External,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

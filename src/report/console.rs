@@ -306,7 +306,12 @@ impl Console {
         }
     }
 
-    fn finished(&mut self, results: &[CaseResult], elapsed: Duration) {
+    fn finished(
+        &mut self,
+        results: &[CaseResult],
+        elapsed: Duration,
+        coverage: Option<&[super::coverage::VersionCoverage]>,
+    ) {
         use super::colour::paint_headings;
         let failures: Vec<&CaseResult> = results.iter().filter(|r| r.status.is_failure()).collect();
         if !failures.is_empty() {
@@ -331,6 +336,13 @@ impl Console {
                 let folder = dir.join(super::names::sanitize(&r.name));
                 self.say(&format!("artifacts of {}: {}", r.name, folder.display()));
             }
+        }
+        let contract = super::contract::ContractSummary::of(results);
+        if !contract.is_empty() {
+            self.say(&format!("\n{}", contract.render().trim_end()));
+        }
+        if let Some(coverage) = coverage {
+            self.say(&format!("\n{}", super::coverage::render(coverage).trim_end()));
         }
         let tally = Tally::of(results);
         self.say(&format!(
@@ -367,8 +379,11 @@ impl super::events::Reporter for Console {
                 self.say(&line);
             }
             Event::RunFinished {
-                results, elapsed, ..
-            } => self.finished(results, *elapsed),
+                results,
+                elapsed,
+                coverage,
+                ..
+            } => self.finished(results, *elapsed, *coverage),
         }
         Ok(())
     }

@@ -37,6 +37,8 @@ pub enum Event<'a> {
         elapsed: Duration,
         /// Cut short by Ctrl-C or a closed output.
         interrupted: bool,
+        /// Each version's coverage, when the run was asked for it.
+        coverage: Option<&'a [crate::report::coverage::VersionCoverage]>,
     },
 }
 

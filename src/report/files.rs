@@ -4,6 +4,7 @@
 //! report as it ends, for `report merge`.
 
 use super::events::{Event, ReportError, Reporter};
+use super::coverage::VersionCoverage;
 use crate::run::outcome::CaseResult;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -51,6 +52,7 @@ impl ReportFiles {
         results: &[CaseResult],
         notices: &[String],
         elapsed: Duration,
+        coverage: Option<&[VersionCoverage]>,
     ) -> Result<(), ReportError> {
         for path in [&self.junit, &self.json, &self.markdown, &self.html]
             .into_iter()
@@ -63,14 +65,15 @@ impl ReportFiles {
                 .map_err(ReportError::write(path))?;
         }
         if let Some(path) = &self.json {
-            super::json::write(results, elapsed, notices, path)
+            super::json::write(results, elapsed, notices, coverage, path)
                 .map_err(ReportError::write(path))?;
         }
         if let Some(path) = &self.markdown {
-            super::markdown::write(results, elapsed, path).map_err(ReportError::write(path))?;
+            super::markdown::write(results, elapsed, coverage, path)
+                .map_err(ReportError::write(path))?;
         }
         if let Some(path) = &self.html {
-            super::html::write(results, notices, elapsed, path)
+            super::html::write(results, notices, elapsed, coverage, path)
                 .map_err(ReportError::write(path))?;
         }
         if let Some(dir) = &self.artifacts {
@@ -84,7 +87,7 @@ impl ReportFiles {
     fn write_part(&self, parts: &Path, result: &CaseResult) -> Result<(), ReportError> {
         std::fs::create_dir_all(parts).map_err(ReportError::write(parts))?;
         let file = parts.join(format!("{}.json", super::names::sanitize(&result.name)));
-        super::json::write(std::slice::from_ref(result), result.duration, &[], &file)
+        super::json::write(std::slice::from_ref(result), result.duration, &[], None, &file)
             .map_err(ReportError::write(&file))?;
         if let Some(dir) = &self.artifacts {
             if result.status.is_failure() {
@@ -115,8 +118,9 @@ impl Reporter for ReportFiles {
                 results,
                 notices,
                 elapsed,
+                coverage,
                 ..
-            } => self.write(results, notices, *elapsed),
+            } => self.write(results, notices, *elapsed, *coverage),
             _ => Ok(()),
         }
     }

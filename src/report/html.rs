@@ -11,6 +11,8 @@
 //! which escapes every value: a response body cannot inject markup.
 
 use super::console::Tally;
+use super::contract::ContractSummary;
+use super::coverage::VersionCoverage;
 use super::grid;
 use crate::admin::events::Event;
 use crate::admin::Exchange;
@@ -23,8 +25,13 @@ use std::time::Duration;
 /// A body longer than this is cut in the page (the JSON report has it whole).
 const BODY_CHARS: usize = 20_000;
 
-pub fn render(results: &[CaseResult], notices: &[String], elapsed: Duration) -> String {
-    let page = Page::new(results, notices, elapsed);
+pub fn render(
+    results: &[CaseResult],
+    notices: &[String],
+    elapsed: Duration,
+    coverage: Option<&[VersionCoverage]>,
+) -> String {
+    let page = Page::new(results, notices, elapsed, coverage);
     page.render().expect("the report's template renders")
 }
 
@@ -32,9 +39,10 @@ pub fn write(
     results: &[CaseResult],
     notices: &[String],
     elapsed: Duration,
+    coverage: Option<&[VersionCoverage]>,
     path: &Path,
 ) -> std::io::Result<()> {
-    std::fs::write(path, render(results, notices, elapsed))
+    std::fs::write(path, render(results, notices, elapsed, coverage))
 }
 
 #[derive(Template)]
@@ -50,6 +58,19 @@ struct Page {
     rows: Vec<Row>,
     interop: Vec<Interop>,
     cases: Vec<CaseView>,
+    /// What the contract found: its line, and each rule broken.
+    contract: Option<String>,
+    rules: Vec<RuleView>,
+    /// Each version's coverage line, and what it missed without a ledger.
+    coverage: Vec<(String, Vec<String>)>,
+}
+
+struct RuleView {
+    version: String,
+    operation: String,
+    example: String,
+    count: usize,
+    anchor: String,
 }
 
 struct Row {
@@ -108,6 +129,9 @@ struct StepView {
     width: f64,
     exchanges: Vec<ExchangeView>,
     events: Vec<EventView>,
+    /// What the contract found in the step's exchange: text, and why it is
+    /// known drift if it is.
+    findings: Vec<(String, Option<String>)>,
 }
 
 struct ExchangeView {
@@ -136,8 +160,14 @@ struct FailureView {
 }
 
 impl Page {
-    fn new(results: &[CaseResult], notices: &[String], elapsed: Duration) -> Page {
+    fn new(
+        results: &[CaseResult],
+        notices: &[String],
+        elapsed: Duration,
+        coverage: Option<&[VersionCoverage]>,
+    ) -> Page {
         let tally = Tally::of(results);
+        let summary = ContractSummary::of(results);
         let matrix = grid::matrix(results);
         let rows = matrix
             .rows
@@ -192,6 +222,32 @@ impl Page {
             rows,
             interop,
             cases: results.iter().map(case_view).collect(),
+            contract: (!summary.is_empty()).then(|| summary.line()),
+            rules: summary
+                .findings
+                .iter()
+                .map(|r| RuleView {
+                    version: r.version.clone(),
+                    operation: r.operation.clone(),
+                    example: r.example.clone(),
+                    count: r.count,
+                    anchor: r.cases.first().map(|c| anchor(c)).unwrap_or_default(),
+                })
+                .collect(),
+            coverage: coverage
+                .unwrap_or_default()
+                .iter()
+                .map(|c| {
+                    (
+                        super::coverage::line(c),
+                        c.missed
+                            .iter()
+                            .filter(|m| m.needs_ledger.is_none())
+                            .map(|m| m.operation.clone())
+                            .collect(),
+                    )
+                })
+                .collect(),
         }
     }
 }
@@ -271,6 +327,11 @@ fn case_view(r: &CaseResult) -> CaseView {
                 width: (width.max(0.3) * 10.0).round() / 10.0,
                 exchanges: s.exchanges.iter().map(exchange_view).collect(),
                 events: s.events.iter().map(event_view).collect(),
+                findings: s
+                    .contract
+                    .iter()
+                    .map(|f| (f.text.clone(), f.known.clone()))
+                    .collect(),
             }
         })
         .collect();

@@ -10,6 +10,8 @@
 //! place of version 1's `text`, and `started` for interrupted cases.
 
 use crate::report::console::Tally;
+use crate::report::contract::ContractSummary;
+use crate::report::coverage::VersionCoverage;
 use crate::run::outcome::{millis, CaseResult};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -29,6 +31,13 @@ pub struct JsonReport {
     /// scenarios that ran on dedicated agents.
     #[serde(default)]
     pub notices: Vec<String>,
+    /// What checking exchanges against each agent's API document found, by
+    /// rule (recounted from the cases when read back).
+    #[serde(default)]
+    pub contract: ContractSummary,
+    /// Each version's coverage, when the run was asked for it (`--coverage`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<Vec<VersionCoverage>>,
     pub cases: Vec<CaseResult>,
 }
 
@@ -54,7 +63,12 @@ pub struct Summary {
 }
 
 impl JsonReport {
-    pub fn new(results: &[CaseResult], elapsed: Duration, notices: &[String]) -> JsonReport {
+    pub fn new(
+        results: &[CaseResult],
+        elapsed: Duration,
+        notices: &[String],
+        coverage: Option<&[VersionCoverage]>,
+    ) -> JsonReport {
         let tally = Tally::of(results);
         JsonReport {
             version: FORMAT_VERSION,
@@ -69,6 +83,8 @@ impl JsonReport {
                 duration: elapsed,
             },
             notices: notices.to_vec(),
+            contract: ContractSummary::of(results),
+            coverage: coverage.map(<[VersionCoverage]>::to_vec),
             cases: results.to_vec(),
         }
     }
@@ -94,9 +110,11 @@ pub fn write(
     results: &[CaseResult],
     elapsed: Duration,
     notices: &[String],
+    coverage: Option<&[VersionCoverage]>,
     path: &Path,
 ) -> std::io::Result<()> {
-    let mut text = serde_json::to_string_pretty(&JsonReport::new(results, elapsed, notices))?;
+    let report = JsonReport::new(results, elapsed, notices, coverage);
+    let mut text = serde_json::to_string_pretty(&report)?;
     text.push('\n');
     std::fs::write(path, text)
 }

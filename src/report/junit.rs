@@ -111,6 +111,15 @@ fn test_case(result: &CaseResult, target: &str) -> TestCase {
         }
     }
     case.add_property(Property::new("status", result.status.word()));
+    let findings: Vec<_> = result.steps.iter().flat_map(|s| &s.contract).collect();
+    if !findings.is_empty() {
+        let known = findings.iter().filter(|f| f.known.is_some()).count();
+        case.add_property(Property::new(
+            "contract.findings",
+            (findings.len() - known).to_string(),
+        ));
+        case.add_property(Property::new("contract.known", known.to_string()));
+    }
     if let Status::ExpectedFailure { reason, .. } = &result.status {
         case.add_property(Property::new("xfail", reason));
     }

@@ -8,6 +8,8 @@
 //! ```
 
 use super::console::{flaky_note, render_failure, Tally};
+use super::contract::ContractSummary;
+use super::coverage::VersionCoverage;
 use super::grid;
 use crate::run::outcome::{CaseResult, FailedTry, Status};
 use std::collections::{BTreeMap, HashSet};
@@ -127,6 +129,7 @@ pub fn render(results: &[CaseResult], elapsed: Duration) -> String {
     }
 
     reasons(&mut out, "Interrupted", &interrupted);
+    contract_section(&mut out, &ContractSummary::of(results));
 
     let failing: Vec<&CaseResult> = results.iter().filter(|r| r.status.is_failure()).collect();
     if !failing.is_empty() {
@@ -203,8 +206,86 @@ fn cell_or_none(found: Option<&CaseResult>, anchors: &BTreeMap<&str, String>) ->
     }
 }
 
-pub fn write(results: &[CaseResult], elapsed: Duration, path: &Path) -> std::io::Result<()> {
-    std::fs::write(path, render(results, elapsed))
+/// [`render`], with each version's coverage when the run counted it.
+pub fn render_with(
+    results: &[CaseResult],
+    elapsed: Duration,
+    coverage: Option<&[VersionCoverage]>,
+) -> String {
+    let mut out = render(results, elapsed);
+    if let Some(coverage) = coverage {
+        let _ = writeln!(out, "\n### Coverage of the admin API\n");
+        let _ = writeln!(out, "| Version | Operations | Without a ledger | Document |");
+        let _ = writeln!(out, "| --- | ---: | ---: | --- |");
+        for c in coverage {
+            let pct = |a: usize, b: usize| (a * 100).checked_div(b).unwrap_or(0);
+            let _ = writeln!(
+                out,
+                "| {} | {} of {} ({} %) | {} of {} ({} %) | {} |",
+                c.version,
+                c.covered,
+                c.operations,
+                pct(c.covered, c.operations),
+                c.covered_without_ledger,
+                c.without_ledger,
+                pct(c.covered_without_ledger, c.without_ledger),
+                cell_text(&c.document)
+            );
+        }
+        for c in coverage {
+            let missed: Vec<String> = c
+                .missed
+                .iter()
+                .filter(|m| m.needs_ledger.is_none())
+                .map(|m| code(&m.operation))
+                .collect();
+            if !missed.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "\n<details><summary>{}: {} operation(s) needing no ledger not covered</summary>\n\n{}\n</details>",
+                    c.version,
+                    missed.len(),
+                    missed.join(" · ")
+                );
+            }
+        }
+    }
+    out
+}
+
+/// The contract's findings per version: the rules broken (not known
+/// drift) with how often, and how many known ones.
+fn contract_section(out: &mut String, summary: &ContractSummary) {
+    if summary.findings.is_empty() && summary.known.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n### API contract\n");
+    let _ = writeln!(out, "{}\n", summary.line());
+    if summary.findings.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "| Version | Operation | Finding | Count | e.g. |");
+    let _ = writeln!(out, "| --- | --- | --- | ---: | --- |");
+    for rule in &summary.findings {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            rule.version,
+            code(&rule.operation).replace('|', "\\|"),
+            cell_text(&rule.example),
+            rule.count,
+            code(rule.cases.first().map(String::as_str).unwrap_or("?")).replace('|', "\\|")
+        );
+    }
+}
+
+pub fn write(
+    results: &[CaseResult],
+    elapsed: Duration,
+    coverage: Option<&[VersionCoverage]>,
+    path: &Path,
+) -> std::io::Result<()> {
+    std::fs::write(path, render_with(results, elapsed, coverage))
 }
 
 /// `**Totals:** 7 cases: 3 passed, 1 failed, 1 skipped, 1 xfail, 1 xpass, in 12.3s`.

@@ -6,6 +6,8 @@
 pub mod artifacts;
 pub mod colour;
 pub mod console;
+pub mod contract;
+pub mod coverage;
 pub mod events;
 pub mod files;
 pub mod grid;

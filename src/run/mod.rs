@@ -7,6 +7,7 @@
 
 pub mod assert;
 pub mod capture;
+pub mod contract;
 pub mod fault;
 mod lifecycle;
 pub mod outcome;
@@ -355,6 +356,8 @@ pub struct RunOptions {
     /// What the cases of the run share, and where providers' notices go.
     pub run: Arc<RunScope>,
     pub on_step: Option<StepListener>,
+    /// Checking exchanges against each agent's API document.
+    pub contract: contract::ContractSettings,
 }
 
 const LOG_LINES_SHOWN: usize = 25;
@@ -473,8 +476,16 @@ async fn run_in_scope(
             secrets.add(value.strip_prefix("Bearer ").unwrap_or(&value));
         }
     }
+    let documents = contract::documents(
+        &options.contract,
+        &agents,
+        &case.sources,
+        options.run.notices(),
+    )
+    .await;
     let vars = std::mem::take(&mut setup.vars);
     let mut output = Runner::new(scenario, &mut agents, started)
+        .with_contract(options.contract.clone(), documents)
         .with_vars(vars)
         .with_secret_names(&options.inputs.secret_names)
         .with_redactor(secrets.clone())

@@ -167,6 +167,49 @@ pub struct StepResult {
     /// The events of its topic a wait saw, up to the one it stopped at.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<Event>,
+    /// Where its exchange broke the agent's API contract.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contract: Vec<ContractFinding>,
+}
+
+/// Something checking an exchange against the agent's own API document
+/// found (see [`crate::contract`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ContractFinding {
+    /// `violation` (a body the schema rejects), `undocumented_status`, or
+    /// `unknown_operation` (a request to a route the version lacks).
+    pub kind: String,
+    /// The version whose document it is.
+    pub version: String,
+    /// `GET /connections/{conn_id}`, or the request as sent when unknown.
+    pub operation: String,
+    /// `request` or `response`, for a violation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub side: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// JSON pointer into the body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
+    /// The JSON Schema keyword that failed: `type`, `required`, ...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keyword: Option<String>,
+    /// Where the rule is in the document: `#/definitions/DID/type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema_path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actual: Option<String>,
+    /// The one-line text.
+    pub text: String,
+    /// Why it is known drift (and where it was reported), when declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known: Option<String>,
+    /// What counts it once in a summary: version, side, operation, rule
+    /// (and the property, for `required` and `additionalProperties`).
+    #[serde(default)]
+    pub rule: String,
 }
 
 /// The last lines of a service's log.

@@ -102,6 +102,11 @@ pub(super) struct Runner<'a> {
     /// what a step is masked with before a listener sees it).
     known_secrets: Redactor,
     on_step: Option<super::StepListener>,
+    /// The contract checked, and each role's document.
+    pub(super) contract: super::contract::ContractSettings,
+    pub(super) documents: BTreeMap<String, super::contract::AgentContract>,
+    /// What the contract found in the current step's exchanges.
+    pub(super) findings: Vec<super::outcome::ContractFinding>,
 }
 
 impl<'a> Runner<'a> {
@@ -131,7 +136,21 @@ impl<'a> Runner<'a> {
             secrets: Redactor::default(),
             known_secrets: Redactor::default(),
             on_step: None,
+            contract: Default::default(),
+            documents: BTreeMap::new(),
+            findings: Vec::new(),
         }
+    }
+
+    /// Checks each request step against its agent's document.
+    pub fn with_contract(
+        mut self,
+        settings: super::contract::ContractSettings,
+        documents: BTreeMap<String, super::contract::AgentContract>,
+    ) -> Runner<'a> {
+        self.contract = settings;
+        self.documents = documents;
+        self
     }
 
     /// The case's secrets known before the first step.
@@ -268,6 +287,7 @@ impl<'a> Runner<'a> {
         for (index, step) in steps.iter().enumerate() {
             let step_started = Instant::now();
             let sent_before = self.exchanges.len();
+            self.findings.clear();
             let skip = step
                 .when
                 .as_ref()
@@ -309,6 +329,7 @@ impl<'a> Runner<'a> {
                 duration: step_started.elapsed(),
                 exchanges: self.exchanges[sent_before..].to_vec(),
                 events: self.events_seen(step),
+                contract: std::mem::take(&mut self.findings),
             });
             self.tell(index + 1, results.last().expect("just pushed"));
             if let Err(failure) = outcome {
@@ -321,6 +342,7 @@ impl<'a> Runner<'a> {
                     duration: Default::default(),
                     exchanges: Vec::new(),
                     events: Vec::new(),
+                    contract: Vec::new(),
                 }));
                 return Err(failure);
             }

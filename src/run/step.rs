@@ -69,6 +69,21 @@ impl Runner<'_> {
             None => None,
         };
         let method = &request.method;
+        // An operation the version lacks fails here, not as a bare 404 a
+        // few lines on; unless the step expects an error answer.
+        let expects_error = step
+            .status
+            .as_ref()
+            .is_some_and(|s| !(200..300).contains(&s.code));
+        let contract = self.documents.get(role(step)).cloned();
+        let mut operation = None;
+        if let Some(contract) = &contract {
+            match contract.check_operation(method.as_str(), &path) {
+                Ok(found) => operation = Some(found),
+                Err(fault) if !expects_error => return Err(fault.at(&step.loc)),
+                Err(_) => {}
+            }
+        }
         let exchange = client
             .send_with(
                 role(step),
@@ -95,6 +110,43 @@ impl Runner<'_> {
                 .at(&step.loc));
             }
         };
+        let mut exchange = exchange;
+        exchange.operation = operation;
+        // A route the step expects to be missing is not checked.
+        if let Some(contract) = contract.as_ref().filter(|_| exchange.operation.is_some()) {
+            let findings = contract.check(
+                &self.contract,
+                (method.as_str(), &path),
+                body.as_ref(),
+                (exchange.status, step.status.is_some()),
+                &exchange.response,
+            );
+            let failing =
+                super::contract::failing(self.contract.mode, &findings, step.status.is_some())
+                    .cloned();
+            self.findings.extend(findings);
+            if let Some(finding) = failing {
+                self.exchanges.push(exchange.clone());
+                return Err(Fault::new(format!(
+                    "the exchange breaks ACA-Py {}'s API contract (--contract strict)",
+                    finding.version
+                ))
+                .at(&step.loc)
+                .label(finding.operation.clone())
+                .expected(
+                    finding
+                        .expected
+                        .clone()
+                        .map(|e| format!("{e} at {}", finding.pointer.clone().unwrap_or_default()))
+                        .unwrap_or_else(|| "a documented answer".into()),
+                )
+                .actual(finding.text.clone())
+                .note(format!(
+                    "help: if ACA-Py is right and its document wrong, declare it under `contract: {{ known: [...] }}` in acapy-harness.yaml"
+                ))
+                .response(Some(exchange)));
+            }
+        }
         self.exchanges.push(exchange.clone());
         let status = exchange.status;
         match &step.status {
@@ -347,5 +399,6 @@ fn event_as_exchange(agent: &str, payload: &Value) -> Exchange {
         status: 0,
         response: payload.clone(),
         elapsed_ms: 0.0,
+        operation: None,
     }
 }

@@ -52,6 +52,8 @@ pub struct Plan {
     /// Whether any case starts services (the run then sweeps what killed
     /// runs left of them, whatever runs its agents).
     pub has_services: bool,
+    /// Whether the reports count the operations each version received.
+    pub coverage: bool,
 }
 
 /// Input that cannot make a run: said before anything starts.
@@ -167,7 +169,12 @@ impl Plan {
                 services,
                 run: RunScope::new(notices.clone()),
                 on_step: None,
+                contract: crate::run::contract::ContractSettings::new(
+                    settings.contract.unwrap_or_default(),
+                    std::mem::take(&mut config.contract.known),
+                ),
             },
+            coverage: settings.coverage.unwrap_or(false),
             cases,
         })
     }
@@ -197,6 +204,7 @@ fn file_layer(config: &Config) -> Result<Settings, PlanError> {
         ))
     };
     let mut layer = Settings {
+        contract: config.contract.mode,
         versions: config.acapy.clone(),
         pinned: config.role_versions.clone(),
         interop: config.interop,

@@ -42,6 +42,10 @@ pub struct Settings {
     pub tags: Vec<String>,
     pub skip_tags: Vec<String>,
     pub partition: Option<Partition>,
+    /// Exchanges against each agent's API document: off, warn, strict.
+    pub contract: Option<crate::contract::ContractMode>,
+    /// Count the operations each version received, and say which were not.
+    pub coverage: Option<bool>,
     pub jobs: Option<usize>,
     pub retries: Option<u32>,
     /// Variables from outside: `NAME=VALUE` items (merged by name across
@@ -121,6 +125,8 @@ impl Settings {
             tags: list(self.tags, under.tags),
             skip_tags: list(self.skip_tags, under.skip_tags),
             partition: self.partition.or(under.partition),
+            contract: self.contract.or(under.contract),
+            coverage: self.coverage.or(under.coverage),
             jobs: self.jobs.or(under.jobs),
             retries: self.retries.or(under.retries),
             vars: merged(under.vars, self.vars),
@@ -192,6 +198,13 @@ impl Settings {
                     settings.vars_file = Some(PathBuf::from(value.trim()))
                 }
                 "INTEROP" => settings.interop = Some(matches!(value.trim(), "1" | "true")),
+                "COVERAGE" => settings.coverage = Some(matches!(value.trim(), "1" | "true")),
+                "CONTRACT" => {
+                    settings.contract =
+                        Some(crate::contract::ContractMode::parse(&value).ok_or_else(|| {
+                            error(format!("`{value}` is not off, warn or strict"))
+                        })?)
+                }
                 "PROVIDER" => {
                     settings.provider = Some(ProviderChoice::parse(&value).ok_or_else(|| {
                         error(format!(

@@ -139,7 +139,7 @@ async fn the_html_report_shows_grids_failures_and_filters_in_a_browser() {
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("html-report");
     std::fs::create_dir_all(&out).unwrap();
     let report = out.join("report.html");
-    html::write(&results, &[], Duration::from_millis(1234), &report).unwrap();
+    html::write(&results, &[], Duration::from_millis(1234), None, &report).unwrap();
     let page = std::fs::read_to_string(&report).unwrap();
     assert!(
         !page.contains("http://") || !page.contains("<script src"),

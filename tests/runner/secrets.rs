@@ -221,7 +221,7 @@ async fn secrets_are_masked_in_every_output() {
 /// (name, text) each.
 fn outputs_of(results: &[CaseResult], dir: &Path) -> Vec<(String, String)> {
     ReportFiles::in_dir(dir)
-        .write(results, &[], Duration::ZERO)
+        .write(results, &[], Duration::ZERO, None)
         .unwrap();
     let mut outputs = Vec::new();
     files(dir, &mut outputs);
