@@ -342,7 +342,10 @@ impl Console {
             self.say(&format!("\n{}", contract.render().trim_end()));
         }
         if let Some(coverage) = coverage {
-            self.say(&format!("\n{}", super::coverage::render(coverage).trim_end()));
+            self.say(&format!(
+                "\n{}",
+                super::coverage::render(coverage).trim_end()
+            ));
         }
         let tally = Tally::of(results);
         self.say(&format!(

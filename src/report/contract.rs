@@ -47,7 +47,11 @@ impl ContractSummary {
         let mut rules: BTreeMap<(bool, String), Rule> = BTreeMap::new();
         for result in results {
             for step in &result.steps {
-                checked += step.exchanges.iter().filter(|e| e.operation.is_some()).count();
+                checked += step
+                    .exchanges
+                    .iter()
+                    .filter(|e| e.operation.is_some())
+                    .count();
                 for finding in &step.contract {
                     add(&mut rules, finding, &result.name);
                 }

@@ -56,7 +56,8 @@ pub fn of(results: &[CaseResult], cache: &DocumentCache) -> Vec<VersionCoverage>
                 .and_then(|r| r.reported.clone())
         };
         for exchange in result.steps.iter().flat_map(|s| &s.exchanges) {
-            let (Some(operation), Some(version)) = (&exchange.operation, version_of(&exchange.agent))
+            let (Some(operation), Some(version)) =
+                (&exchange.operation, version_of(&exchange.agent))
             else {
                 continue;
             };
@@ -137,7 +138,10 @@ fn percent(part: usize, whole: usize) -> usize {
 /// `1.3.6: 71 of 187 operations (37 %); 71 of 112 that need no ledger (63 %)`.
 pub fn line(c: &VersionCoverage) -> String {
     match c.operations {
-        0 => format!("{}: {} operation(s) sent; {}", c.version, c.covered, c.document),
+        0 => format!(
+            "{}: {} operation(s) sent; {}",
+            c.version, c.covered, c.document
+        ),
         total => format!(
             "{}: {} of {total} operations ({} %); {} of the {} that need no ledger ({} %)",
             c.version,
@@ -166,7 +170,10 @@ pub fn render(coverage: &[VersionCoverage]) -> String {
         }
         let ledger = c.missed.iter().filter(|m| m.needs_ledger.is_some()).count();
         if ledger > 0 {
-            let _ = writeln!(out, "  not covered, needing a ledger: {ledger} operation(s)");
+            let _ = writeln!(
+                out,
+                "  not covered, needing a ledger: {ledger} operation(s)"
+            );
         }
     }
     out

@@ -3,8 +3,8 @@
 //! for runs split into a process per case (nextest), each case's own JSON
 //! report as it ends, for `report merge`.
 
-use super::events::{Event, ReportError, Reporter};
 use super::coverage::VersionCoverage;
+use super::events::{Event, ReportError, Reporter};
 use crate::run::outcome::CaseResult;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -87,8 +87,14 @@ impl ReportFiles {
     fn write_part(&self, parts: &Path, result: &CaseResult) -> Result<(), ReportError> {
         std::fs::create_dir_all(parts).map_err(ReportError::write(parts))?;
         let file = parts.join(format!("{}.json", super::names::sanitize(&result.name)));
-        super::json::write(std::slice::from_ref(result), result.duration, &[], None, &file)
-            .map_err(ReportError::write(&file))?;
+        super::json::write(
+            std::slice::from_ref(result),
+            result.duration,
+            &[],
+            None,
+            &file,
+        )
+        .map_err(ReportError::write(&file))?;
         if let Some(dir) = &self.artifacts {
             if result.status.is_failure() {
                 super::artifacts::write(dir, result).map_err(ReportError::write(dir))?;

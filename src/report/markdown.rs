@@ -215,7 +215,10 @@ pub fn render_with(
     let mut out = render(results, elapsed);
     if let Some(coverage) = coverage {
         let _ = writeln!(out, "\n### Coverage of the admin API\n");
-        let _ = writeln!(out, "| Version | Operations | Without a ledger | Document |");
+        let _ = writeln!(
+            out,
+            "| Version | Operations | Without a ledger | Document |"
+        );
         let _ = writeln!(out, "| --- | ---: | ---: | --- |");
         for c in coverage {
             let pct = |a: usize, b: usize| (a * 100).checked_div(b).unwrap_or(0);

@@ -80,7 +80,10 @@ impl Runner<'_> {
         if let Some(contract) = &contract {
             match contract.check_operation(method.as_str(), &path) {
                 Ok(found) => operation = Some(found),
-                Err(fault) if !expects_error => return Err(fault.at(&step.loc)),
+                Err(fault) if !expects_error => {
+                    let word = method.as_str().to_ascii_lowercase();
+                    return Err(fault.at(&self.value_loc(step, &word)));
+                }
                 Err(_) => {}
             }
         }
@@ -127,11 +130,16 @@ impl Runner<'_> {
             self.findings.extend(findings);
             if let Some(finding) = failing {
                 self.exchanges.push(exchange.clone());
+                let broken = match finding.side.as_deref() {
+                    Some("request") => "the request body breaks",
+                    _ => "the answer breaks",
+                };
+                let at = self.value_loc(step, &method.as_str().to_ascii_lowercase());
                 return Err(Fault::new(format!(
-                    "the exchange breaks ACA-Py {}'s API contract (--contract strict)",
+                    "{broken} ACA-Py {}'s API contract (--contract strict)",
                     finding.version
                 ))
-                .at(&step.loc)
+                .at(&at)
                 .label(finding.operation.clone())
                 .expected(
                     finding
@@ -141,9 +149,9 @@ impl Runner<'_> {
                         .unwrap_or_else(|| "a documented answer".into()),
                 )
                 .actual(finding.text.clone())
-                .note(format!(
-                    "help: if ACA-Py is right and its document wrong, declare it under `contract: {{ known: [...] }}` in acapy-harness.yaml"
-                ))
+                .note(
+                    "help: if ACA-Py is right and its document wrong, declare it under `contract: { known: [...] }` in acapy-harness.yaml",
+                )
                 .response(Some(exchange)));
             }
         }
@@ -346,18 +354,40 @@ impl Runner<'_> {
 impl Runner<'_> {
     /// Where a wait's `event: TOPIC` is written: the step's `event` key.
     fn topic_loc(&self, step: &Step, topic: &str) -> crate::diagnostic::Loc {
+        self.written(step, "event:", Some(topic))
+    }
+
+    /// Where the value of a step's `key:` (`post:`) is written.
+    fn value_loc(&self, step: &Step, key: &str) -> crate::diagnostic::Loc {
+        self.written(step, &format!("{key}:"), None)
+    }
+
+    /// The first `key` at or below the step's line, and after it `value`
+    /// (or whatever follows the key); the step itself if none is found.
+    fn written(&self, step: &Step, key: &str, value: Option<&str>) -> crate::diagnostic::Loc {
         let file = &step.loc.file;
         let from = step.loc.line;
         (from..from + 40)
             .find_map(|line| {
                 let text = file.line(line)?;
-                let at = text.find("event:")?;
-                let column = text[at..].find(topic).map(|c| at + c)?;
+                let at = text.find(key)?;
+                let rest = &text[at + key.len()..];
+                let (offset, len) = match value {
+                    Some(v) => (rest.find(v)?, v.chars().count()),
+                    None => {
+                        let trimmed = rest.trim_start();
+                        (
+                            rest.len() - trimmed.len(),
+                            trimmed.trim_end().chars().count(),
+                        )
+                    }
+                };
+                let column = at + key.len() + offset;
                 Some(crate::diagnostic::Loc::new(
                     file,
                     line,
                     text[..column].chars().count() + 1,
-                    topic.chars().count(),
+                    len,
                 ))
             })
             .unwrap_or_else(|| step.loc.clone())

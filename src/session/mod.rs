@@ -322,9 +322,10 @@ impl Session {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone();
-        let coverage = self.plan.coverage.then(|| {
-            crate::report::coverage::of(&results, &self.plan.options.contract.cache)
-        });
+        let coverage = self
+            .plan
+            .coverage
+            .then(|| crate::report::coverage::of(&results, &self.plan.options.contract.cache));
         self.emitter.emit(&Event::RunFinished {
             coverage: coverage.as_deref(),
             results: &results,

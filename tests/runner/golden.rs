@@ -6,7 +6,9 @@
 
 use crate::common::*;
 use crate::stub::{Config, Emit, Reply, Stub};
+use acapy_harness::contract::ContractMode;
 use acapy_harness::report::console::render_failure;
+use acapy_harness::run::contract::ContractSettings;
 use acapy_harness::run::outcome::Status;
 use acapy_harness::run::RunOptions;
 use acapy_harness::scenario::load::{load, Found};
@@ -22,6 +24,9 @@ use std::time::Duration;
 #[serde(deny_unknown_fields)]
 struct Script {
     agents: BTreeMap<String, AgentScript>,
+    /// `--contract` for the case (default: off).
+    #[serde(default)]
+    contract: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -39,6 +44,10 @@ struct AgentScript {
     /// `"METHOD /path"` → answers in turn; the last one repeats.
     #[serde(default)]
     routes: BTreeMap<String, Vec<ReplyScript>>,
+    /// A real agent's API document (a file of `tests/contract/swagger/`),
+    /// served at `/api/docs/swagger.json`.
+    #[serde(default)]
+    document: Option<String>,
 }
 
 fn default_version() -> String {
@@ -102,6 +111,11 @@ async fn start(script: &AgentScript) -> Stub {
         ..Config::default()
     })
     .await;
+    if let Some(file) = &script.document {
+        let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let document: Value = serde_json::from_str(&text).unwrap();
+        stub.route("GET", "/api/docs/swagger.json", vec![Reply::ok(document)]);
+    }
     for (route, replies) in &script.routes {
         let (method, path) = route
             .split_once(' ')
@@ -143,7 +157,15 @@ async fn render(yaml: &Path) -> String {
         file: yaml.to_path_buf(),
     })
     .unwrap_or_else(|e| panic!("{} does not load:\n{e}", yaml.display()));
-    let result = run_loaded(scenario, &agents, &RunOptions::default()).await;
+    let mut options = RunOptions::default();
+    // Documents are fetched anew for stubs (external agents): a cache of
+    // the test's own keeps them out of the user's.
+    let cache = tempfile::tempdir().unwrap();
+    if let Some(mode) = &script.contract {
+        options.contract = ContractSettings::new(ContractMode::parse(mode).unwrap(), Vec::new())
+            .with_cache(cache.path());
+    }
+    let result = run_loaded(scenario, &agents, &options).await;
     assert!(
         matches!(
             result.status,
