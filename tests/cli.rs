@@ -636,6 +636,92 @@ fn suspicious_scenarios_load_with_exact_warnings() {
     assert!(checked >= 1);
 }
 
+/// `validate --acapy 0.12.8` checks each request against 0.12.8's cached
+/// document, without starting anything: a step to an operation 0.12.8
+/// lacks is an error naming it (exit 2); without a cached document it says
+/// so and checks the rest.
+#[test]
+fn validate_checks_operations_against_a_versions_cached_document() {
+    use acapy_harness::contract::{DocumentCache, DocumentKey, SourceKind};
+    let cache = tempfile::tempdir().unwrap();
+    let document: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(manifest_dir().join("tests/contract/swagger/0.12.8-askar.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    DocumentCache::new(cache.path().join("contract"))
+        .store(
+            &DocumentKey::new(SourceKind::Process, "0.12.8", "askar", false, &[]),
+            &document,
+        )
+        .unwrap();
+    let out = harness()
+        .env("ACAPY_HARNESS_CACHE", cache.path())
+        .args(["validate", "tests/failing/contract-unknown-operation.yaml"])
+        .args(["--acapy", "0.12.8,1.1.1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with("error: POST /anoncreds/wallet/upgrade is not in ACA-Py 0.12.8's admin API\n  --> tests/failing/contract-unknown-operation.yaml:12:11"),
+        "{stderr}"
+    );
+    assert!(
+        text(&out.stdout).contains("no cached API document for ACA-Py 1.1.1"),
+        "{}",
+        text(&out.stdout)
+    );
+    // The seed flow's requests are all 0.12.8 operations.
+    let out = harness()
+        .env("ACAPY_HARNESS_CACHE", cache.path())
+        .args([
+            "validate",
+            "scenarios/issue-credential-v2/seed-flow.yaml",
+            "--acapy",
+            "0.12.8",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+/// `api diff 0.12.8 1.7.0` from cached documents: the v1.0 issue-credential
+/// and present-proof operations are removed, the key operations added.
+#[test]
+fn api_diff_names_what_changed_between_two_versions() {
+    use acapy_harness::contract::{DocumentCache, DocumentKey, SourceKind};
+    let cache = tempfile::tempdir().unwrap();
+    let store = DocumentCache::new(cache.path().join("contract"));
+    for version in ["0.12.8", "1.7.0"] {
+        let file = manifest_dir().join(format!("tests/contract/swagger/{version}-askar.json"));
+        let document: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+        let key = DocumentKey::new(SourceKind::Process, version, "askar", false, &[]);
+        store.store(&key, &document).unwrap();
+    }
+    let out = harness()
+        .env("ACAPY_HARNESS_CACHE", cache.path())
+        .args(["api", "diff", "0.12.8", "1.7.0"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let diff = text(&out.stdout);
+    assert!(
+        diff.starts_with("ACA-Py 0.12.8 → 1.7.0: 9 operations added, 28 removed"),
+        "{diff}"
+    );
+    for removed in [
+        "- POST /issue-credential/send",
+        "- POST /issue-credential/records/{cred_ex_id}/issue",
+        "- POST /present-proof/send-request",
+        "- POST /present-proof/records/{pres_ex_id}/verify-presentation",
+    ] {
+        assert!(diff.contains(removed), "`{removed}` in:\n{diff}");
+    }
+    assert!(diff.contains("+ POST /wallet/keys"), "{diff}");
+}
+
 #[test]
 fn colour_only_when_asked_or_forced() {
     let broken = "tests/broken/bad-jsonpath.yaml";

@@ -8,6 +8,7 @@ use crate::agents::select;
 use crate::agents::version::Release;
 use crate::agents::{Notices, Provider as _};
 use crate::config::Config;
+use crate::contract::{DocumentCache, DocumentKey, SourceKind};
 use crate::report;
 use crate::report::colour::paint_headings;
 use crate::report::console::{render_failure, Tally};
@@ -20,8 +21,14 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 /// `validate`: the files, and the suite's config (its services are checked,
-/// and named); nothing starts.
-pub(super) fn validate(paths: &[PathBuf], inputs: &InputArgs, terminal: &Terminal) -> u8 {
+/// and named); with `--acapy`, each request's operation against the cached
+/// documents of those versions. Nothing starts.
+pub(super) fn validate(
+    paths: &[PathBuf],
+    inputs: &InputArgs,
+    versions: &[String],
+    terminal: &Terminal,
+) -> u8 {
     let loaded = inputs.read().map_err(|d| d.to_string()).and_then(|inputs| {
         let mut config = Config::find(paths).map_err(|d| d.to_string())?;
         let services = config
@@ -30,29 +37,123 @@ pub(super) fn validate(paths: &[PathBuf], inputs: &InputArgs, terminal: &Termina
         let known = suite::known_names(&inputs, &services);
         suite::load_with(paths, &known).map_err(|d| d.to_string())
     });
-    match loaded {
-        Ok(scenarios) => {
-            let warnings: Vec<String> = scenarios
-                .iter()
-                .flat_map(|s| s.warnings.iter().map(|w| w.render("warning")))
-                .collect();
-            for (i, warning) in warnings.iter().enumerate() {
-                if i > 0 {
-                    eprintln!();
-                }
-                eprint!("{}", paint_headings(warning, terminal.stderr_colour));
-            }
-            match warnings.len() {
-                0 => say(&format!("{} scenario(s) OK", scenarios.len())),
-                n => say(&format!(
-                    "{} scenario(s) OK, {n} warning(s)",
-                    scenarios.len()
-                )),
-            };
-            0
+    let scenarios = match loaded {
+        Ok(scenarios) => scenarios,
+        Err(d) => return bad_input(d, terminal),
+    };
+    let warnings: Vec<String> = scenarios
+        .iter()
+        .flat_map(|s| s.warnings.iter().map(|w| w.render("warning")))
+        .collect();
+    for (i, warning) in warnings.iter().enumerate() {
+        if i > 0 {
+            eprintln!();
         }
-        Err(d) => bad_input(d, terminal),
+        eprint!("{}", paint_headings(warning, terminal.stderr_colour));
     }
+    let mut problems = Vec::new();
+    let cache = DocumentCache::default_location();
+    for version in versions {
+        match cache.load_all(version) {
+            Ok(documents) if documents.is_empty() => {
+                say(&format!(
+                    "no cached API document for ACA-Py {version}: a run on it (with --contract warn, the default) caches one"
+                ));
+            }
+            Ok(documents) => {
+                let keys: Vec<String> = documents.iter().map(|(k, _)| k.to_string()).collect();
+                say(&format!(
+                    "checking every request against the documents of ACA-Py {}",
+                    keys.join(", ")
+                ));
+                let documents: Vec<_> = documents.into_iter().map(|(_, d)| d).collect();
+                problems.extend(crate::contract::steps::unknown_operations(
+                    &scenarios, version, &documents,
+                ));
+            }
+            Err(e) => return failed(e),
+        }
+    }
+    if !problems.is_empty() {
+        return bad_input(crate::diagnostic::Diagnostics(problems), terminal);
+    }
+    match warnings.len() {
+        0 => say(&format!("{} scenario(s) OK", scenarios.len())),
+        n => say(&format!(
+            "{} scenario(s) OK, {n} warning(s)",
+            scenarios.len()
+        )),
+    };
+    0
+}
+
+/// `api diff FROM TO`: the two versions' documents compared.
+pub(super) async fn api_diff(from: &str, to: &str, json: bool, terminal: &Terminal) -> u8 {
+    let mut documents = Vec::new();
+    for version in [from, to] {
+        let release = match Release::parse(version) {
+            Ok(r) => r,
+            Err(e) => return bad_input(format!("error: {e}"), terminal),
+        };
+        match document_of(&release).await {
+            Ok(document) => documents.push(document),
+            Err(e) => return failed(format!("{e:#}")),
+        }
+    }
+    let diff = crate::contract::diff(&documents[0], &documents[1]);
+    match json {
+        true => say(&serde_json::to_string_pretty(&diff).expect("a diff is JSON")),
+        false => say(diff.render().trim_end()),
+    };
+    0
+}
+
+/// A version's document: the cached one (the plainest, single-tenant),
+/// else one fetched from an agent of that version started for the purpose.
+async fn document_of(release: &Release) -> anyhow::Result<crate::contract::ApiDocument> {
+    let cache = DocumentCache::default_location();
+    let version = release.to_string();
+    if let Some((_, document)) = cache.load_version(&version, None)? {
+        return Ok(document);
+    }
+    let notices = Notices::default();
+    notices.say(format!(
+        "no cached API document for ACA-Py {version}: starting one to ask it"
+    ));
+    let provider = crate::agents::process::ProcessProvider::new(release.clone());
+    provider.prepare(&notices).await?;
+    let scope = crate::agents::Scope::standalone(&format!("api-diff::{version}"));
+    let spec = crate::agents::AgentSpec {
+        role: "agent".into(),
+        label: format!("ACA-Py {version}"),
+        ..Default::default()
+    };
+    let mut agents = provider.start(&[spec], &scope).await?;
+    let client = crate::admin::AdminClient::new(&agents[0].admin);
+    let key = DocumentKey::new(SourceKind::Process, &agents[0].version, "askar", false, &[]);
+    let fetched = cache.get_or_fetch(&key, &client).await;
+    crate::agents::stop_all(&mut agents).await;
+    scope.close().await;
+    fetched?;
+    cache
+        .load(&key)?
+        .ok_or_else(|| anyhow::anyhow!("the document of {key} was not kept in the cache"))
+}
+
+/// `coverage REPORT.json...`: each version's coverage, from what the runs
+/// of the reports sent, against the cached documents.
+pub(super) fn coverage(reports: &[PathBuf], terminal: &Terminal) -> u8 {
+    let merged = match report::merge::merge(reports) {
+        Ok(merged) => merged,
+        Err(e) => return bad_input(format!("error: {e:#}"), terminal),
+    };
+    let coverage = report::coverage::of(&merged.results, &DocumentCache::default_location());
+    if coverage.is_empty() {
+        say("no operation was sent in these reports' cases (were they written with --contract off?)");
+        return 0;
+    }
+    say(report::coverage::render(&coverage).trim_end());
+    0
 }
 
 /// `list`: the cases `run` would run, as it would plan them.

@@ -58,6 +58,11 @@ pub enum Command {
         paths: Vec<PathBuf>,
         #[command(flatten)]
         inputs: InputArgs,
+        /// Also check every request's operation against the cached API
+        /// documents of these versions (comma separated): one a version
+        /// lacks is an error.
+        #[arg(long, value_name = "VERSIONS", value_delimiter = ',')]
+        acapy: Vec<String>,
     },
     /// Install ACA-Py versions into the venv cache ahead of a run.
     Install {
@@ -69,10 +74,34 @@ pub enum Command {
     /// Work with reports already written.
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Work with the admin API's own documents.
+    #[command(subcommand)]
+    Api(ApiCommand),
+    /// The operations of each version's admin API that the runs of these
+    /// JSON reports sent, and those they did not.
+    Coverage {
+        #[arg(value_name = "REPORT.json", required = true)]
+        reports: Vec<PathBuf>,
+    },
     /// Print the JSON Schema of a scenario file, a fixture, `acapy-harness.yaml` or the JSON report.
     Schema {
         #[arg(value_enum)]
         kind: SchemaKind,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ApiCommand {
+    /// What changed between two versions' admin APIs: operations added and
+    /// removed, and each kept operation's body and answer fields (added,
+    /// removed, retyped, made nullable or required). Documents come from the
+    /// cache, else each version's agent is started briefly to serve its own.
+    Diff {
+        from: String,
+        to: String,
+        /// Print the difference as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -117,12 +146,20 @@ pub fn main() -> ExitCode {
 
 async fn dispatch(command: Command, terminal: &Terminal) -> u8 {
     match command {
-        Command::Validate { paths, inputs } => commands::validate(&paths, &inputs, terminal),
+        Command::Validate {
+            paths,
+            inputs,
+            acapy,
+        } => commands::validate(&paths, &inputs, &acapy, terminal),
         Command::List(select) => commands::list(select, terminal).await,
         Command::Install { acapy } => commands::install(&acapy, terminal).await,
         Command::Run(args) => run::run(args, terminal).await,
         Command::Bench(args) => commands::bench(args, terminal).await,
         Command::Report(ReportCommand::Merge(args)) => commands::merge_reports(&args, terminal),
+        Command::Api(ApiCommand::Diff { from, to, json }) => {
+            commands::api_diff(&from, &to, json, terminal).await
+        }
+        Command::Coverage { reports } => commands::coverage(&reports, terminal),
         Command::Schema { kind } => {
             say(&crate::schema::schema_json(kind));
             0

@@ -393,6 +393,24 @@ impl DocumentCache {
         Ok(versions)
     }
 
+    /// Every cached document of `version`, the plainest first.
+    pub fn load_all(&self, version: &str) -> Result<Vec<(DocumentKey, ApiDocument)>, CacheError> {
+        let mut listed = self.list(version)?;
+        listed.sort_by_key(|c| (c.key.multitenant, c.key.plugins.len(), c.key.clone()));
+        let mut documents = Vec::new();
+        for cached in listed {
+            let stored = read_stored(&cached.path)?;
+            let document = ApiDocument::from_value(&stored.document).map_err(|source| {
+                CacheError::Document {
+                    path: cached.path.clone(),
+                    source,
+                }
+            })?;
+            documents.push((cached.key, document));
+        }
+        Ok(documents)
+    }
+
     /// The one cached document of `version` that fits, for commands that
     /// name only a version (`api diff 0.12.8 1.7.0`): an exact `wanted`
     /// key if given, else the plainest one (single-tenant before

@@ -45,6 +45,7 @@ mod document;
 pub mod known;
 mod matching;
 mod schema;
+pub mod steps;
 mod validate;
 
 pub use cache::{fetch_document, CacheError, DocumentCache, DocumentKey, FetchError, SourceKind};
