@@ -78,9 +78,9 @@ pub fn unknown_operations(
                 if let Some(help) = unknown.help() {
                     d = d.note(format!("help: {help}"));
                 }
-                d = d.note(format!(
-                    "help: limit the step (`when: {{ acapy: ... }}`) or the scenario (`requires`) to the versions that have it"
-                ));
+                d = d.note(
+                    "help: limit the step (`when: { acapy: ... }`) or the scenario (`requires`) to the versions that have it",
+                );
                 problems.push(d);
             }
         }
