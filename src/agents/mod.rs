@@ -200,6 +200,11 @@ pub trait Provider: Send + Sync {
     fn kind(&self) -> &'static str;
     /// The part of a case name after the scenario id: `process::1.3.6`.
     fn label(&self) -> String;
+    /// What sets its cases apart from those of a source of the same kind
+    /// and version (`dedicated`, beside a shared twin), for case names.
+    fn variant(&self) -> Option<&'static str> {
+        None
+    }
     /// Whether it starts its agents (it can then start a shared base agent).
     fn starts_agents(&self) -> bool {
         true

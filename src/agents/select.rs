@@ -7,6 +7,88 @@ use super::process::ProcessProvider;
 use super::shared::SharedProvider;
 use super::version::Release;
 pub use super::AgentMode;
+
+/// `--agents`: which mode(s) a run's cases use.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Modes {
+    /// Sub-wallets of one multitenant base agent per version (fast).
+    Shared,
+    /// Freshly started agents for every case.
+    Dedicated,
+    /// Every case twice, shared and dedicated (`…::dedicated`); a different
+    /// verdict is reported as a finding of its own.
+    Both,
+}
+
+impl Modes {
+    pub fn parse(text: &str) -> Option<Modes> {
+        <Modes as clap::ValueEnum>::from_str(text, true).ok()
+    }
+
+    /// The modes to run, each with its sources' wrapping.
+    pub fn each(self) -> &'static [AgentMode] {
+        match self {
+            Modes::Shared => &[AgentMode::Shared],
+            Modes::Dedicated => &[AgentMode::Dedicated],
+            Modes::Both => &[AgentMode::Shared, AgentMode::Dedicated],
+        }
+    }
+}
+
+/// The label suffix of a case run on dedicated agents beside its shared
+/// twin (`--agents both`).
+pub const DEDICATED_TWIN: &str = "dedicated";
+
+/// A source that runs its cases on dedicated agents beside a shared twin
+/// of the same version: the same agents, its own name.
+pub struct DedicatedTwin(pub Arc<dyn Provider>);
+
+#[async_trait::async_trait]
+impl Provider for DedicatedTwin {
+    fn kind(&self) -> &'static str {
+        self.0.kind()
+    }
+    fn label(&self) -> String {
+        format!("{}::{DEDICATED_TWIN}", self.0.label())
+    }
+    fn variant(&self) -> Option<&'static str> {
+        Some(DEDICATED_TWIN)
+    }
+    fn starts_agents(&self) -> bool {
+        self.0.starts_agents()
+    }
+    fn reach(&self) -> super::Reach {
+        self.0.reach()
+    }
+    fn requested_version(&self) -> Option<crate::version::Version> {
+        self.0.requested_version()
+    }
+    fn service_address(&self, service: &super::ServiceEndpoint) -> (String, u16) {
+        self.0.service_address(service)
+    }
+    fn file_placement(&self, inside: &str) -> super::FilePlacement {
+        self.0.file_placement(inside)
+    }
+    async fn availability(&self) -> Result<(), super::Unavailable> {
+        self.0.availability().await
+    }
+    async fn sweep_stale(&self, notices: &Notices) -> usize {
+        self.0.sweep_stale(notices).await
+    }
+    async fn prepare(&self, notices: &Notices) -> Result<(), super::ProviderError> {
+        self.0.prepare(notices).await
+    }
+    async fn start(
+        &self,
+        specs: &[super::AgentSpec],
+        scope: &super::Scope,
+    ) -> Result<Vec<super::Agent>, super::ProviderError> {
+        self.0.start(specs, scope).await
+    }
+    async fn finish(&self) {
+        self.0.finish().await
+    }
+}
 use super::{Notices, Provider};
 use crate::admin::{AdminAuth, AdminEndpoint};
 use std::collections::BTreeMap;
@@ -28,7 +110,8 @@ impl ProviderChoice {
 }
 
 /// In `Shared` mode, each source becomes a shared one; `suite_args` are
-/// the flags every agent of the run gets (given to the base agents).
+/// the flags every agent of the run gets (given to the base agents). With
+/// `twin`, dedicated sources are named as twins of shared ones.
 pub fn with_mode(
     sources: Vec<Arc<dyn Provider>>,
     mode: AgentMode,
@@ -45,6 +128,17 @@ pub fn with_mode(
             })
             .collect(),
     }
+}
+
+/// Dedicated sources beside shared twins (`--agents both`).
+pub fn as_twins(sources: Vec<Arc<dyn Provider>>) -> Vec<Arc<dyn Provider>> {
+    sources
+        .into_iter()
+        .map(|s| match s.starts_agents() {
+            true => Arc::new(DedicatedTwin(s)) as Arc<dyn Provider>,
+            false => s,
+        })
+        .collect()
 }
 
 /// One provider per version. `image` is the image asked for a version

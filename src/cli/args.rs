@@ -1,8 +1,8 @@
 //! The arguments of the subcommands that take more than a path, and the
 //! settings layer they make (see [`crate::session::settings`]).
 
+use crate::agents::select::Modes;
 use crate::agents::select::ProviderChoice;
-use crate::agents::AgentMode;
 use crate::inputs::Inputs;
 use crate::partition::Partition;
 use crate::session::settings::ReportSettings;
@@ -136,9 +136,10 @@ pub struct SelectArgs {
     pub filter: Vec<String>,
     /// `shared`: every role is a fresh sub-wallet of one multitenant agent
     /// per version, started once per run; `dedicated`: every case starts
-    /// its own agents [default: the config file's `agent_mode`, else shared].
+    /// its own agents; `both`: every case twice, and a different verdict is
+    /// a finding [default: the config file's `agent_mode`, else shared].
     #[arg(long = "agents", value_enum, value_name = "MODE")]
-    pub agent_mode: Option<AgentMode>,
+    pub agent_mode: Option<Modes>,
     /// Only scenarios with this tag (repeatable: any of them).
     #[arg(long = "tag", value_name = "TAG")]
     pub tags: Vec<String>,

@@ -337,6 +337,13 @@ impl Console {
                 self.say(&format!("artifacts of {}: {}", r.name, folder.display()));
             }
         }
+        let differences = super::modes::differences(results);
+        if !differences.is_empty() {
+            self.say(&format!(
+                "\n{}",
+                super::modes::render(&differences).trim_end()
+            ));
+        }
         let contract = super::contract::ContractSummary::of(results);
         if !contract.is_empty() {
             self.say(&format!("\n{}", contract.render().trim_end()));

@@ -63,6 +63,8 @@ struct Page {
     rules: Vec<RuleView>,
     /// Each version's coverage line, and what it missed without a ledger.
     coverage: Vec<(String, Vec<String>)>,
+    /// Cases whose shared and dedicated runs disagree.
+    differences: Vec<String>,
 }
 
 struct RuleView {
@@ -222,6 +224,10 @@ impl Page {
             rows,
             interop,
             cases: results.iter().map(case_view).collect(),
+            differences: super::modes::differences(results)
+                .iter()
+                .map(|d| d.line())
+                .collect(),
             contract: (!summary.is_empty()).then(|| summary.line()),
             rules: summary
                 .findings

@@ -12,6 +12,7 @@
 use crate::report::console::Tally;
 use crate::report::contract::ContractSummary;
 use crate::report::coverage::VersionCoverage;
+use crate::report::modes::ModeDifference;
 use crate::run::outcome::{millis, CaseResult};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -35,6 +36,9 @@ pub struct JsonReport {
     /// rule (recounted from the cases when read back).
     #[serde(default)]
     pub contract: ContractSummary,
+    /// Cases whose shared and dedicated runs disagree (`--agents both`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mode_differences: Vec<ModeDifference>,
     /// Each version's coverage, when the run was asked for it (`--coverage`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coverage: Option<Vec<VersionCoverage>>,
@@ -84,6 +88,7 @@ impl JsonReport {
             },
             notices: notices.to_vec(),
             contract: ContractSummary::of(results),
+            mode_differences: crate::report::modes::differences(results),
             coverage: coverage.map(<[VersionCoverage]>::to_vec),
             cases: results.to_vec(),
         }

@@ -129,6 +129,13 @@ pub fn render(results: &[CaseResult], elapsed: Duration) -> String {
     }
 
     reasons(&mut out, "Interrupted", &interrupted);
+    let differences = super::modes::differences(results);
+    if !differences.is_empty() {
+        let _ = writeln!(out, "\n### Shared and dedicated agents disagree\n");
+        for d in &differences {
+            let _ = writeln!(out, "- {}", inline(&d.line()));
+        }
+    }
     contract_section(&mut out, &ContractSummary::of(results));
 
     let failing: Vec<&CaseResult> = results.iter().filter(|r| r.status.is_failure()).collect();

@@ -16,4 +16,5 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod merge;
+pub mod modes;
 pub mod names;

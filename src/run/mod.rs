@@ -80,7 +80,10 @@ impl Case {
                         format!("{role}={version}")
                     })
                     .collect();
-                format!("{}::{}", first.kind(), roles.join(","))
+                match first.variant() {
+                    Some(variant) => format!("{}::{}::{variant}", first.kind(), roles.join(",")),
+                    None => format!("{}::{}", first.kind(), roles.join(",")),
+                }
             }
         };
         Case {

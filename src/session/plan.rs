@@ -3,7 +3,7 @@
 //! which cases, and which reports. Every problem is bad input, found here.
 
 use super::settings::Settings;
-use crate::agents::select::{self, ProviderChoice};
+use crate::agents::select::{self, Modes, ProviderChoice};
 use crate::agents::version::{Release, DEFAULT_VERSION};
 use crate::agents::{AgentMode, Notices, Provider, RunScope};
 use crate::config::Config;
@@ -115,9 +115,11 @@ impl Plan {
         };
         let scenarios: Vec<_> = scenarios.into_iter().filter(|s| tags.admits(s)).collect();
 
-        let mode = settings.agent_mode.unwrap_or(AgentMode::Shared);
-        let matrix = matrix(&settings, &config, defaults, mode, notices).await?;
-        let mut cases = suite::cases_in(&scenarios, &matrix);
+        let modes = settings.agent_mode.unwrap_or(Modes::Shared);
+        let mut cases = Vec::new();
+        for matrix in matrices(&settings, &config, defaults, modes, notices).await? {
+            cases.extend(suite::cases_in(&scenarios, &matrix));
+        }
         let in_containers = settings
             .also_in_containers
             .clone()
@@ -127,8 +129,9 @@ impl Plan {
             let image = |r: &Release| config.images.get(&r.to_string()).cloned();
             let sources =
                 select::for_versions(ProviderChoice::Docker, &releases, image, notices).await;
-            let sources = select::with_mode(sources, mode, &config.agent_args);
-            cases.extend(suite::cases(&scenarios, &sources));
+            for sources in in_modes(sources, modes, &config.agent_args) {
+                cases.extend(suite::cases(&scenarios, &sources));
+            }
         }
         let cases: Vec<Case> = cases
             .into_iter()
@@ -220,8 +223,8 @@ fn file_layer(config: &Config) -> Result<Settings, PlanError> {
     }
     if let Some(name) = &config.agent_mode {
         layer.agent_mode = Some(
-            AgentMode::parse(name)
-                .ok_or_else(|| named("agent_mode", name, "shared or dedicated"))?,
+            Modes::parse(name)
+                .ok_or_else(|| named("agent_mode", name, "shared, dedicated or both"))?,
         );
     }
     for (role, agent) in &config.agents {
@@ -245,14 +248,35 @@ fn releases(versions: &[String]) -> Result<Vec<Release>, PlanError> {
         .collect()
 }
 
-/// Which versions each role takes, and where their agents come from.
-async fn matrix(
+/// The sources of each mode of `modes`: wrapped as shared ones, or (beside
+/// shared twins) named as dedicated ones.
+fn in_modes(
+    sources: Vec<Arc<dyn Provider>>,
+    modes: Modes,
+    suite_args: &[String],
+) -> Vec<Vec<Arc<dyn Provider>>> {
+    modes
+        .each()
+        .iter()
+        .map(|&mode| {
+            let wrapped = select::with_mode(sources.clone(), mode, suite_args);
+            match (modes, mode) {
+                (Modes::Both, AgentMode::Dedicated) => select::as_twins(wrapped),
+                _ => wrapped,
+            }
+        })
+        .collect()
+}
+
+/// Which versions each role takes, and where their agents come from: one
+/// matrix per mode of `modes`.
+async fn matrices(
     settings: &Settings,
     config: &Config,
     defaults: &Defaults,
-    mode: AgentMode,
+    modes: Modes,
     notices: &Notices,
-) -> Result<Matrix, PlanError> {
+) -> Result<Vec<Matrix>, PlanError> {
     let provider = settings.provider.unwrap_or(defaults.provider);
     if provider == ProviderChoice::External {
         if settings.interop == Some(true) || !settings.pinned.is_empty() {
@@ -262,7 +286,7 @@ async fn matrix(
         }
         let external =
             select::external(&settings.agent_urls, &settings.agent_keys).map_err(setting)?;
-        return Ok(Matrix::new(vec![external]));
+        return Ok(vec![Matrix::new(vec![external])]);
     }
     if !settings.agent_urls.is_empty() {
         return Err(setting("--agent-url goes with --provider external"));
@@ -284,22 +308,27 @@ async fn matrix(
             .or_else(|| config.images.get(&release.to_string()).cloned())
     };
     let sources = select::for_versions(provider, &releases(&distinct)?, image, notices).await;
-    let sources = select::with_mode(sources, mode, &config.agent_args);
-    let by_version: BTreeMap<&String, Arc<dyn Provider>> = distinct.iter().zip(sources).collect();
-    let pick = |list: &[String]| {
-        list.iter()
-            .map(|v| by_version[v].clone())
-            .collect::<Vec<_>>()
-    };
-    Ok(Matrix {
-        sources: pick(&all),
-        pinned: settings
-            .pinned
-            .iter()
-            .map(|(role, list)| (role.clone(), pick(list)))
-            .collect(),
-        interop: settings.interop.unwrap_or(false),
-    })
+    Ok(in_modes(sources, modes, &config.agent_args)
+        .into_iter()
+        .map(|sources| {
+            let by_version: BTreeMap<&String, Arc<dyn Provider>> =
+                distinct.iter().zip(sources).collect();
+            let pick = |list: &[String]| {
+                list.iter()
+                    .map(|v| by_version[v].clone())
+                    .collect::<Vec<_>>()
+            };
+            Matrix {
+                sources: pick(&all),
+                pinned: settings
+                    .pinned
+                    .iter()
+                    .map(|(role, list)| (role.clone(), pick(list)))
+                    .collect(),
+                interop: settings.interop.unwrap_or(false),
+            }
+        })
+        .collect())
 }
 
 /// The files asked for; `dir` gives every one its usual name, and a file

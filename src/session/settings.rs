@@ -9,8 +9,8 @@
 //! optional or empty); [`Settings::over`] puts one layer over another.
 //! The table is in `docs/settings.md`.
 
+use crate::agents::select::Modes;
 use crate::agents::select::ProviderChoice;
-use crate::agents::AgentMode;
 use crate::partition::Partition;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -36,7 +36,7 @@ pub struct Settings {
     /// `ROLE=URL` and `ROLE=KEY` of agents that already run.
     pub agent_urls: Vec<String>,
     pub agent_keys: Vec<String>,
-    pub agent_mode: Option<AgentMode>,
+    pub agent_mode: Option<Modes>,
     /// Only cases whose name contains one of these.
     pub filters: Vec<String>,
     pub tags: Vec<String>,
@@ -213,10 +213,9 @@ impl Settings {
                     })?)
                 }
                 "AGENTS" => {
-                    settings.agent_mode =
-                        Some(AgentMode::parse(&value).ok_or_else(|| {
-                            error(format!("`{value}` is not shared or dedicated"))
-                        })?)
+                    settings.agent_mode = Some(Modes::parse(&value).ok_or_else(|| {
+                        error(format!("`{value}` is not shared, dedicated or both"))
+                    })?)
                 }
                 "TAGS" => settings.tags = list(),
                 "SKIP_TAGS" => settings.skip_tags = list(),
@@ -286,14 +285,14 @@ mod tests {
             jobs: Some(1),
             retries: Some(0),
             versions: vec!["0.12.8".into()],
-            agent_mode: Some(AgentMode::Dedicated),
+            agent_mode: Some(Modes::Dedicated),
             ..Settings::default()
         };
         let settings = flags.over(environment).over(file);
         assert_eq!(settings.jobs, Some(4));
         assert_eq!(settings.retries, Some(1));
         assert_eq!(settings.versions, ["1.3.6", "1.7.0"]);
-        assert_eq!(settings.agent_mode, Some(AgentMode::Dedicated));
+        assert_eq!(settings.agent_mode, Some(Modes::Dedicated));
     }
 
     #[test]
@@ -301,7 +300,7 @@ mod tests {
         let e = env(&[("ACAPY_HARNESS_AGENTS", "both ways")]).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "ACAPY_HARNESS_AGENTS: `both ways` is not shared or dedicated"
+            "ACAPY_HARNESS_AGENTS: `both ways` is not shared, dedicated or both"
         );
         let e = env(&[("ACAPY_HARNESS_PARTITION", "4/3")]).unwrap_err();
         assert!(
