@@ -55,13 +55,24 @@ impl Launch<'_> {
         push(&["-it", "http", self.inbound.0, &self.inbound.1.to_string()]);
         push(&["-ot", "http", "-e", self.endpoint]);
         push(&["--admin", self.admin.0, &self.admin.1.to_string()]);
-        push(&["--no-ledger", "--wallet-type", "askar"]);
-        push(&["--wallet-name", self.wallet_name]);
         let flag = |name: &str| {
             self.extra
                 .iter()
                 .any(|a| a == name || a.starts_with(&format!("{name}=")))
         };
+        // Without a ledger unless the user's flags (or their `ACAPY_*`
+        // environment) name one: then `--no-ledger` would refuse every
+        // ledger request with 403.
+        let names_a_ledger = LEDGER_FLAGS.iter().any(|f| flag(f))
+            || self
+                .extra_env
+                .iter()
+                .any(|(k, _)| LEDGER_ENV.contains(&k.as_str()));
+        if !names_a_ledger {
+            push(&["--no-ledger"]);
+        }
+        push(&["--wallet-type", "askar"]);
+        push(&["--wallet-name", self.wallet_name]);
         // A random 32-byte key used as is: no Argon2 derivation, which costs
         // about 0.6 s each time the wallet opens. Not for a multitenant
         // agent of the user's: its sub-wallets would inherit RAW, and the
@@ -86,6 +97,22 @@ impl Launch<'_> {
         Command { args, env }
     }
 }
+
+/// The flags that give an agent a ledger.
+pub const LEDGER_FLAGS: &[&str] = &[
+    "--genesis-url",
+    "--genesis-file",
+    "--genesis-transactions",
+    "--genesis-transactions-list",
+];
+
+/// The same, as `ACAPY_*` environment variables.
+const LEDGER_ENV: &[&str] = &[
+    "ACAPY_GENESIS_URL",
+    "ACAPY_GENESIS_FILE",
+    "ACAPY_GENESIS_TRANSACTIONS",
+    "ACAPY_GENESIS_TRANSACTIONS_LIST",
+];
 
 /// A fresh admin API key: 32 hex characters.
 pub fn generate_api_key() -> String {
@@ -118,6 +145,44 @@ mod tests {
             extra_env: &[],
         }
         .command()
+    }
+
+    #[test]
+    fn an_agent_given_a_ledger_is_not_told_it_has_none() {
+        let without = launch(&[]).args.join(" ");
+        assert!(without.contains("--no-ledger"), "{without}");
+        for flag in LEDGER_FLAGS {
+            for given in [
+                vec![flag.to_string(), "http://ledger:8000/genesis".into()],
+                vec![format!("{flag}=/genesis.txn")],
+            ] {
+                let line = launch(&given).args.join(" ");
+                assert!(!line.contains("--no-ledger"), "{line}");
+            }
+        }
+        let by_env = Launch {
+            extra_env: &[(
+                "ACAPY_GENESIS_URL".into(),
+                "http://ledger:8000/genesis".into(),
+            )],
+            ..base()
+        }
+        .command();
+        assert!(!by_env.args.contains(&"--no-ledger".to_owned()));
+    }
+
+    fn base() -> Launch<'static> {
+        Launch {
+            label: "Issuer",
+            inbound: ("0.0.0.0", 8020),
+            endpoint: "http://issuer:8020",
+            admin: ("0.0.0.0", 8021),
+            wallet_name: "issuer-wallet",
+            api_key: "the-admin-key",
+            wallet_key: "the-wallet-key",
+            extra: &[],
+            extra_env: &[],
+        }
     }
 
     #[test]
