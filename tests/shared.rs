@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 fn provider() -> SharedProvider {
     let inner = ProcessProvider::new(Release::parse("1.3.6").unwrap());
-    SharedProvider::new(Arc::new(inner), Vec::new())
+    SharedProvider::new(Arc::new(inner))
 }
 
 fn spec(role: &str, args: &[&str]) -> AgentSpec {

@@ -39,7 +39,10 @@ use std::time::Duration;
 pub struct AgentSpec {
     pub role: String,
     pub label: String,
-    /// Extra `aca-py start` arguments.
+    /// `aca-py start` flags every agent of the suite gets (its
+    /// `agent_args`, rendered), before the role's own.
+    pub suite_args: Vec<String>,
+    /// The role's own extra `aca-py start` arguments.
     pub args: Vec<String>,
     /// Extra settings passed by environment (`ACAPY_*`): secrets go here.
     pub env: Vec<(String, String)>,
@@ -73,6 +76,13 @@ pub enum AgentMode {
     Shared,
     /// Freshly started agents for every case.
     Dedicated,
+}
+
+impl AgentSpec {
+    /// Every flag the agent is started with: the suite's, then the role's.
+    pub fn all_args(&self) -> Vec<String> {
+        self.suite_args.iter().chain(&self.args).cloned().collect()
+    }
 }
 
 impl AgentMode {

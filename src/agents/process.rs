@@ -73,7 +73,7 @@ impl ProcessProvider {
             wallet_name: &format!("{}-{}", spec.role, sanitize(case)),
             api_key,
             wallet_key,
-            extra: &spec.args,
+            extra: &spec.all_args(),
             extra_env: &spec.env,
         }
         .command();

@@ -109,20 +109,14 @@ impl ProviderChoice {
     }
 }
 
-/// In `Shared` mode, each source becomes a shared one; `suite_args` are
-/// the flags every agent of the run gets (given to the base agents). With
-/// `twin`, dedicated sources are named as twins of shared ones.
-pub fn with_mode(
-    sources: Vec<Arc<dyn Provider>>,
-    mode: AgentMode,
-    suite_args: &[String],
-) -> Vec<Arc<dyn Provider>> {
+/// In `Shared` mode, each source becomes a shared one.
+pub fn with_mode(sources: Vec<Arc<dyn Provider>>, mode: AgentMode) -> Vec<Arc<dyn Provider>> {
     match mode {
         AgentMode::Dedicated => sources,
         AgentMode::Shared => sources
             .into_iter()
             .map(|inner| match inner.starts_agents() {
-                true => Arc::new(SharedProvider::new(inner, suite_args.to_vec())),
+                true => Arc::new(SharedProvider::new(inner)),
                 // Agents that already run are used as they are.
                 false => inner,
             })

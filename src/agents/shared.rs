@@ -46,9 +46,18 @@ pub const PER_WALLET_FLAGS: &[&str] = &[
     "requests-through-public-did",
 ];
 
-/// `args` as `extra_settings`, or the first flag that cannot be set per wallet.
-pub fn wallet_settings(args: &[String]) -> Result<Map<String, Value>, String> {
-    let mut settings = Map::new();
+/// What a role's own flags make of its sub-wallet: its `extra_settings`,
+/// and its wallet type (`--wallet-type askar-anoncreds`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WalletSettings {
+    pub extra: Map<String, Value>,
+    pub wallet_type: Option<String>,
+}
+
+/// `args` as a sub-wallet's settings, or the first flag that cannot be set
+/// per wallet.
+pub fn wallet_settings(args: &[String]) -> Result<WalletSettings, String> {
+    let mut settings = WalletSettings::default();
     let mut args = args.iter().peekable();
     while let Some(arg) = args.next() {
         let Some(flag) = arg.strip_prefix("--") else {
@@ -58,7 +67,7 @@ pub fn wallet_settings(args: &[String]) -> Result<Map<String, Value>, String> {
             Some((name, value)) => (name, Some(value.to_owned())),
             None => (flag, None),
         };
-        if !PER_WALLET_FLAGS.contains(&name) {
+        if !PER_WALLET_FLAGS.contains(&name) && name != "wallet-type" {
             return Err(format!("--{name}"));
         }
         let value = match inline {
@@ -68,45 +77,52 @@ pub fn wallet_settings(args: &[String]) -> Result<Map<String, Value>, String> {
                 None => Value::Bool(true),
             },
         };
-        settings.insert(name.to_owned(), value);
+        match (name, value) {
+            ("wallet-type", Value::String(kind)) => settings.wallet_type = Some(kind),
+            ("wallet-type", _) => return Err("--wallet-type".into()),
+            (name, value) => {
+                settings.extra.insert(name.to_owned(), value);
+            }
+        }
     }
     Ok(settings)
 }
 
-/// Runs cases on sub-wallets of one base agent that `inner` starts.
+/// Runs cases on sub-wallets of base agents that `inner` starts: one per
+/// set of suite flags (`agent_args`), which the base agent holds for its
+/// sub-wallets (a ledger's genesis, a tails server).
 pub struct SharedProvider {
     inner: Arc<dyn Provider>,
-    /// Flags every agent of the run gets (the suite's `agent_args`): given
-    /// to the base agent, so they need not be set per wallet.
-    suite_args: Vec<String>,
-    base: tokio::sync::Mutex<Option<Arc<Base>>>,
+    bases: tokio::sync::Mutex<Vec<(Vec<String>, Arc<Base>)>>,
 }
 
 impl SharedProvider {
-    pub fn new(inner: Arc<dyn Provider>, suite_args: Vec<String>) -> SharedProvider {
+    pub fn new(inner: Arc<dyn Provider>) -> SharedProvider {
         SharedProvider {
             inner,
-            suite_args,
-            base: tokio::sync::Mutex::new(None),
+            bases: tokio::sync::Mutex::default(),
         }
     }
 
-    /// The running base agent, started on first use, and again after one died.
-    async fn base(&self, case: &Scope) -> Result<Arc<Base>, ProviderError> {
-        let mut slot = self.base.lock().await;
-        if let Some(base) = slot.as_ref().filter(|b| b.alive()) {
+    /// The running base agent with `suite_args`, started on first use, and
+    /// again after one died.
+    async fn base(&self, suite_args: &[String], case: &Scope) -> Result<Arc<Base>, ProviderError> {
+        let mut bases = self.bases.lock().await;
+        if let Some((_, base)) = bases
+            .iter()
+            .find(|(args, base)| args == suite_args && base.alive())
+        {
             return Ok(base.clone());
         }
-        if let Some(dead) = slot.take() {
+        if let Some(dead) = bases.iter().position(|(args, _)| args == suite_args) {
+            let (_, dead) = bases.remove(dead);
             dead.stop().await;
         }
         let spec = AgentSpec {
             role: "tenants".into(),
             label: "acapy-harness base agent".into(),
-            args: self
-                .suite_args
-                .iter()
-                .cloned()
+            suite_args: suite_args.to_vec(),
+            args: std::iter::empty()
                 .chain(
                     [
                         "--multitenant",
@@ -151,7 +167,7 @@ impl SharedProvider {
             dead: Mutex::new(None),
             scope,
         });
-        *slot = Some(base.clone());
+        bases.push((suite_args.to_vec(), base.clone()));
         Ok(base)
     }
 
@@ -226,22 +242,25 @@ impl Provider for SharedProvider {
         }
         let mut settings = Vec::new();
         for spec in specs {
-            let own = spec.args.strip_prefix(self.suite_args.as_slice());
-            match own.map(wallet_settings) {
-                Some(Ok(s)) => settings.push(s),
-                Some(Err(flag)) => {
+            match wallet_settings(&spec.args) {
+                Ok(s) => settings.push(s),
+                Err(flag) => {
                     self.tell_dedicated(scope, &format!("`{flag}` cannot be set per sub-wallet"));
                     return self.inner.start(specs, scope).await;
                 }
-                None => return self.inner.start(specs, scope).await,
             }
         }
+        // The suite's flags are the base agent's; a case's roles share them.
+        let suite_args = specs
+            .first()
+            .map(|s| s.suite_args.clone())
+            .unwrap_or_default();
         // A base agent found dead here is replaced once: the cases that
         // were running on it fail, later ones get a new one.
         let mut tries = 2;
         loop {
             tries -= 1;
-            let base = self.base(scope).await?;
+            let base = self.base(&suite_args, scope).await?;
             match base.create_wallets(specs, &settings).await {
                 Err(e) if tries > 0 && !base.alive() => {
                     scope
@@ -254,9 +273,8 @@ impl Provider for SharedProvider {
     }
 
     async fn finish(&self) {
-        if let Some(base) = self.base.lock().await.take() {
-            base.stop().await;
-        }
+        let bases = std::mem::take(&mut *self.bases.lock().await);
+        futures_util::future::join_all(bases.iter().map(|(_, base)| base.stop())).await;
         self.inner.finish().await;
     }
 }
@@ -294,7 +312,7 @@ impl Base {
     async fn create_wallets(
         self: &Arc<Self>,
         specs: &[AgentSpec],
-        settings: &[Map<String, Value>],
+        settings: &[WalletSettings],
     ) -> anyhow::Result<Vec<Agent>> {
         let mut agents = Vec::new();
         for (spec, settings) in specs.iter().zip(settings) {
@@ -312,17 +330,17 @@ impl Base {
     async fn create_wallet(
         self: &Arc<Self>,
         spec: &AgentSpec,
-        settings: Map<String, Value>,
+        settings: WalletSettings,
     ) -> anyhow::Result<Agent> {
         let client = AdminClient::new(&self.admin);
         let body = json!({
             "wallet_name": format!("{}-{}", spec.role, generate_api_key()),
             "wallet_key": raw_wallet_key(),
-            "wallet_type": "askar",
+            "wallet_type": settings.wallet_type.as_deref().unwrap_or("askar"),
             "wallet_key_derivation": "RAW",
             "label": spec.label,
             "wallet_dispatch_type": "default",
-            "extra_settings": settings,
+            "extra_settings": settings.extra,
         });
         let exchange = client
             .send(
@@ -456,8 +474,9 @@ mod tests {
             "--auto-respond-credential-offer --log-level debug --preserve-exchange-records",
         ))
         .unwrap();
+        assert_eq!(settings.wallet_type, None);
         assert_eq!(
-            Value::Object(settings),
+            Value::Object(settings.extra),
             json!({
                 "auto-respond-credential-offer": true,
                 "log-level": "debug",
@@ -465,10 +484,14 @@ mod tests {
             })
         );
         assert_eq!(
-            Value::Object(wallet_settings(&args("--log-level=info")).unwrap()),
+            Value::Object(wallet_settings(&args("--log-level=info")).unwrap().extra),
             json!({"log-level": "info"})
         );
-        assert!(wallet_settings(&[]).unwrap().is_empty());
+        assert!(wallet_settings(&[]).unwrap().extra.is_empty());
+        // The wallet type is the sub-wallet's own.
+        let anoncreds = wallet_settings(&args("--wallet-type askar-anoncreds")).unwrap();
+        assert_eq!(anoncreds.wallet_type.as_deref(), Some("askar-anoncreds"));
+        assert!(anoncreds.extra.is_empty());
     }
 
     #[test]
@@ -480,8 +503,8 @@ mod tests {
             Err("--auto-store-credential".into())
         );
         assert_eq!(
-            wallet_settings(&args("--wallet-type=askar-anoncreds")),
-            Err("--wallet-type".into())
+            wallet_settings(&args("--genesis-url http://ledger:8000/genesis")),
+            Err("--genesis-url".into())
         );
     }
 }

@@ -347,8 +347,9 @@ pub type StepListener = Arc<dyn Fn(usize, &StepResult) + Send + Sync>;
 pub struct RunOptions {
     /// Keep requests, events and logs of failing cases.
     pub keep_artifacts: bool,
-    /// `aca-py start` flags for every agent, before the scenario's own.
-    pub agent_args: Vec<String>,
+    /// `aca-py start` flags for every agent, before the scenario's own
+    /// (templates: they may name services).
+    pub agent_args: Vec<crate::scenario::template::Template>,
     /// Variables (and secrets) given from outside the scenario files.
     pub inputs: crate::inputs::Inputs,
     /// Values masked in every output besides the secret variables' (the

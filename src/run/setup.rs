@@ -154,7 +154,11 @@ impl Setup {
             };
             vars.insert(format!("files.{}", file.name), path.into());
         }
-        let mut args = options.agent_args.clone();
+        let mut suite_args = Vec::new();
+        for arg in &options.agent_args {
+            suite_args.push(arg.render_text(&vars)?);
+        }
+        let mut args = Vec::new();
         for arg in &decl.args {
             args.push(arg.render_text(&vars)?);
         }
@@ -170,6 +174,7 @@ impl Setup {
         Ok(AgentSpec {
             role: decl.role.clone(),
             label: decl.label.clone(),
+            suite_args,
             args,
             env,
             own_agent: case

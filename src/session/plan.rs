@@ -129,7 +129,7 @@ impl Plan {
             let image = |r: &Release| config.images.get(&r.to_string()).cloned();
             let sources =
                 select::for_versions(ProviderChoice::Docker, &releases, image, notices).await;
-            for sources in in_modes(sources, modes, &config.agent_args) {
+            for sources in in_modes(sources, modes) {
                 cases.extend(suite::cases(&scenarios, &sources));
             }
         }
@@ -160,7 +160,7 @@ impl Plan {
             options: RunOptions {
                 keep_artifacts: settings.reports.artifacts.is_some()
                     || settings.reports.dir.is_some(),
-                agent_args: config.agent_args.clone(),
+                agent_args: suite_args(&config)?,
                 inputs,
                 // Keys given on the command line: never shown.
                 secrets: Redactor::new(
@@ -192,6 +192,21 @@ impl Plan {
         }
         sources
     }
+}
+
+/// The suite's `agent_args`, each a template (they may name the suite's
+/// services: `--genesis-url ${services.ledger.url}/genesis`).
+fn suite_args(config: &Config) -> Result<Vec<crate::scenario::template::Template>, PlanError> {
+    let file = std::sync::Arc::new(crate::diagnostic::SourceFile {
+        path: config.path.clone().unwrap_or_default(),
+        text: String::new(),
+    });
+    let loc = crate::diagnostic::Loc::new(&file, 1, 1, 1);
+    config
+        .agent_args
+        .iter()
+        .map(|arg| crate::scenario::template::Template::parse_str(arg, &loc).map_err(bad))
+        .collect()
 }
 
 /// What the suite's file says, as a layer under flags and environment.
@@ -250,16 +265,12 @@ fn releases(versions: &[String]) -> Result<Vec<Release>, PlanError> {
 
 /// The sources of each mode of `modes`: wrapped as shared ones, or (beside
 /// shared twins) named as dedicated ones.
-fn in_modes(
-    sources: Vec<Arc<dyn Provider>>,
-    modes: Modes,
-    suite_args: &[String],
-) -> Vec<Vec<Arc<dyn Provider>>> {
+fn in_modes(sources: Vec<Arc<dyn Provider>>, modes: Modes) -> Vec<Vec<Arc<dyn Provider>>> {
     modes
         .each()
         .iter()
         .map(|&mode| {
-            let wrapped = select::with_mode(sources.clone(), mode, suite_args);
+            let wrapped = select::with_mode(sources.clone(), mode);
             match (modes, mode) {
                 (Modes::Both, AgentMode::Dedicated) => select::as_twins(wrapped),
                 _ => wrapped,
@@ -308,7 +319,7 @@ async fn matrices(
             .or_else(|| config.images.get(&release.to_string()).cloned())
     };
     let sources = select::for_versions(provider, &releases(&distinct)?, image, notices).await;
-    Ok(in_modes(sources, modes, &config.agent_args)
+    Ok(in_modes(sources, modes)
         .into_iter()
         .map(|sources| {
             let by_version: BTreeMap<&String, Arc<dyn Provider>> =

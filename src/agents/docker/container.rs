@@ -55,7 +55,7 @@ pub async fn start_one(
         wallet_name: &format!("{alias}-wallet"),
         api_key: &api_key,
         wallet_key: &raw_wallet_key(),
-        extra: &spec.args,
+        extra: &spec.all_args(),
         extra_env: &spec.env,
     }
     .command();
