@@ -42,9 +42,13 @@ pub struct KnownDrift {
     /// `#/definitions/ConnRecord/properties/state/enum`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema_path: Option<String>,
-    /// `type`, `required`, `additionalProperties`, ...
+    /// `type`, `required`, `additionalProperties`, ...; `status` for an
+    /// answer whose status the document does not describe.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keyword: Option<String>,
+    /// With `keyword: status`, the one undocumented status meant (else any).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
     /// `request` or `response`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub side: Option<Side>,
@@ -63,16 +67,8 @@ impl KnownDrift {
     /// A `versions` range that does not parse, or a version that is not
     /// one, matches nothing: better a reported violation than a hidden one.
     pub fn matches(&self, version: &str, violation: &Violation) -> bool {
-        if let Some(range) = &self.versions {
-            let Ok(range) = crate::version::VersionReq::parse(range) else {
-                return false;
-            };
-            let Ok(version) = crate::version::Version::parse(version) else {
-                return false;
-            };
-            if !range.matches(&version) {
-                return false;
-            }
+        if !self.covers_version(version) || self.status.is_some() {
+            return false;
         }
         let operation_matches = self
             .operation
@@ -92,6 +88,55 @@ impl KnownDrift {
                 .schema_path
                 .as_deref()
                 .is_none_or(|p| glob(p, &violation.schema_path))
+    }
+
+    /// Whether an answer of `status`, which the document of `operation`
+    /// does not describe, is this entry: only entries that say
+    /// `keyword: status` cover one, so a broad entry hides no status.
+    pub fn matches_status(&self, version: &str, operation: &OperationId, status: u16) -> bool {
+        self.covers_version(version)
+            && self.keyword.as_deref() == Some("status")
+            && self.status.is_none_or(|s| s == status)
+            && self.pointer.is_none()
+            && self.schema_path.is_none()
+            && self.side.is_none_or(|s| s == Side::Response)
+            && self
+                .operation
+                .as_deref()
+                .is_none_or(|pattern| operation_matches(pattern, operation))
+    }
+
+    fn covers_version(&self, version: &str) -> bool {
+        let Some(range) = &self.versions else {
+            return true;
+        };
+        let (Ok(range), Ok(version)) = (
+            crate::version::VersionReq::parse(range),
+            crate::version::Version::parse(version),
+        ) else {
+            return false;
+        };
+        range.matches(&version)
+    }
+
+    /// The first entry of `known` that an undocumented `status` is.
+    pub fn find_status<'a>(
+        known: &'a [KnownDrift],
+        version: &str,
+        operation: &OperationId,
+        status: u16,
+    ) -> Option<&'a KnownDrift> {
+        known
+            .iter()
+            .find(|k| k.matches_status(version, operation, status))
+    }
+
+    /// The reason, with the link where it was reported.
+    pub fn described(&self) -> String {
+        match &self.link {
+            Some(link) => format!("{} ({link})", self.reason),
+            None => self.reason.clone(),
+        }
     }
 
     /// The first entry of `known` that `violation` is.
@@ -213,5 +258,30 @@ mod tests {
         assert!(glob("/conn*", "/connections"));
         assert!(!glob("/conn*", "/connections/x"));
         assert!(glob("**", ""));
+    }
+
+    fn entry(yaml: &str) -> KnownDrift {
+        serde_saphyr::from_str(yaml).unwrap()
+    }
+
+    #[test]
+    fn only_status_entries_cover_an_undocumented_status() {
+        let store = OperationId {
+            method: "POST".into(),
+            path: "/vc/credentials/store".into(),
+        };
+        let by_status = entry(
+            "{operation: POST /vc/credentials/store, keyword: status, status: 200, versions: '<1.0', reason: r}",
+        );
+        assert!(by_status.matches_status("0.12.8", &store, 200));
+        assert!(!by_status.matches_status("0.12.8", &store, 500));
+        assert!(!by_status.matches_status("1.3.6", &store, 200));
+        let broad = entry("{operation: /vc/**, reason: r}");
+        assert!(!broad.matches_status("0.12.8", &store, 200));
+        let other = OperationId {
+            method: "POST".into(),
+            path: "/vc/credentials/verify".into(),
+        };
+        assert!(!by_status.matches_status("0.12.8", &other, 200));
     }
 }

@@ -194,11 +194,7 @@ impl AgentContract {
         let version = self.version.clone();
         match finding {
             Finding::Violation(v) => {
-                let known =
-                    KnownDrift::find(&settings.known, &version, &v).map(|k| match &k.link {
-                        Some(link) => format!("{} ({link})", k.reason),
-                        None => k.reason.clone(),
-                    });
+                let known = KnownDrift::find(&settings.known, &version, &v).map(KnownDrift::described);
                 let rule = {
                     let key = v.dedup_key(&version);
                     format!(
@@ -227,6 +223,8 @@ impl AgentContract {
             Finding::UndocumentedStatus {
                 operation, status, ..
             } => ContractFinding {
+                known: KnownDrift::find_status(&settings.known, &version, &operation, status)
+                    .map(KnownDrift::described),
                 kind: "undocumented_status".into(),
                 rule: format!("{version} {operation} status {status}"),
                 version,
@@ -239,7 +237,6 @@ impl AgentContract {
                 expected: None,
                 actual: None,
                 text,
-                known: None,
             },
             Finding::UnknownOperation(unknown) => ContractFinding {
                 kind: "unknown_operation".into(),

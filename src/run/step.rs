@@ -115,7 +115,26 @@ impl Runner<'_> {
         };
         let mut exchange = exchange;
         exchange.operation = operation;
+        let status = exchange.status;
+        // The author's own check speaks first; a broken contract fails a
+        // step only when nothing the author wrote did.
+        let status_fault = match &step.status {
+            Some(check) if check.code != status => Some(
+                Fault::new("unexpected HTTP status")
+                    .at(&check.loc)
+                    .expected(format!("status {}", check.code))
+                    .actual(format!("status {status}")),
+            ),
+            None if !(200..300).contains(&status) => Some(
+                Fault::new(format!("{method} {path} answered HTTP {status}"))
+                    .at(&step.loc)
+                    .expected("a 2xx status (add `expect: { status: CODE }` to expect another)")
+                    .actual(format!("status {status}")),
+            ),
+            _ => None,
+        };
         // A route the step expects to be missing is not checked.
+        let mut contract_fault = None;
         if let Some(contract) = contract.as_ref().filter(|_| exchange.operation.is_some()) {
             let findings = contract.check(
                 &self.contract,
@@ -129,48 +148,38 @@ impl Runner<'_> {
                     .cloned();
             self.findings.extend(findings);
             if let Some(finding) = failing {
-                self.exchanges.push(exchange.clone());
                 let broken = match finding.side.as_deref() {
                     Some("request") => "the request body breaks",
                     _ => "the answer breaks",
                 };
                 let at = self.value_loc(step, &method.as_str().to_ascii_lowercase());
-                return Err(Fault::new(format!(
-                    "{broken} ACA-Py {}'s API contract (--contract strict)",
-                    finding.version
-                ))
-                .at(&at)
-                .label(finding.operation.clone())
-                .expected(
-                    finding
-                        .expected
-                        .clone()
-                        .map(|e| format!("{e} at {}", finding.pointer.clone().unwrap_or_default()))
-                        .unwrap_or_else(|| "a documented answer".into()),
-                )
-                .actual(finding.text.clone())
-                .note(
-                    "help: if ACA-Py is right and its document wrong, declare it under `contract: { known: [...] }` in acapy-harness.yaml",
-                )
-                .response(Some(exchange)));
+                contract_fault = Some(
+                    Fault::new(format!(
+                        "{broken} ACA-Py {}'s API contract (--contract strict)",
+                        finding.version
+                    ))
+                    .at(&at)
+                    .label(finding.operation.clone())
+                    .expected(
+                        finding
+                            .expected
+                            .clone()
+                            .map(|e| {
+                                format!("{e} at {}", finding.pointer.clone().unwrap_or_default())
+                            })
+                            .unwrap_or_else(|| "a documented answer".into()),
+                    )
+                    .actual(finding.text.clone())
+                    .note(
+                        "help: if ACA-Py is right and its document wrong, declare it under `contract: { known: [...] }` in acapy-harness.yaml",
+                    ),
+                );
             }
         }
         self.exchanges.push(exchange.clone());
-        let status = exchange.status;
-        match &step.status {
-            Some(check) if check.code != status => Err(Fault::new("unexpected HTTP status")
-                .at(&check.loc)
-                .expected(format!("status {}", check.code))
-                .actual(format!("status {status}"))
-                .response(Some(exchange))),
-            None if !(200..300).contains(&status) => Err(Fault::new(format!(
-                "{method} {path} answered HTTP {status}"
-            ))
-            .at(&step.loc)
-            .expected("a 2xx status (add `expect: { status: CODE }` to expect another)")
-            .actual(format!("status {status}"))
-            .response(Some(exchange))),
-            _ => Ok((exchange.response.clone(), Some(exchange))),
+        match status_fault.or(contract_fault) {
+            Some(fault) => Err(fault.response(Some(exchange))),
+            None => Ok((exchange.response.clone(), Some(exchange))),
         }
     }
 
