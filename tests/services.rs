@@ -370,3 +370,78 @@ fn ctrl_c_removes_the_services_and_the_files_of_a_running_case() {
         .collect();
     assert!(left.is_empty(), "left in TMPDIR: {left:?}");
 }
+
+const TAILS: &str = "acapy-harness/tails-server:1";
+
+/// A suite's `scope: run` service is started once and shared: what the
+/// first case PUTs there, the second (run after it) GETs back through a
+/// `service:` step; the agents read its address from `${services.NAME.url}`.
+/// After the run, neither it nor the run's network is left.
+#[tokio::test]
+async fn a_run_scoped_service_is_shared_by_the_cases_and_removed_after_the_run() {
+    if !images_at_hand(&[TAILS]).await {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let suite = dir.path();
+    std::fs::write(
+        suite.join("acapy-harness.yaml"),
+        format!(
+            "services:\n  files:\n    image: {TAILS}\n    port: 6543\n    ready: {{ http: /ready }}\n    scope: run\n\
+             agent_args: [--tails-server-base-url, \"${{services.files.url}}\"]\n"
+        ),
+    )
+    .unwrap();
+    let scenario = |steps: &str| {
+        format!("agents:\n  issuer: {{}}\nsteps:\n  - get: /status\n    agent: issuer\n{steps}")
+    };
+    std::fs::write(
+        suite.join("a-put.yaml"),
+        scenario(
+            "  - service: files\n    put: /left-by-a\n    body: { from: a }\n    expect: { status: 200 }\n",
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        suite.join("b-get.yaml"),
+        scenario(
+            "  - service: files\n    get: /left-by-a\n    expect: { status: 200, $.from: a }\n\
+             \x20 - agent: issuer\n    get: /status/config\n    expect:\n      $.config.tails_server_base_url: { matches: \"^http://127.0.0.1:[0-9]+$\" }\n",
+        ),
+    )
+    .unwrap();
+    let child = harness()
+        .args([
+            "run",
+            "--acapy",
+            VERSION,
+            "--provider",
+            "process",
+            "-j",
+            "1",
+        ])
+        .arg(suite)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The run's id starts with its process id: its containers carry it.
+    let run_prefix = format!("{}-", child.id());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("summary: 2 passed"), "{stdout}");
+    let label = format!("{{{{.Label \"{RUN_LABEL}\"}}}}");
+    let filter = format!("label={RUN_LABEL}");
+    for (kind, ls) in [("container", ["ps", "-a"]), ("network", ["network", "ls"])] {
+        let runs = docker(&[ls[0], ls[1], "--filter", &filter, "--format", &label]);
+        assert!(
+            !runs.lines().any(|run| run.starts_with(&run_prefix)),
+            "a {kind} of run {run_prefix}… is left: {runs}"
+        );
+    }
+}

@@ -163,6 +163,9 @@ pub enum Reach {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceEndpoint {
     pub name: String,
+    /// The name containers on its network reach it by: the service's name
+    /// on a case network, its container's on the run's.
+    pub host: String,
     /// Its port on the networks it is on.
     pub port: u16,
     /// Where it is published on 127.0.0.1.

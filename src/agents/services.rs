@@ -3,7 +3,7 @@
 //! as its provider says ([`super::Provider::service_address`]). They run
 //! in Docker whatever runs the agents; see [`super::docker::service`].
 
-pub use super::docker::service::{Readiness, ServiceSpec, Services};
+pub use super::docker::service::{Readiness, RunServices, ServiceSpec, Services};
 
 use super::Notices;
 

@@ -44,7 +44,8 @@ pub fn unknown_operations(
             continue;
         }
         for step in &scenario.steps {
-            let Action::Request(request) = &step.action else {
+            // A request to a service is not ACA-Py's.
+            let (Action::Request(request), None) = (&step.action, &step.service) else {
                 continue;
             };
             let for_another_version = step

@@ -194,7 +194,8 @@ impl AgentContract {
         let version = self.version.clone();
         match finding {
             Finding::Violation(v) => {
-                let known = KnownDrift::find(&settings.known, &version, &v).map(KnownDrift::described);
+                let known =
+                    KnownDrift::find(&settings.known, &version, &v).map(KnownDrift::described);
                 let rule = {
                     let key = v.dedup_key(&version);
                     format!(

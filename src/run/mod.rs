@@ -491,6 +491,7 @@ async fn run_in_scope(
     let mut output = Runner::new(scenario, &mut agents, started)
         .with_contract(options.contract.clone(), documents)
         .with_vars(vars)
+        .with_services(setup.service_urls())
         .with_secret_names(&options.inputs.secret_names)
         .with_redactor(secrets.clone())
         .with_step_listener(options.on_step.clone())

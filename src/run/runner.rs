@@ -8,7 +8,7 @@ use super::fault::Fault;
 use super::outcome::{Artifacts, StepResult, StepStatus};
 use super::parsed;
 use crate::admin::events::{summarize, Event, EventStream};
-use crate::admin::{AdminClient, Exchange};
+use crate::admin::{AdminAuth, AdminClient, AdminEndpoint, Exchange};
 use crate::agents::Agent;
 use crate::redact::Redactor;
 use crate::scenario::model::{Action, Facts, Scenario, Step, WaitSource, Xfail};
@@ -86,6 +86,8 @@ pub(super) struct Runner<'a> {
     pub(super) scenario: &'a Scenario,
     /// Each role's client, rebuilt when its agent restarts.
     pub(super) clients: BTreeMap<String, AdminClient>,
+    /// A client for each service a step may call (`service: NAME`).
+    pub(super) services: BTreeMap<String, AdminClient>,
     pub(super) agents: &'a mut [Agent],
     pub(super) streams: BTreeMap<String, EventStream>,
     pub(super) vars: Vars,
@@ -126,6 +128,7 @@ impl<'a> Runner<'a> {
         Runner {
             scenario,
             clients,
+            services: BTreeMap::new(),
             agents,
             streams: BTreeMap::new(),
             vars: Vars::new(),
@@ -150,6 +153,18 @@ impl<'a> Runner<'a> {
     ) -> Runner<'a> {
         self.contract = settings;
         self.documents = documents;
+        self
+    }
+
+    /// Where each service answers on this machine, for `service:` steps.
+    pub fn with_services(mut self, services: BTreeMap<String, String>) -> Runner<'a> {
+        self.services = services
+            .into_iter()
+            .map(|(name, url)| {
+                let endpoint = AdminEndpoint::new(&url, AdminAuth::None);
+                (name, AdminClient::new(&endpoint))
+            })
+            .collect();
         self
     }
 
@@ -322,7 +337,7 @@ impl<'a> Runner<'a> {
             let results = &mut output.steps;
             results.push(StepResult {
                 name: step.name.clone(),
-                agent: step.agent.clone().unwrap_or_default(),
+                agent: step.target().to_owned(),
                 status,
                 line: Some(step.loc.line),
                 started: step_started.duration_since(self.started),
@@ -335,7 +350,7 @@ impl<'a> Runner<'a> {
             if let Err(failure) = outcome {
                 results.extend(steps[index + 1..].iter().map(|rest| StepResult {
                     name: rest.name.clone(),
-                    agent: rest.agent.clone().unwrap_or_default(),
+                    agent: rest.target().to_owned(),
                     status: StepStatus::NotRun,
                     line: Some(rest.loc.line),
                     started: Default::default(),

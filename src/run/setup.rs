@@ -9,11 +9,13 @@
 use super::fault::Fault;
 use super::RunOptions;
 use crate::agents::cleanup;
-use crate::agents::services::{self, ServiceSpec, Services};
-use crate::agents::{AgentSpec, FilePlacement, Provider, ProviderError, Scope, Unavailable};
+use crate::agents::services::{self, RunServices, ServiceSpec, Services};
+use crate::agents::{
+    AgentSpec, FilePlacement, Provider, ProviderError, Scope, ServiceEndpoint, Unavailable,
+};
 use crate::diagnostic::Diagnostic;
 use crate::redact::{is_secret_name, Redactor};
-use crate::scenario::model::{Action, AgentDecl, Readiness, ServiceDecl};
+use crate::scenario::model::{Action, AgentDecl, Readiness, ServiceDecl, ServiceScope};
 use crate::scenario::template::{env_name, Template, Vars};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -23,7 +25,11 @@ use std::path::Path;
 pub(super) struct Setup {
     /// The variables the first step sees, `${services.*}` included.
     pub vars: Vars,
+    /// The case's own services (`scope: case`).
     pub services: Option<Services>,
+    /// The run's services it uses (`scope: run`), started by whichever case
+    /// needed them first.
+    run_services: Vec<ServiceEndpoint>,
     /// Each role's agent, as its provider starts it.
     pub specs: BTreeMap<String, AgentSpec>,
     /// Where process agents find their files; removed with the case.
@@ -61,30 +67,47 @@ impl Setup {
     ) -> Result<Setup, SetupError> {
         let scenario = &case.scenario;
         let mut vars = first_vars(case, options)?;
-        let decls = services_of(case, options);
-        let services = match decls.is_empty() {
+        let (for_run, for_case): (Vec<_>, Vec<_>) = services_of(case, options)
+            .into_iter()
+            .partition(|d| d.scope == ServiceScope::Run);
+        let not_started = |e: ProviderError| match e {
+            ProviderError::Unavailable(why) => SetupError::Skip(why),
+            ProviderError::Failed(e) => {
+                SetupError::fail(Fault::new("the services did not start").note(format!("{e:#}")))
+            }
+        };
+        // Rendered with what every case of the run shares, not a case's own
+        // `vars`: they are started once.
+        let run_services = match for_run.is_empty() {
+            true => Vec::new(),
+            false => {
+                let run_vars = outside_vars(options);
+                let specs = for_run
+                    .iter()
+                    .map(|d| render_service(d, &run_vars, secrets))
+                    .collect::<Result<Vec<_>, _>>()?;
+                RunServices::start_once(&specs, &scope.run)
+                    .await
+                    .map_err(not_started)?
+            }
+        };
+        let services = match for_case.is_empty() {
             true => None,
             false => {
-                let specs = decls
+                let specs = for_case
                     .iter()
                     .map(|d| render_service(d, &vars, secrets))
                     .collect::<Result<Vec<_>, _>>()?;
-                match Services::start(&specs, scope).await {
-                    Ok(services) => Some(services),
-                    Err(ProviderError::Unavailable(why)) => return Err(SetupError::Skip(why)),
-                    Err(ProviderError::Failed(e)) => {
-                        return Err(SetupError::fail(
-                            Fault::new("the services did not start").note(format!("{e:#}")),
-                        ))
-                    }
-                }
+                Some(Services::start(&specs, scope).await.map_err(not_started)?)
             }
         };
-        // Agents that must reach services or agents of other sources.
+        // Agents that must reach the case's services or agents of other
+        // sources (the run's services are on a network all agents join).
         let has_neighbours = services.is_some() || case.providers().len() > 1;
         let mut setup = Setup {
             vars: Vars::new(),
             services,
+            run_services,
             specs: BTreeMap::new(),
             files_dir: None,
         };
@@ -116,7 +139,8 @@ impl Setup {
     /// reach them.
     fn service_vars(&self, provider: &dyn Provider) -> Vars {
         let mut vars = Vars::new();
-        for service in self.services.iter().flat_map(Services::endpoints) {
+        let case_services = self.services.iter().flat_map(Services::endpoints);
+        for service in self.run_services.iter().cloned().chain(case_services) {
             let (host, port) = provider.service_address(&service);
             let prefix = format!("services.{}", service.name);
             vars.insert(
@@ -240,6 +264,17 @@ impl Setup {
         }
     }
 
+    /// Where each service answers on this machine: `service:` steps go there.
+    pub(super) fn service_urls(&self) -> BTreeMap<String, String> {
+        let case_services = self.services.iter().flat_map(Services::endpoints);
+        self.run_services
+            .iter()
+            .cloned()
+            .chain(case_services)
+            .map(|s| (s.name, format!("http://127.0.0.1:{}", s.host_port)))
+            .collect()
+    }
+
     /// Each service's log so far.
     pub(super) fn service_logs(&self) -> Vec<(String, String)> {
         self.services.iter().flat_map(Services::logs).collect()
@@ -249,6 +284,20 @@ impl Setup {
 /// `${run_id}`, the variables given from outside, then the scenario's
 /// `vars` in order (each may use those above it; outside ones win).
 fn first_vars(case: &super::Case, options: &RunOptions) -> Result<Vars, SetupError> {
+    let mut vars = outside_vars(options);
+    for (name, template) in &case.scenario.vars {
+        if options.inputs.vars.contains_key(name) {
+            continue;
+        }
+        let value = template.render(&vars)?;
+        vars.insert(name.clone(), value);
+    }
+    Ok(vars)
+}
+
+/// `${run_id}` and the variables given from outside: what every case of
+/// the run sees alike.
+fn outside_vars(options: &RunOptions) -> Vars {
     let mut vars = Vars::new();
     vars.insert("run_id".into(), Value::String(super::run_id()));
     vars.extend(
@@ -258,14 +307,7 @@ fn first_vars(case: &super::Case, options: &RunOptions) -> Result<Vars, SetupErr
             .iter()
             .map(|(k, v)| (k.clone(), v.clone())),
     );
-    for (name, template) in &case.scenario.vars {
-        if options.inputs.vars.contains_key(name) {
-            continue;
-        }
-        let value = template.render(&vars)?;
-        vars.insert(name.clone(), value);
-    }
-    Ok(vars)
+    vars
 }
 
 /// The scenario's services, then the suite's that it does not redefine.

@@ -47,7 +47,10 @@ impl Runner<'_> {
     }
 
     async fn request(&mut self, step: &Step, request: &Request) -> Result<Outcome, Fault> {
-        let client = self.clients[role(step)].clone();
+        let client = match &step.service {
+            Some(service) => self.services[service].clone(),
+            None => self.clients[role(step)].clone(),
+        };
         let path = request.path.render_path(&self.vars)?;
         let mut query = Vec::new();
         for (key, template) in &request.query {
@@ -75,7 +78,10 @@ impl Runner<'_> {
             .status
             .as_ref()
             .is_some_and(|s| !(200..300).contains(&s.code));
-        let contract = self.documents.get(role(step)).cloned();
+        let contract = match step.service {
+            Some(_) => None,
+            None => self.documents.get(role(step)).cloned(),
+        };
         let mut operation = None;
         if let Some(contract) = &contract {
             match contract.check_operation(method.as_str(), &path) {
@@ -89,7 +95,7 @@ impl Runner<'_> {
         }
         let exchange = client
             .send_with(
-                role(step),
+                step.target(),
                 method.clone(),
                 &path,
                 &query,
@@ -102,7 +108,11 @@ impl Runner<'_> {
             Ok(exchange) => exchange,
             Err((e, ())) => {
                 // Say why the agent did not answer when it is gone.
-                let cause = match self.gone(role(step)).await {
+                let gone = match step.service {
+                    Some(_) => None,
+                    None => self.gone(role(step)).await,
+                };
+                let cause = match gone {
                     Some(why) => format!("{} {why}: ", role(step)),
                     None => String::new(),
                 };

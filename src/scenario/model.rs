@@ -195,7 +195,17 @@ pub struct ServiceDecl {
     pub port: u16,
     pub ready: Readiness,
     pub ready_timeout: Duration,
+    pub scope: ServiceScope,
     pub loc: Loc,
+}
+
+/// How long a service lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceScope {
+    /// Started for each case, removed after it.
+    Case,
+    /// Started once, before the first case, removed after the run.
+    Run,
 }
 
 /// When a service counts as ready.
@@ -216,11 +226,23 @@ pub struct Step {
     /// The role the step talks to; None for the `set` step that an
     /// `include` with `with:` becomes.
     pub agent: Option<String>,
+    /// A request to a service instead of an agent (`service: NAME`).
+    pub service: Option<String>,
     pub when: Option<Condition>,
     pub action: Action,
     pub status: Option<StatusCheck>,
     pub assertions: Vec<Assertion>,
     pub captures: Vec<Capture>,
+}
+
+impl Step {
+    /// The agent's role, or the service, the step talks to.
+    pub fn target(&self) -> &str {
+        self.agent
+            .as_deref()
+            .or(self.service.as_deref())
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Debug)]

@@ -132,6 +132,11 @@ pub struct RawService {
     /// When it counts as ready (default: its port accepts connections).
     #[schemars(with = "Option<RawReady>")]
     pub ready: Option<Spanned<RawReady>>,
+    /// `case` (the default: started for each case, removed after it) or,
+    /// for a suite's services, `run`: started once, before the first case,
+    /// shared by every case and removed after the run (a ledger).
+    #[schemars(with = "Option<String>")]
+    pub scope: Option<Spanned<String>>,
 }
 
 /// `{ http: PATH }` or `{ log: TEXT }`, and a `timeout`.
@@ -234,6 +239,11 @@ pub struct RawStep {
     /// The role the step talks to; required on requests and waits.
     #[schemars(with = "Option<String>")]
     pub agent: Option<Spanned<String>>,
+    /// Instead of `agent`, on a request: a service (under `services`) the
+    /// request goes to, on its port published on 127.0.0.1 (a ledger's
+    /// `POST /register`).
+    #[schemars(with = "Option<String>")]
+    pub service: Option<Spanned<String>>,
     /// Only run the step where the condition holds.
     pub when: Option<RawCondition>,
     /// A known failure of this step: where its condition holds, the step's

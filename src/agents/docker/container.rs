@@ -40,7 +40,7 @@ pub(super) const DEFAULT_BRIDGE: &str = "bridge";
 pub async fn start_one(
     docker: &Docker,
     image: &str,
-    network: &Arc<CaseNetwork>,
+    (network, run_network): (&Arc<CaseNetwork>, Option<&str>),
     spec: &AgentSpec,
     case: &str,
 ) -> anyhow::Result<Agent> {
@@ -117,6 +117,9 @@ pub async fn start_one(
     let ready = async {
         let container = handle.container.as_ref().expect("just started");
         join_network(docker, container.id(), &network.name, &alias).await?;
+        if let Some(run_network) = run_network {
+            also_join(docker, container.id(), run_network).await?;
+        }
         let admin = published_admin(container, &api_key).await?;
         let ended = log.ended.clone();
         let waited = wait_ready(&admin, ready_timeout(), || {
@@ -239,6 +242,21 @@ pub(super) async fn join_network(
         )
         .await
         .map_err(|e| anyhow!("cannot detach the container from the default bridge: {e}"))
+}
+
+/// Attaches a container to one more network (the run's, where its
+/// services are), keeping it on the others.
+pub(super) async fn also_join(docker: &Docker, id: &str, network: &str) -> anyhow::Result<()> {
+    docker
+        .connect_network(
+            network,
+            NetworkConnectRequest {
+                container: id.to_owned(),
+                endpoint_config: None,
+            },
+        )
+        .await
+        .map_err(|e| anyhow!("cannot attach the container to the run's network {network}: {e}"))
 }
 
 /// How a container that stopped ended: `exited with code 1 (out of memory)`.

@@ -31,7 +31,7 @@ mod network;
 pub mod service;
 
 pub use engine::{engine_available, image_present, run_id, sweep_stale};
-pub use network::CaseNetwork;
+pub use network::{CaseNetwork, RunNetwork};
 
 use super::version::Release;
 use super::{
@@ -159,9 +159,9 @@ impl Provider for DockerProvider {
         Some(self.release.version.clone())
     }
 
-    /// By name and port on the case network.
+    /// By name and port on the case network (or the run's).
     fn service_address(&self, service: &ServiceEndpoint) -> (String, u16) {
-        (service.name.clone(), service.port)
+        (service.host.clone(), service.port)
     }
 
     /// Copied into the container.
@@ -200,11 +200,15 @@ impl Provider for DockerProvider {
         let image = self.chosen_image(scope.notices()).await?;
         let docker = connect().await?;
         let network = case_network(&docker, scope).await?;
+        // The run's services (a ledger) are reached on the run's network.
+        let run_network = scope.run.get::<RunNetwork>().await;
+        let run_network = run_network.as_ref().map(|n| n.name());
         let case = scope.case.name.as_str();
         let starts = specs.iter().map(|spec| {
             let (docker, image, network) = (&docker, &image, &network);
             async move {
-                let agent = container::start_one(docker, image, network, spec, case).await?;
+                let networks = (network, run_network);
+                let agent = container::start_one(docker, image, networks, spec, case).await?;
                 anyhow::Ok(vec![agent])
             }
         });

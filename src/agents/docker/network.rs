@@ -1,4 +1,6 @@
-//! The network of one case: its agents reach each other there by role name.
+//! Docker networks: one per case, where its agents reach each other by
+//! role name, and one per run for the services every case shares (a
+//! ledger), which the run's container agents join too.
 
 use super::engine::{register_network, run_id};
 use super::CASE_LABEL;
@@ -23,6 +25,8 @@ pub struct CaseNetwork {
 }
 
 impl CaseNetwork {
+    /// A network labelled with the run and with `case` (`run` for the
+    /// run's own), registered for the sweep until removed.
     pub async fn create(docker: &Docker, case: &str) -> anyhow::Result<CaseNetwork> {
         static NEXT: AtomicU32 = AtomicU32::new(1);
         let name = format!(
@@ -76,6 +80,29 @@ impl std::fmt::Debug for CaseNetwork {
 impl Resource for CaseNetwork {
     async fn close(&self) {
         self.remove().await;
+    }
+}
+
+/// The network of the run's services, kept in the run's scope: made before
+/// them (so closed after them), joined by every container agent of the run
+/// so that it reaches them at the address they were started with.
+#[derive(Debug)]
+pub struct RunNetwork(pub CaseNetwork);
+
+impl RunNetwork {
+    pub async fn create(docker: &Docker) -> anyhow::Result<RunNetwork> {
+        Ok(RunNetwork(CaseNetwork::create(docker, "run").await?))
+    }
+
+    pub fn name(&self) -> &str {
+        &self.0.name
+    }
+}
+
+#[async_trait]
+impl Resource for RunNetwork {
+    async fn close(&self) {
+        self.0.remove().await;
     }
 }
 

@@ -1,26 +1,34 @@
-//! Services: containers a case starts beside its agents (a database, a DID
-//! resolver), on the case's network under their own names, their port also
-//! published on 127.0.0.1 for process agents and for the readiness check.
+//! Services: containers beside the agents (a database, a DID resolver, a
+//! ledger), their port also published on 127.0.0.1 for process agents and
+//! for the readiness check.
 //!
-//! Started like agent containers (testcontainers on the default bridge,
-//! then moved to the case network), labelled with the run and case so the
-//! sweep finds them, and registered in [`crate::agents::cleanup`] until
-//! removed. A service whose image is not here and cannot be pulled makes
-//! the case skip ([`ProviderError::Unavailable`]), not fail.
+//! A case's services ([`Services::start`]) are started like agent
+//! containers (testcontainers on the default bridge, then moved to the case
+//! network under the service's name). A run's services
+//! ([`RunServices::start_once`]) are created on the run's network from the
+//! start and reached by container name: a ledger writes the address it
+//! first has into its genesis, so it must never move.
+//!
+//! All are labelled with the run (and case) so the sweep finds them, and
+//! registered in [`crate::agents::cleanup`] until removed. A service whose
+//! image is not here and cannot be pulled makes the case skip
+//! ([`ProviderError::Unavailable`]), not fail.
 
 use super::container::{
     how_it_ended, join_network, publish_on_loopback, split_image, LogSink, DEFAULT_BRIDGE,
 };
 use super::engine::{connect, pull, register_container, remove_container, run_id};
-use super::network::CaseNetwork;
+use super::network::{CaseNetwork, RunNetwork};
 use super::{case_network, CASE_LABEL};
 use crate::agents::cleanup::{self, RUN_LABEL};
 use crate::agents::log::tail;
+use crate::agents::scope::{Resource, RunScope};
 use crate::agents::{Notices, ProviderError, Scope, ServiceEndpoint};
 use anyhow::anyhow;
+use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use testcontainers::bollard::Docker;
 use testcontainers::core::IntoContainerPort;
@@ -40,8 +48,8 @@ pub enum Readiness {
     Log(String),
 }
 
-/// A service with its settings rendered for this case.
-#[derive(Debug, Clone)]
+/// A service with its settings rendered for this case (or run).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceSpec {
     pub name: String,
     pub image: String,
@@ -61,6 +69,8 @@ pub struct Services {
 
 struct RunningService {
     name: String,
+    /// The name container agents reach it by, on its network.
+    host: String,
     /// The port agents use, inside the network.
     port: u16,
     /// Where it is published on 127.0.0.1.
@@ -76,22 +86,20 @@ impl Services {
     /// once, and waits until each is ready. On error none is left running
     /// (the network goes with the scope).
     pub async fn start(specs: &[ServiceSpec], scope: &Scope) -> Result<Services, ProviderError> {
-        let docker = connect()
-            .await
-            .map_err(|e| ProviderError::unavailable(format!("services need Docker: {e:#}")))?;
-        for spec in specs {
-            if let Err(why) = image_here(&docker, &spec.image, scope.notices()).await {
-                return Err(ProviderError::unavailable(format!(
-                    "service `{}` needs image {}, which {why}",
-                    spec.name, spec.image
-                )));
-            }
-        }
+        let docker = docker_with_images(specs, scope.notices()).await?;
         let network = case_network(&docker, scope).await?;
         let case = scope.case.name.as_str();
         let starts = specs
             .iter()
-            .map(|spec| start_one(&docker, &network, spec, case));
+            .map(|spec| start_one(&docker, Placement::Case(&network), spec, case));
+        Services::gather(docker.clone(), starts).await
+    }
+
+    /// Waits for every start; on one error, removes those that started.
+    async fn gather(
+        docker: Docker,
+        starts: impl Iterator<Item = impl std::future::Future<Output = anyhow::Result<RunningService>>>,
+    ) -> Result<Services, ProviderError> {
         let mut running = Vec::new();
         let mut first_error = None;
         for result in futures_util::future::join_all(starts).await {
@@ -119,6 +127,7 @@ impl Services {
             .iter()
             .map(|s| ServiceEndpoint {
                 name: s.name.clone(),
+                host: s.host.clone(),
                 port: s.port,
                 host_port: s.host_port,
             })
@@ -137,6 +146,114 @@ impl Services {
     pub async fn stop(mut self) {
         for service in &mut self.running {
             service.remove(&self.docker).await;
+        }
+    }
+}
+
+/// A client, once every image of `specs` is known to be here (pulled if
+/// it can be): else why the case cannot have its services.
+async fn docker_with_images(
+    specs: &[ServiceSpec],
+    notices: &Notices,
+) -> Result<Docker, ProviderError> {
+    let docker = connect()
+        .await
+        .map_err(|e| ProviderError::unavailable(format!("services need Docker: {e:#}")))?;
+    for spec in specs {
+        if let Err(why) = image_here(&docker, &spec.image, notices).await {
+            return Err(ProviderError::unavailable(format!(
+                "service `{}` needs image {}, which {why}",
+                spec.name, spec.image
+            )));
+        }
+    }
+    Ok(docker)
+}
+
+/// The services every case of a run shares (`scope: run`), kept in the
+/// run's scope: each set of them started by the first case that needs it,
+/// removed when the run ends. A set that could not start is remembered, so
+/// every later case skips or fails at once, for the same reason, instead
+/// of waiting for it again.
+#[derive(Default)]
+pub struct RunServices {
+    started: tokio::sync::Mutex<Vec<StartedSet>>,
+}
+
+/// A set of services as the run asked for it, and how its start went.
+type StartedSet = (Vec<ServiceSpec>, Result<Services, Remembered>);
+
+#[derive(Clone)]
+enum Remembered {
+    Unavailable(String),
+    Failed(String),
+}
+
+impl RunServices {
+    /// The endpoints of `specs`, started now if no case has started them.
+    pub async fn start_once(
+        specs: &[ServiceSpec],
+        run: &RunScope,
+    ) -> Result<Vec<ServiceEndpoint>, ProviderError> {
+        let docker = docker_with_images(specs, run.notices()).await?;
+        // The network first: the scope closes in reverse, services first.
+        let network = run.get_or_try_make(|| RunNetwork::create(&docker)).await?;
+        let registry = run
+            .get_or_try_make(|| async { anyhow::Ok(RunServices::default()) })
+            .await?;
+        let mut started = registry.started.lock().await;
+        if !started.iter().any(|(s, _)| s == specs) {
+            let starts = specs
+                .iter()
+                .map(|spec| start_one(&docker, Placement::Run(&network), spec, "run"));
+            let outcome = Services::gather(docker.clone(), starts)
+                .await
+                .map_err(|e| match e {
+                    ProviderError::Unavailable(why) => Remembered::Unavailable(why.0),
+                    ProviderError::Failed(e) => Remembered::Failed(format!("{e:#}")),
+                });
+            started.push((specs.to_vec(), outcome));
+        }
+        let (_, outcome) = started
+            .iter()
+            .find(|(s, _)| s == specs)
+            .expect("pushed above");
+        match outcome {
+            Ok(services) => Ok(services.endpoints()),
+            Err(Remembered::Unavailable(why)) => Err(ProviderError::unavailable(why.clone())),
+            Err(Remembered::Failed(why)) => Err(ProviderError::Failed(anyhow!(
+                "the run's services did not start: {why}"
+            ))),
+        }
+    }
+}
+
+#[async_trait]
+impl Resource for RunServices {
+    async fn close(&self) {
+        let started = std::mem::take(&mut *self.started.lock().await);
+        for (_, outcome) in started {
+            if let Ok(services) = outcome {
+                services.stop().await;
+            }
+        }
+    }
+}
+
+/// Where a service's container goes.
+#[derive(Clone, Copy)]
+enum Placement<'a> {
+    /// The case's network, moved there after start, under the service's name.
+    Case(&'a CaseNetwork),
+    /// The run's network from creation on, under its container name.
+    Run(&'a RunNetwork),
+}
+
+impl Placement<'_> {
+    fn network_name(&self) -> &str {
+        match self {
+            Placement::Case(network) => &network.name,
+            Placement::Run(network) => network.name(),
         }
     }
 }
@@ -206,14 +323,18 @@ async fn image_here(docker: &Docker, image: &str, notices: &Notices) -> Result<(
 
 async fn start_one(
     docker: &Docker,
-    network: &Arc<CaseNetwork>,
+    placement: Placement<'_>,
     spec: &ServiceSpec,
     case: &str,
 ) -> anyhow::Result<RunningService> {
-    let container_name = format!("{}-{}", network.name, spec.name);
+    let container_name = format!("{}-{}", placement.network_name(), spec.name);
     let log = LogSink::default();
     let (repository, tag) = split_image(&spec.image);
     let port = spec.port;
+    let first_network = match placement {
+        Placement::Case(_) => DEFAULT_BRIDGE.to_owned(),
+        Placement::Run(network) => network.name().to_owned(),
+    };
     let mut request = GenericImage::new(repository, tag)
         .with_exposed_port(port.tcp())
         .with_container_name(&container_name)
@@ -222,7 +343,7 @@ async fn start_one(
         .with_label(SERVICE_LABEL, &spec.name)
         .with_log_consumer(log.for_runner())
         .with_host_config_modifier(move |host| {
-            host.network_mode = Some(DEFAULT_BRIDGE.into());
+            host.network_mode = Some(first_network.clone());
             publish_on_loopback(host, port);
         });
     if let Some(command) = &spec.command {
@@ -245,8 +366,13 @@ async fn start_one(
             );
         }
     };
+    let host = match placement {
+        Placement::Case(_) => spec.name.clone(),
+        Placement::Run(_) => container_name.clone(),
+    };
     let mut service = RunningService {
         name: spec.name.clone(),
+        host,
         port,
         host_port: 0,
         container_name,
@@ -256,7 +382,9 @@ async fn start_one(
     };
     let ready = async {
         let container = service.container.as_ref().expect("just started");
-        join_network(docker, container.id(), &network.name, &spec.name).await?;
+        if let Placement::Case(network) = placement {
+            join_network(docker, container.id(), &network.name, &spec.name).await?;
+        }
         // Moving networks publishes the port anew: read it afterwards.
         let host_port = container
             .get_host_port_ipv4(port)

@@ -120,6 +120,7 @@ impl Checker {
             name,
             loc,
             agent: None,
+            service: None,
             when: None,
             action: Action::Set(set),
             status: None,

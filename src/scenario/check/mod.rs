@@ -50,7 +50,7 @@ pub fn check_suite_services(
     outside: &BTreeSet<String>,
 ) -> Result<Vec<ServiceDecl>, Diagnostics> {
     let mut checker = Checker::new(file, outside);
-    let services = checker.check_services(raw);
+    let services = checker.check_services(raw, true);
     checker.errors.extend(checker.variables.take_problems());
     match checker.errors.is_empty() {
         true => Ok(services),
@@ -128,7 +128,7 @@ impl Checker {
             .map(|i| self.check_interop(i))
             .unwrap_or_default();
         let vars = self.check_vars(raw.vars);
-        let services = self.check_services(raw.services);
+        let services = self.check_services(raw.services, false);
         self.read_agent_templates(&mut agents);
 
         if raw.steps.value.is_empty() {

@@ -19,10 +19,11 @@ impl Checker {
     pub(super) fn check_services(
         &mut self,
         raw: SpannedMap<Spanned<RawService>>,
+        in_suite: bool,
     ) -> Vec<ServiceDecl> {
         let mut services = Vec::new();
         for (name, service) in raw.0 {
-            if let Some(service) = self.check_service(name, service) {
+            if let Some(service) = self.check_service(name, service, in_suite) {
                 services.push(service);
             }
         }
@@ -39,6 +40,7 @@ impl Checker {
         &mut self,
         name: Spanned<String>,
         raw: Spanned<RawService>,
+        in_suite: bool,
     ) -> Option<ServiceDecl> {
         let loc = self.key_loc(&name);
         let dns = name.value.len() <= 63
@@ -91,7 +93,32 @@ impl Checker {
             None => (Readiness::Port, DEFAULT_SERVICE_TIMEOUT),
             Some(ready) => self.check_ready(ready)?,
         };
+        let scope = match raw.scope.as_ref().map(|s| (s.value.trim(), s)) {
+            None | Some(("case", _)) => ServiceScope::Case,
+            Some(("run", _)) if in_suite => ServiceScope::Run,
+            Some(("run", written)) => {
+                let at = self.loc(&written.referenced).shifted(0, 3);
+                self.error(
+                    Diagnostic::at(&at, "`scope: run` is for a suite's services")
+                        .label("a scenario's services live for its cases")
+                        .note("help: declare the service in the suite's acapy-harness.yaml"),
+                );
+                // Still a service: steps naming it get no second error.
+                ServiceScope::Case
+            }
+            Some((other, written)) => {
+                let at = self
+                    .loc(&written.referenced)
+                    .shifted(0, other.chars().count());
+                self.error(
+                    Diagnostic::at(&at, format!("`scope` is `case` or `run`, not `{other}`"))
+                        .label("how long the service lives"),
+                );
+                return None;
+            }
+        };
         Some(ServiceDecl {
+            scope,
             name: name.value,
             image: raw.image.value,
             env,

@@ -62,7 +62,16 @@ impl Checker {
 
         let step_name = raw.name.as_ref().map(|n| n.value.clone());
         let when = raw.when.and_then(|c| self.condition(c));
-        let agent = self.check_agent(number, &step_loc, raw.agent.as_ref());
+        let (agent, service) = match raw.service.as_ref() {
+            Some(service) => (
+                None,
+                self.check_service_target(word, service, raw.agent.as_ref()),
+            ),
+            None => (
+                self.check_agent(number, &step_loc, raw.agent.as_ref()),
+                None,
+            ),
+        };
         let action = if word == "wait" {
             self.reject_request_parts(
                 &action_loc,
@@ -101,6 +110,7 @@ impl Checker {
             name: step_name.unwrap_or(default_name),
             loc: step_loc,
             agent,
+            service,
             when,
             action,
             status,
@@ -246,6 +256,56 @@ impl Checker {
         Some(agent.value.clone())
     }
 
+    /// `service: NAME` on a request: a declared service (the scenario's or
+    /// the suite's), and no `agent` beside it.
+    fn check_service_target(
+        &mut self,
+        word: &str,
+        service: &Spanned<String>,
+        agent: Option<&Spanned<String>>,
+    ) -> Option<String> {
+        let loc = self
+            .loc(&service.referenced)
+            .shifted(0, service.value.chars().count());
+        if word == "wait" {
+            self.error(
+                Diagnostic::at(&loc, "`service` goes on a request, not a wait")
+                    .note("help: a wait listens to an agent's events or polls its admin API: give it `agent: ROLE`"),
+            );
+            return None;
+        }
+        if let Some(agent) = agent {
+            let at = self.key_of(&self.loc(&agent.referenced), "agent");
+            self.error(
+                Diagnostic::at(&at, "a step talks to an agent or to a service, not both")
+                    .note(format!(
+                    "help: keep `service: {}` to call the service, or `agent:` to call the agent",
+                    service.value
+                )),
+            );
+            return None;
+        }
+        let name = service.value.trim();
+        if !self.variables.defines(&format!("services.{name}.url")) {
+            let declared = self.variables.declared_services();
+            let mut d = Diagnostic::at(&loc, format!("no service `{name}`"))
+                .label("not declared under `services` (here or in the suite's acapy-harness.yaml)")
+                .note(format!(
+                    "note: services declared: {}",
+                    match declared.is_empty() {
+                        true => "none".to_owned(),
+                        false => declared.join(", "),
+                    }
+                ));
+            if let Some(help) = crate::suggest::did_you_mean(name, &declared) {
+                d = d.note(help);
+            }
+            self.error(d);
+            return None;
+        }
+        Some(name.to_owned())
+    }
+
     /// `restart: ROLE` / `stop: ROLE`: the role is the step's agent, and
     /// nothing of a request or a wait belongs beside it.
     fn check_lifecycle(
@@ -289,6 +349,7 @@ impl Checker {
                 .unwrap_or_else(|| format!("{word} {role}")),
             loc: step_loc,
             agent: Some(role),
+            service: None,
             when,
             action: match word {
                 "restart" => Action::Restart,

@@ -41,6 +41,19 @@ impl Variables {
     }
 
     /// An include failed: one error for it, not one per variable it set.
+    /// Whether `name` is set by now (declared, given from outside or captured).
+    pub(super) fn defines(&self, name: &str) -> bool {
+        self.defined.contains(name)
+    }
+
+    /// The services whose variables are defined: the scenario's and the suite's.
+    pub(super) fn declared_services(&self) -> Vec<&str> {
+        self.defined
+            .iter()
+            .filter_map(|d| d.strip_prefix("services.")?.strip_suffix(".url"))
+            .collect()
+    }
+
     pub(super) fn include_failed(&mut self) {
         self.include_failed = true;
     }
