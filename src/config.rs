@@ -90,6 +90,10 @@ pub struct ContractConfig {
     /// known (reported upstream): reported as known, never failing.
     #[serde(default)]
     pub known: Vec<crate::contract::KnownDrift>,
+    /// Other suite files (relative to this one) whose `contract.known`
+    /// holds here too: one list of drift for several suites.
+    #[serde(default)]
+    pub known_from: Vec<String>,
 }
 
 /// An agent that is already running.
@@ -129,6 +133,36 @@ impl Config {
         config.path = Some(path.to_path_buf());
         config.file = Some(file);
         Ok(config)
+    }
+
+    /// The suite's known drift, with that of the files in `known_from`.
+    /// Taken out of the config: asked once.
+    pub fn take_known_drift(&mut self) -> Result<Vec<crate::contract::KnownDrift>, Diagnostic> {
+        let mut known = std::mem::take(&mut self.contract.known);
+        let here = self
+            .path
+            .as_deref()
+            .and_then(Path::parent)
+            .unwrap_or(Path::new("."));
+        for other in std::mem::take(&mut self.contract.known_from) {
+            let path = here.join(&other);
+            let other = Config::read(&path).map_err(|e| {
+                Diagnostic::new(
+                    format!(
+                        "`contract.known_from` of {} names {}, which cannot be read: {}",
+                        self.path
+                            .as_deref()
+                            .unwrap_or(Path::new(CONFIG_FILE))
+                            .display(),
+                        path.display(),
+                        e.message
+                    ),
+                    None,
+                )
+            })?;
+            known.extend(other.contract.known);
+        }
+        Ok(known)
     }
 
     /// The suite's services, checked; they may read the variables named

@@ -103,6 +103,7 @@ impl Plan {
         )
         .map_err(bad)?;
         let services = config.take_services(&inputs.names()).map_err(bad)?;
+        let known_drift = config.take_known_drift().map_err(bad)?;
         let known = suite::known_names(&inputs, &services);
         let scenarios = suite::load_with(&paths, &known).map_err(bad)?;
         for warning in scenarios.iter().flat_map(|s| &s.warnings) {
@@ -174,7 +175,7 @@ impl Plan {
                 on_step: None,
                 contract: crate::run::contract::ContractSettings::new(
                     settings.contract.unwrap_or_default(),
-                    std::mem::take(&mut config.contract.known),
+                    known_drift,
                 ),
             },
             coverage: settings.coverage.unwrap_or(false),
