@@ -3,8 +3,8 @@
 //! anywhere else the variable is spliced into the text. `$${` writes a literal `${`.
 //!
 //! Besides variables, a template may read the environment (`${env.NAME}`,
-//! checked when the file loads) and generated values (`${uuid}`, `${now}`),
-//! fresh at each use.
+//! checked when the file loads) and generated values (`${uuid}`, `${now}`,
+//! `${unix_time}`), fresh at each use.
 
 use crate::diagnostic::{Diagnostic, Loc};
 use serde_json::Value;
@@ -225,7 +225,7 @@ pub fn as_text(value: &Value) -> String {
 }
 
 /// Names whose value is made at each use rather than set.
-pub const GENERATED_VARS: &[&str] = &["uuid", "now"];
+pub const GENERATED_VARS: &[&str] = &["uuid", "now", "unix_time"];
 
 /// `NAME` of `env.NAME`, when `name` reads the environment.
 pub fn env_name(name: &str) -> Option<&str> {
@@ -234,12 +234,20 @@ pub fn env_name(name: &str) -> Option<&str> {
     valid.then_some(var)
 }
 
-/// A generated value: `uuid` (a fresh random UUID, version 4) or `now` (the
-/// current time, RFC 3339 in UTC to the second).
+/// A generated value: `uuid` (a fresh random UUID, version 4), `now` (the
+/// current time, RFC 3339 in UTC to the second) or `unix_time` (the same in
+/// seconds since 1970, a number: what AnonCreds' non-revocation intervals
+/// take).
 pub fn generated(name: &str) -> Option<Value> {
+    let now = std::time::SystemTime::now();
     match name {
         "uuid" => Some(Value::String(uuid4())),
-        "now" => Some(Value::String(rfc3339_utc(std::time::SystemTime::now()))),
+        "now" => Some(Value::String(rfc3339_utc(now))),
+        "unix_time" => Some(Value::from(
+            now.duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or_default(),
+        )),
         _ => None,
     }
 }
@@ -434,6 +442,27 @@ mod tests {
         let shape = regex::Regex::new(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$").unwrap();
         let rendered = now.render_text(&Vars::new()).unwrap();
         assert!(shape.is_match(&rendered), "{rendered}");
+    }
+
+    #[test]
+    fn unix_time_is_a_number_of_seconds_alone_and_digits_in_text() {
+        let alone = Template::parse_str("${unix_time}", &at("${unix_time}")).unwrap();
+        let value = alone.render(&Vars::new()).unwrap();
+        let seconds = value.as_u64().expect("a number");
+        // After this code was written, and not in milliseconds.
+        assert!(
+            (1_790_000_000..10_000_000_000).contains(&seconds),
+            "{seconds}"
+        );
+        let text = "to ${unix_time}";
+        let spliced = Template::parse_str(text, &at(text)).unwrap();
+        let rendered = spliced.render_text(&Vars::new()).unwrap();
+        assert!(
+            regex::Regex::new(r"^to \d{10}$")
+                .unwrap()
+                .is_match(&rendered),
+            "{rendered}"
+        );
     }
 
     #[test]
