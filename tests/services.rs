@@ -445,3 +445,105 @@ async fn a_run_scoped_service_is_shared_by_the_cases_and_removed_after_the_run()
         );
     }
 }
+
+const INDY_POOL: &str = "acapy-harness/indy-pool:1.13.2";
+
+/// Containers this test starts by hand, removed however it ends.
+struct StartedByHand(Vec<String>);
+
+impl Drop for StartedByHand {
+    fn drop(&mut self) {
+        for name in &self.0 {
+            let _ = std::process::Command::new("docker")
+                .args(["rm", "-f", name])
+                .output();
+        }
+    }
+}
+
+/// As a user with a ledger of their own would: a pool and a tails server
+/// started outside the run (`docker run`), given by `--service-url` and by
+/// `ACAPY_HARNESS_SERVICE_URL_*`. The ledger scenarios pass against them
+/// and the run starts no service container of its own.
+#[tokio::test]
+async fn a_ledger_that_already_runs_is_used_instead_of_the_suites() {
+    if !images_at_hand(&[INDY_POOL, TAILS]).await {
+        return;
+    }
+    let tag = format!("acapy-harness-by-hand-{}", std::process::id());
+    let pool = format!("{tag}-pool");
+    let tails = format!("{tag}-tails");
+    let _guard = StartedByHand(vec![pool.clone(), tails.clone()]);
+    docker(&["run", "-d", "--name", &pool, INDY_POOL]);
+    docker(&["run", "-d", "--name", &tails, TAILS]);
+    let address = |name: &str| {
+        docker(&[
+            "inspect",
+            "-f",
+            "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+            name,
+        ])
+    };
+    let (pool_url, tails_url) = (
+        format!("http://{}:8000", address(&pool)),
+        format!("http://{}:6543", address(&tails)),
+    );
+    let client = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(180);
+    loop {
+        let ready = client.get(format!("{pool_url}/ready")).send().await;
+        if ready.is_ok_and(|r| r.status().is_success()) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the pool started by hand was not ready in 180 s"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let child = harness()
+        .args([
+            "run",
+            "scenarios/anoncreds",
+            "--acapy",
+            VERSION,
+            "--provider",
+            "process",
+        ])
+        .args(["-k", "ledger-reads", "-k", "seed-flow"])
+        .args(["--service-url", &format!("ledger={pool_url}")])
+        .env("ACAPY_HARNESS_SERVICE_URL_TAILS", &tails_url)
+        .current_dir(manifest("."))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let run_prefix = format!("{}-", child.id());
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("summary: 2 passed"), "{stdout}");
+    let said = format!("{stdout}{stderr}");
+    assert!(
+        said.contains(&format!(
+            "service `ledger` is not started: it runs at {pool_url}/"
+        )),
+        "{said}"
+    );
+    let label = format!("{{{{.Label \"{RUN_LABEL}\"}}}}");
+    let runs = docker(&[
+        "ps",
+        "-a",
+        "--filter",
+        &format!("label={RUN_LABEL}"),
+        "--format",
+        &label,
+    ]);
+    assert!(
+        !runs.lines().any(|run| run.starts_with(&run_prefix)),
+        "the run started containers of its own: {runs}"
+    );
+}

@@ -63,6 +63,7 @@ impl SelectArgs {
             image: self.image.clone(),
             agent_urls: self.agent_urls.clone(),
             agent_keys: self.agent_keys.clone(),
+            service_urls: self.service_urls.clone(),
             agent_mode: self.agent_mode,
             filters: self.filter.clone(),
             tags: self.tags.clone(),
@@ -131,6 +132,11 @@ pub struct SelectArgs {
     /// With `--provider external`: `ROLE=KEY`, the admin API key (repeatable).
     #[arg(long = "agent-key", value_name = "ROLE=KEY")]
     pub agent_keys: Vec<String>,
+    /// `NAME=URL`: a service of the suite or a scenario that already runs
+    /// there (your von-network, BCovrin Test): it is not started, and
+    /// `${services.NAME.*}` and `service: NAME` steps use that URL (repeatable).
+    #[arg(long = "service-url", value_name = "NAME=URL")]
+    pub service_urls: Vec<String>,
     /// Only cases whose name contains this text (repeatable: any of them).
     #[arg(long, short = 'k')]
     pub filter: Vec<String>,

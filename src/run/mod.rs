@@ -357,6 +357,8 @@ pub struct RunOptions {
     pub secrets: Redactor,
     /// The suite's services (`acapy-harness.yaml`), beside each scenario's.
     pub services: Vec<crate::scenario::model::ServiceDecl>,
+    /// Services that already run (`--service-url NAME=URL`): not started.
+    pub service_urls: std::collections::BTreeMap<String, reqwest::Url>,
     /// What the cases of the run share, and where providers' notices go.
     pub run: Arc<RunScope>,
     pub on_step: Option<StepListener>,

@@ -30,6 +30,8 @@ pub(super) struct Setup {
     /// The run's services it uses (`scope: run`), started by whichever case
     /// needed them first.
     run_services: Vec<ServiceEndpoint>,
+    /// The services it uses that already run (`--service-url`), by name.
+    running_elsewhere: Vec<(String, reqwest::Url)>,
     /// Each role's agent, as its provider starts it.
     pub specs: BTreeMap<String, AgentSpec>,
     /// Where process agents find their files; removed with the case.
@@ -69,7 +71,13 @@ impl Setup {
         let mut vars = first_vars(case, options)?;
         let (for_run, for_case): (Vec<_>, Vec<_>) = services_of(case, options)
             .into_iter()
+            .filter(|d| !options.service_urls.contains_key(&d.name))
             .partition(|d| d.scope == ServiceScope::Run);
+        // Declared, and already running somewhere (`--service-url`).
+        let running_elsewhere = services_of(case, options)
+            .into_iter()
+            .filter_map(|d| Some((d.name.clone(), options.service_urls.get(&d.name)?.clone())))
+            .collect();
         let not_started = |e: ProviderError| match e {
             ProviderError::Unavailable(why) => SetupError::Skip(why),
             ProviderError::Failed(e) => {
@@ -108,6 +116,7 @@ impl Setup {
             vars: Vars::new(),
             services,
             run_services,
+            running_elsewhere,
             specs: BTreeMap::new(),
             files_dir: None,
         };
@@ -147,6 +156,16 @@ impl Setup {
                 format!("{prefix}.url"),
                 format!("http://{host}:{port}").into(),
             );
+            vars.insert(format!("{prefix}.host"), host.into());
+            vars.insert(format!("{prefix}.port"), port.into());
+        }
+        // Reached where they run, by every agent alike.
+        for (name, url) in &self.running_elsewhere {
+            let prefix = format!("services.{name}");
+            let host = url.host_str().unwrap_or_default().to_owned();
+            let port = url.port_or_known_default().unwrap_or_default();
+            let text = url.as_str().trim_end_matches('/').to_owned();
+            vars.insert(format!("{prefix}.url"), text.into());
             vars.insert(format!("{prefix}.host"), host.into());
             vars.insert(format!("{prefix}.port"), port.into());
         }
@@ -272,6 +291,11 @@ impl Setup {
             .cloned()
             .chain(case_services)
             .map(|s| (s.name, format!("http://127.0.0.1:{}", s.host_port)))
+            .chain(
+                self.running_elsewhere.iter().map(|(name, url)| {
+                    (name.clone(), url.as_str().trim_end_matches('/').to_owned())
+                }),
+            )
             .collect()
     }
 

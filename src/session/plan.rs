@@ -151,6 +151,7 @@ impl Plan {
                 case.name()
             )));
         }
+        let service_urls = service_urls(&settings.service_urls, &services, &scenarios, notices)?;
         let has_services =
             !services.is_empty() || cases.iter().any(|c| !c.scenario.services.is_empty());
         Ok(Plan {
@@ -171,6 +172,7 @@ impl Plan {
                         .filter_map(|k| k.split_once('=').map(|(_, key)| key)),
                 ),
                 services,
+                service_urls,
                 run: RunScope::new(notices.clone()),
                 on_step: None,
                 contract: crate::run::contract::ContractSettings::new(
@@ -197,6 +199,55 @@ impl Plan {
 
 /// The suite's `agent_args`, each a template (they may name the suite's
 /// services: `--genesis-url ${services.ledger.url}/genesis`).
+/// `NAME=URL` of services that already run, each naming a service the
+/// suite or a scenario declares; said once, so nobody wonders why the
+/// container never started.
+fn service_urls(
+    items: &[String],
+    suite: &[crate::scenario::model::ServiceDecl],
+    scenarios: &[std::sync::Arc<crate::scenario::Scenario>],
+    notices: &crate::agents::Notices,
+) -> Result<std::collections::BTreeMap<String, reqwest::Url>, PlanError> {
+    let declared: std::collections::BTreeSet<&str> = suite
+        .iter()
+        .chain(scenarios.iter().flat_map(|s| &s.services))
+        .map(|s| s.name.as_str())
+        .collect();
+    let mut urls = std::collections::BTreeMap::new();
+    for item in items {
+        let Some((name, url)) = item.split_once('=') else {
+            return Err(setting(format!(
+                "service URL `{item}` is not NAME=URL (e.g. ledger=http://127.0.0.1:9000)"
+            )));
+        };
+        let name = name.trim();
+        if !declared.contains(name) {
+            let names: Vec<&str> = declared.iter().copied().collect();
+            return Err(setting(format!(
+                "service URL for `{name}`, which no scenario or suite declares (declared: {})",
+                if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            )));
+        }
+        let url = reqwest::Url::parse(url.trim())
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+            .ok_or_else(|| {
+                setting(format!(
+                    "service URL for `{name}`: `{}` is not an http(s) URL",
+                    url.trim()
+                ))
+            })?;
+        let text = format!("service `{name}` is not started: it runs at {url}");
+        notices.tell(crate::agents::Notice::once(text.clone(), text));
+        urls.insert(name.to_owned(), url);
+    }
+    Ok(urls)
+}
+
 fn suite_args(config: &Config) -> Result<Vec<crate::scenario::template::Template>, PlanError> {
     let file = std::sync::Arc::new(crate::diagnostic::SourceFile {
         path: config.path.clone().unwrap_or_default(),

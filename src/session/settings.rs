@@ -36,6 +36,8 @@ pub struct Settings {
     /// `ROLE=URL` and `ROLE=KEY` of agents that already run.
     pub agent_urls: Vec<String>,
     pub agent_keys: Vec<String>,
+    /// `NAME=URL` of services that already run: not started, used there.
+    pub service_urls: Vec<String>,
     pub agent_mode: Option<Modes>,
     /// Only cases whose name contains one of these.
     pub filters: Vec<String>,
@@ -120,6 +122,7 @@ impl Settings {
             // Agents merge by role, as variables do by name.
             agent_urls: merged(under.agent_urls, self.agent_urls),
             agent_keys: merged(under.agent_keys, self.agent_keys),
+            service_urls: merged(under.service_urls, self.service_urls),
             agent_mode: self.agent_mode.or(under.agent_mode),
             filters: list(self.filters, under.filters),
             tags: list(self.tags, under.tags),
@@ -176,6 +179,14 @@ impl Settings {
             };
             if let Some(var) = key.strip_prefix("VAR_") {
                 settings.vars.push(format!("{var}={value}"));
+                continue;
+            }
+            // ACAPY_HARNESS_SERVICE_URL_LEDGER=http://... (`_` for `-`).
+            if let Some(service) = key.strip_prefix("SERVICE_URL_") {
+                let name = service.to_ascii_lowercase().replace('_', "-");
+                settings
+                    .service_urls
+                    .push(format!("{name}={}", value.trim()));
                 continue;
             }
             if let Some(var) = key.strip_prefix("SECRET_") {
@@ -267,6 +278,26 @@ mod tests {
 
     fn env(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
         Settings::from_env(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    #[test]
+    fn service_urls_come_from_the_environment_by_name_and_a_flag_wins_per_name() {
+        let from_env = env(&[
+            ("ACAPY_HARNESS_SERVICE_URL_LEDGER", " http://10.0.0.5:9000 "),
+            ("ACAPY_HARNESS_SERVICE_URL_DID_RESOLVER", "http://r:8080"),
+        ])
+        .unwrap();
+        assert_eq!(
+            from_env.service_urls,
+            ["ledger=http://10.0.0.5:9000", "did-resolver=http://r:8080"]
+        );
+        let flags = Settings {
+            service_urls: vec!["ledger=http://127.0.0.1:9000".into()],
+            ..Settings::default()
+        };
+        // Merged by name, later wins: the plan reads them in order.
+        let merged = flags.over(from_env).service_urls;
+        assert_eq!(merged.last().unwrap(), "ledger=http://127.0.0.1:9000");
     }
 
     #[test]

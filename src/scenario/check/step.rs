@@ -277,11 +277,12 @@ impl Checker {
         if let Some(agent) = agent {
             let at = self.key_of(&self.loc(&agent.referenced), "agent");
             self.error(
-                Diagnostic::at(&at, "a step talks to an agent or to a service, not both")
-                    .note(format!(
+                Diagnostic::at(&at, "a step talks to an agent or to a service, not both").note(
+                    format!(
                     "help: keep `service: {}` to call the service, or `agent:` to call the agent",
                     service.value
-                )),
+                ),
+                ),
             );
             return None;
         }
