@@ -48,6 +48,11 @@ impl Checker {
         }
 
         let (mut source, name) = source?;
+        if let WaitSource::Event { topic } = &source {
+            for a in filter.iter().chain(&until).chain(&fail_if) {
+                self.check_state_value(topic, a);
+            }
+        }
         if let WaitSource::Poll { query: q, .. } = &mut source {
             *q = query;
         }
@@ -135,6 +140,42 @@ impl Checker {
             }
         };
         self.warnings.push(warning);
+    }
+
+    /// `$.state` compared with a value the topic's records never take (a
+    /// connection is `error`, never `abandoned`): the condition can never
+    /// hold, which is worth a warning with the states it does take.
+    fn check_state_value(&mut self, topic: &str, assertion: &Assertion) {
+        let Some(known) = crate::scenario::topics::lookup(topic.trim()) else {
+            return;
+        };
+        if known.states.is_empty() || assertion.query.text.trim() != "$.state" {
+            return;
+        }
+        for predicate in &assertion.predicates {
+            let values: Vec<&Template> = match &predicate.op {
+                Op::Equals(v) => vec![v],
+                Op::OneOf(vs) => vs.iter().collect(),
+                _ => continue,
+            };
+            for value in values {
+                let Template::Literal(serde_json::Value::String(state)) = value else {
+                    continue;
+                };
+                if known.states.contains(&state.as_str()) {
+                    continue;
+                }
+                self.warnings.push(
+                    Diagnostic::at(
+                        &predicate.loc,
+                        format!("`{topic}` events never have the state `{state}`"),
+                    )
+                    .label("no record behind this topic takes it")
+                    .note(format!("note: their states: {}", known.states.join(", ")))
+                    .note(format!("note: {}", known.note)),
+                );
+            }
+        }
     }
 
     /// `where`, `until` or `fail_if`: assertions, and for a poll (`poll`) the
