@@ -139,10 +139,15 @@ pub fn render_one(failure: &Failure) -> String {
                 out.push_str(&indent(log, "  "));
             }
             Some(_) => {
+                // A sub-wallet takes no logging flag: its base agent takes
+                // the suite's flags.
+                let more = match failure.log_owner {
+                    Some(_) => "the suite's `agent_args: [--log-level, info]` give more",
+                    None => "give the role `args: [--log-level, info]` for more",
+                };
                 let _ = writeln!(
                     out,
-                    "\nagent log ({whose}): empty at log level warning \
-                     (give the role `args: [--log-level, info]` for more)"
+                    "\nagent log ({whose}): empty at log level warning ({more})"
                 );
             }
             None => {}
