@@ -547,3 +547,145 @@ async fn a_ledger_that_already_runs_is_used_instead_of_the_suites() {
         "the run started containers of its own: {runs}"
     );
 }
+
+/// SIGKILL leaves what only the harness could remove: its folders (an
+/// agent's home, the files folder) and its containers (a service; agents
+/// too when they run in containers). The next run that starts agents
+/// removes all of it, naming each; process agents died with the harness.
+fn sigkill_then_the_next_run_sweeps(provider: &str) {
+    let scratch = tempfile::tempdir().unwrap();
+    let tmp = scratch.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    std::fs::write(
+        scratch.path().join("settings.yml"),
+        "image-url: https://example.org/a.png\n",
+    )
+    .unwrap();
+    let scenario = scratch.path().join("waits.yaml");
+    std::fs::write(&scenario, WAITS_BESIDE_A_SERVICE).unwrap();
+    let mut child = harness()
+        .args(["run", "--provider", provider, "--acapy", VERSION])
+        .arg(&scenario)
+        .env("TMPDIR", &tmp)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let ours = format!("{}-", child.id());
+    let containers_of_the_run = || -> Vec<String> {
+        docker(&[
+            "ps",
+            "-a",
+            "--filter",
+            &format!("label={RUN_LABEL}"),
+            "--format",
+            "{{.Label \"acapy-harness.run\"}} {{.Names}}",
+        ])
+        .lines()
+        .filter(|line| line.starts_with(&ours))
+        .map(str::to_owned)
+        .collect()
+    };
+    let folders_of_the_run = || -> Vec<String> {
+        std::fs::read_dir(&tmp)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|name| name.starts_with(&format!("acapy-harness.{ours}")))
+            .collect()
+    };
+    // The service, and the agent: a container, or a process whose home
+    // (and files folder) is in TMPDIR.
+    let in_containers = provider == "docker";
+    let got_going = || match in_containers {
+        true => containers_of_the_run().len() >= 2,
+        false => !containers_of_the_run().is_empty() && folders_of_the_run().len() >= 2,
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while !got_going() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the case never got going"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "harness exited early");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGKILL);
+    }
+    child.wait().unwrap();
+    let (left_folders, left_containers) = (folders_of_the_run(), containers_of_the_run());
+    assert!(
+        in_containers || !left_folders.is_empty(),
+        "a SIGKILL left no folder to sweep"
+    );
+    assert!(
+        !left_containers.is_empty(),
+        "a SIGKILL left no container to sweep"
+    );
+
+    // Any later run that starts agents: one that only asks for /status.
+    let next = scratch.path().join("next.yaml");
+    std::fs::write(
+        &next,
+        "agents:\n  alice: {}\nsteps:\n  - get: /status\n    agent: alice\n",
+    )
+    .unwrap();
+    let out = harness()
+        .args(["run", "--provider", provider, "--acapy", VERSION])
+        .arg(&next)
+        .env("TMPDIR", &tmp)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert_eq!(
+        folders_of_the_run(),
+        Vec::<String>::new(),
+        "folders left: {said}"
+    );
+    assert_eq!(
+        containers_of_the_run(),
+        Vec::<String>::new(),
+        "containers left: {said}"
+    );
+    for folder in &left_folders {
+        assert!(
+            said.contains(folder.as_str()),
+            "the sweep did not say {folder}: {said}"
+        );
+    }
+    let after: Vec<_> = std::fs::read_dir(&tmp)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(
+        after.is_empty(),
+        "left in TMPDIR after the next run: {after:?}"
+    );
+}
+
+#[test]
+fn after_a_sigkill_the_next_run_removes_what_process_agents_and_services_left() {
+    if !tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(images_at_hand(&[POSTGRES]))
+    {
+        return;
+    }
+    sigkill_then_the_next_run_sweeps("process");
+}
+
+#[test]
+fn after_a_sigkill_the_next_run_removes_what_container_agents_and_services_left() {
+    let image = format!("acapy-harness/acapy-agent:{VERSION}");
+    if !tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(images_at_hand(&[POSTGRES, &image]))
+    {
+        return;
+    }
+    sigkill_then_the_next_run_sweeps("docker");
+}

@@ -59,11 +59,8 @@ impl ProcessProvider {
         (api_key, wallet_key): &(String, String),
         (didcomm_port, admin_port): (u16, u16),
     ) -> Result<Agent, StartError> {
-        let home = tempfile::Builder::new()
-            .prefix(&format!("acapy-harness-{}-", spec.role))
-            .tempdir()
-            .map_err(|e| StartError::Other(e.into()))?;
-        let dir_token = cleanup::dir(home.path().to_path_buf());
+        let (home, dir_token) =
+            cleanup::temp_dir(&spec.role).map_err(|e| StartError::Other(e.into()))?;
         let endpoint = format!("http://127.0.0.1:{didcomm_port}");
         let launch = Launch {
             label: &spec.label,

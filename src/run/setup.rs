@@ -252,12 +252,7 @@ impl Setup {
             )))
         };
         if self.files_dir.is_none() {
-            let dir = tempfile::Builder::new()
-                .prefix("acapy-harness-files-")
-                .tempdir()
-                .map_err(fail)?;
-            let token = cleanup::dir(dir.path().to_path_buf());
-            self.files_dir = Some((dir, token));
+            self.files_dir = Some(cleanup::temp_dir("files").map_err(fail)?);
         }
         let (dir, _) = self.files_dir.as_ref().expect("made above");
         let file_name = Path::new(container_path)

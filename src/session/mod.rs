@@ -164,13 +164,15 @@ impl Session {
             .or_else(|| case.unmet_requirement())
     }
 
-    /// Removes what runs killed earlier left (containers, networks), then
+    /// Removes what runs killed earlier left (folders, containers, networks), then
     /// installs (or finds) what every source needs, before the first case:
     /// no case's time includes a pip install or an image pull. A source
     /// this machine cannot provide (an image that is not built and cannot
     /// be pulled) makes its cases skip; a failed install fails the run.
     pub async fn prepare(&self) -> Result<(), ProviderError> {
         let notices = self.notices();
+        // Folders first: they need no engine.
+        crate::agents::cleanup::sweep_stale_dirs(notices);
         let mut swept = Vec::new();
         for source in self.plan.sources() {
             if !swept.contains(&source.kind()) {
@@ -178,11 +180,10 @@ impl Session {
                 source.sweep_stale(notices).await;
             }
         }
-        // Services run whatever runs the agents: their sweep too (a
-        // second look where a provider swept the same engine finds nothing).
-        if self.plan.has_services {
-            services::sweep_stale(notices).await;
-        }
+        // Whatever this run uses, containers a killed run left go too (its
+        // services, or agents in containers): a second look where a
+        // provider swept the same engine finds nothing; no engine, no look.
+        services::sweep_stale(notices).await;
         let sources = self.plan.sources();
         let total = sources.len();
         for (n, source) in sources.iter().enumerate() {

@@ -6,7 +6,6 @@ use crate::agents::Notices;
 use anyhow::{anyhow, bail, Context};
 use futures_util::StreamExt;
 use std::collections::HashMap;
-use std::sync::OnceLock;
 use std::time::Duration;
 use testcontainers::bollard::errors::Error as DockerError;
 use testcontainers::bollard::query_parameters::{
@@ -20,15 +19,11 @@ const ENGINE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a pull may take; a machine without a registry fails well before.
 const PULL_TIMEOUT: Duration = Duration::from_secs(600);
 
-/// This harness run: `PID-RANDOM`. The PID lets [`sweep_stale`] tell a run
-/// that still lives from one that was killed.
+/// This harness run, as its containers and networks are labelled: its
+/// [`cleanup::run_mark`], which lets [`sweep_stale`] tell a run that still
+/// lives from one that was killed.
 pub fn run_id() -> &'static str {
-    static ID: OnceLock<String> = OnceLock::new();
-    ID.get_or_init(|| {
-        use rand::Rng;
-        let random: u32 = rand::rng().random();
-        format!("{}-{:06x}", std::process::id(), random & 0xff_ffff)
-    })
+    cleanup::run_mark()
 }
 
 /// A client for the engine at `DOCKER_HOST` (default: the local socket).
@@ -171,19 +166,9 @@ pub async fn sweep_stale(notices: &Notices) -> anyhow::Result<usize> {
     Ok(removed)
 }
 
-/// `PID-RANDOM` of another run whose process no longer exists. A label that
-/// does not parse can only come from a broken run: over too.
+/// Another run's, whose process is gone ([`cleanup::run_is_over`]).
 fn run_is_over(run: &str) -> bool {
-    if run == run_id() {
-        return false;
-    }
-    match run
-        .split_once('-')
-        .and_then(|(pid, _)| pid.parse::<u32>().ok())
-    {
-        Some(pid) => !std::path::Path::new(&format!("/proc/{pid}")).exists(),
-        None => true,
-    }
+    cleanup::run_is_over(run)
 }
 
 #[cfg(test)]
@@ -195,9 +180,7 @@ mod tests {
         let mine = run_id();
         assert!(mine.starts_with(&format!("{}-", std::process::id())));
         assert!(!run_is_over(mine));
-        // PID 1 always exists: a run with that PID counts as alive.
-        assert!(!run_is_over("1-abcdef"));
-        assert!(run_is_over(&format!("{}-abcdef", u32::MAX)));
+        assert!(run_is_over(&format!("{}-7", u32::MAX)));
         assert!(run_is_over("garbage"));
     }
 }
