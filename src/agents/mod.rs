@@ -255,6 +255,11 @@ pub trait Provider: Send + Sync {
     async fn start(&self, specs: &[AgentSpec], scope: &Scope) -> Result<Vec<Agent>, ProviderError>;
     /// Stops what outlives a case (a shared base agent) at the end of a run.
     async fn finish(&self) {}
+    /// The id of the image its agents run, once one is chosen: an API
+    /// document cached for a tag must not outlive a rebuild of that tag.
+    async fn image_id(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Starts agents concurrently; if any fails, stops those that started and
