@@ -126,9 +126,9 @@ async fn sweep_stale_removes_what_dead_runs_left() {
         return;
     }
     let suffix = format!("{:x}", std::process::id());
-    // No process has PID u32::MAX; PID 1 always exists.
-    let dead = format!("{RUN_LABEL}={}-dead", u32::MAX);
-    let live = format!("{RUN_LABEL}=1-live");
+    // No process has PID u32::MAX; this test's own run is alive.
+    let dead = format!("{RUN_LABEL}={}-1", u32::MAX);
+    let live = format!("{RUN_LABEL}={}", acapy_harness::agents::cleanup::run_mark());
     let dead_net = format!("acapy-harness-sweep-test-dead-{suffix}");
     let live_net = format!("acapy-harness-sweep-test-live-{suffix}");
     docker(&["network", "create", "--label", &dead, &dead_net]);
