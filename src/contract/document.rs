@@ -6,11 +6,12 @@
 //! either model OpenAPI 3 only or drop the `x-*` keywords this needs.
 
 use super::schema;
-use super::validate::CompiledCache;
-use serde::Serialize;
+use jsonschema::Validator;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::sync::{Arc, Mutex};
 
 /// The methods a Swagger 2.0 path item can hold.
 const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch"];
@@ -385,4 +386,57 @@ pub(crate) fn strip_origin(url: &str) -> &str {
         }
         _ => url,
     }
+}
+
+/// Which body broke the contract.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    /// What the scenario sent.
+    Request,
+    /// What the agent answered.
+    Response,
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Side::Request => "request",
+            Side::Response => "response",
+        })
+    }
+}
+
+/// What is compiled for one schema of one operation.
+pub(crate) struct Compiled {
+    pub(crate) validator: Validator,
+    /// The converted root schema, to tell wrappers from real `anyOf`s.
+    pub(crate) root: Value,
+    /// Where the root sits in the Swagger document.
+    pub(crate) location: String,
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Target {
+    pub(crate) operation: OperationId,
+    pub(crate) side: Side,
+    pub(crate) status: String,
+}
+
+/// Validators compiled so far, per (operation, side, status).
+#[derive(Default)]
+pub(crate) struct CompiledCache {
+    pub(crate) compiled: Mutex<HashMap<Target, Arc<Compiled>>>,
 }

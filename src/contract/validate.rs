@@ -4,52 +4,22 @@
 //! body needs it, and kept in its [`ApiDocument`] for every later case:
 //! compiling costs milliseconds, validating a typical answer microseconds.
 
-use super::document::{escape_pointer, ApiDocument, Operation, OperationId};
+pub use super::document::Side;
+use super::document::{escape_pointer, ApiDocument, Compiled, Operation, OperationId, Target};
 use super::matching::UnknownOperation;
 use super::schema::{self, NULLABLE_WRAPPER};
 use jsonschema::error::{TypeKind, ValidationErrorKind};
-use jsonschema::{ValidationError, Validator};
-use serde::{Deserialize, Serialize};
+use jsonschema::ValidationError;
+use serde::Serialize;
 use serde_json::{Map, Value};
-use std::collections::HashMap;
+
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// Longest `actual` kept, in characters.
 const SHORT: usize = 60;
 /// Most `enum` options listed in `expected`.
 const ENUM_SHOWN: usize = 6;
-
-/// Which body broke the contract.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Side {
-    /// What the scenario sent.
-    Request,
-    /// What the agent answered.
-    Response,
-}
-
-impl fmt::Display for Side {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Side::Request => "request",
-            Side::Response => "response",
-        })
-    }
-}
 
 /// One place where a body disagrees with the document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -140,28 +110,6 @@ pub struct CheckError {
     pub operation: OperationId,
     pub location: String,
     pub message: String,
-}
-
-/// What is compiled for one schema of one operation.
-struct Compiled {
-    validator: Validator,
-    /// The converted root schema, to tell wrappers from real `anyOf`s.
-    root: Value,
-    /// Where the root sits in the Swagger document.
-    location: String,
-}
-
-#[derive(Clone, PartialEq, Eq, Hash)]
-struct Target {
-    operation: OperationId,
-    side: Side,
-    status: String,
-}
-
-/// Validators compiled so far, per (operation, side, status).
-#[derive(Default)]
-pub(crate) struct CompiledCache {
-    compiled: Mutex<HashMap<Target, Arc<Compiled>>>,
 }
 
 impl ApiDocument {
