@@ -492,13 +492,13 @@ impl AgentHandle for ProcessHandle {
 
     async fn halt(&mut self) -> anyhow::Result<()> {
         let child = self.child.lock().unwrap_or_else(|e| e.into_inner()).take();
-        match child {
-            // No graceful shutdown (2–3 s): what ACA-Py stored is committed
-            // in its store (SQLite's WAL, or Postgres) and outlives the
-            // process; once it has exited, nothing holds the wallet.
-            Some(mut child @ Running::Forked(..)) => child.kill().await,
-            Some(mut child) => terminate(&mut child).await,
-            None => {}
+        // A graceful shutdown, not SIGKILL: the store would be consistent
+        // after SIGKILL (each record is a committed transaction), but ACA-Py
+        // sends DIDComm messages after the request that queued them has
+        // answered, and SIGKILL loses them (a holder restarted right after
+        // `send-request` never reached its issuer). SIGTERM flushes them.
+        if let Some(mut child) = child {
+            terminate(&mut child).await;
         }
         self.pid_token = None;
         self.halted = Some("was stopped by a `stop` step".into());
