@@ -461,3 +461,61 @@ async fn collect_module_lists() {
         .unwrap();
     }
 }
+
+/// A preloader that dies takes its agents with it (PDEATHSIG), which then
+/// say so; the next agents of the version start plain, and the run says
+/// that once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_the_preloader_dies_its_agents_end_and_the_next_start_plain() {
+    let provider = provider(AgentStart::Preloaded).await;
+    let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let notices = {
+        let heard = heard.clone();
+        Notices::new(move |n| heard.lock().unwrap().push(n.text))
+    };
+    let scope = Scope::new(
+        CaseId {
+            name: format!("preload-dies-{}", std::process::id()),
+            scenario: "preload-dies".into(),
+        },
+        RunScope::new(notices),
+    );
+    let spec = |role: &str| AgentSpec {
+        role: role.into(),
+        label: role.into(),
+        ..AgentSpec::default()
+    };
+    let preloader = provider.preloader(scope.notices()).await.unwrap();
+    let mut first = provider.start(&[spec("first")], &scope).await.unwrap();
+    let forked = children(preloader.pid());
+    assert_eq!(forked.len(), 1);
+    unsafe { libc::kill(preloader.pid() as i32, libc::SIGKILL) };
+    let mut gone = None;
+    for _ in 0..100 {
+        gone = first[0].handle.gone().await;
+        if gone.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut second = provider.start(&[spec("second")], &scope).await.unwrap();
+    let version = second[0].version.clone();
+    acapy_harness::agents::stop_all(&mut first).await;
+    acapy_harness::agents::stop_all(&mut second).await;
+    scope.close().await;
+
+    assert_eq!(gone.as_deref(), Some("ended with its preloader"));
+    assert!(
+        !std::path::Path::new(&format!("/proc/{}", forked[0])).exists()
+            || std::fs::read_to_string(format!("/proc/{}/stat", forked[0]))
+                .is_ok_and(|s| s.contains(") Z")),
+        "the agent outlived its preloader"
+    );
+    assert_eq!(version, VERSION, "the second agent started plain");
+    let heard = heard.lock().unwrap().clone();
+    let said: Vec<&String> = heard
+        .iter()
+        .filter(|t| t.contains("the preloader ended"))
+        .collect();
+    assert_eq!(said.len(), 1, "{heard:?}");
+}

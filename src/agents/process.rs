@@ -576,6 +576,34 @@ mod tests {
 
     const POSTGRES: &str = "acapy-harness/postgres:15";
 
+    /// A preloader that cannot start (here: a venv without its python) is
+    /// said once, for the version, and its agents start plain.
+    #[tokio::test]
+    async fn a_preloader_that_cannot_start_is_said_once_and_agents_start_plain() {
+        let empty = tempfile::tempdir().unwrap();
+        let release = Release::parse("1.3.6").unwrap();
+        let mut provider =
+            ProcessProvider::new(release.clone()).with_agent_start(AgentStart::Preloaded);
+        provider.venv = Venv::in_cache(release, empty.path().to_path_buf());
+        let heard = Arc::new(Mutex::new(Vec::new()));
+        let notices = {
+            let heard = heard.clone();
+            Notices::new(move |n| heard.lock().unwrap().push(n.text))
+        };
+        assert!(provider.preloader(&notices).await.is_none());
+        assert!(provider.preloader(&notices).await.is_none());
+        let heard = heard.lock().unwrap().clone();
+        assert_eq!(heard.len(), 1, "{heard:?}");
+        assert!(
+            heard[0].starts_with("ACA-Py 1.3.6: the preloader did not start (cannot start ")
+                && heard[0].ends_with("its agents start plain (`aca-py start`)"),
+            "{}",
+            heard[0]
+        );
+        let plain = ProcessProvider::new(Release::parse("1.3.6").unwrap());
+        assert!(plain.preloader(&Notices::silent()).await.is_none());
+    }
+
     #[test]
     fn a_taken_port_is_read_from_the_log() {
         assert!(says_port_taken(
