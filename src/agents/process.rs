@@ -23,8 +23,9 @@ pub struct ProcessProvider {
     release: Release,
     venv: Venv,
     agent_start: AgentStart,
-    /// Started on first use; `None` when it could not start.
-    preloader: tokio::sync::OnceCell<Option<Arc<Preloader>>>,
+    /// Started when the provider is prepared, or on first use; `None`
+    /// when it could not start.
+    preloader: Arc<tokio::sync::OnceCell<Option<Arc<Preloader>>>>,
 }
 
 impl ProcessProvider {
@@ -33,7 +34,7 @@ impl ProcessProvider {
             venv: Venv::new(release.clone()),
             release,
             agent_start: AgentStart::default(),
-            preloader: tokio::sync::OnceCell::new(),
+            preloader: Arc::default(),
         }
     }
 
@@ -55,24 +56,10 @@ impl ProcessProvider {
             return None;
         }
         let release = &self.release;
+        let python = self.venv.path().join("bin/python");
         let preloader = self
             .preloader
-            .get_or_init(|| async {
-                let python = self.venv.path().join("bin/python");
-                let modules = preload::module_list(release);
-                match Preloader::start(release, &python, &modules, ready_timeout()).await {
-                    Ok(preloader) => Some(Arc::new(preloader)),
-                    Err(e) => {
-                        notices.tell(Notice::once(
-                            format!("preloader-failed:{release}"),
-                            format!(
-                                "ACA-Py {release}: the preloader did not start ({e}); its agents start plain (`aca-py start`)"
-                            ),
-                        ));
-                        None
-                    }
-                }
-            })
+            .get_or_init(|| start_preloader(release.clone(), python, notices.clone()))
             .await
             .clone()?;
         if preloader.is_alive() {
@@ -86,6 +73,24 @@ impl ProcessProvider {
             ),
         ));
         None
+    }
+
+    /// Starts the preloader in the background, so that its imports
+    /// overlap whatever the run does before its first agent.
+    fn warm_up(&self, notices: &Notices) {
+        if self.agent_start != AgentStart::Preloaded || self.preloader.initialized() {
+            return;
+        }
+        let (cell, release, notices) = (
+            self.preloader.clone(),
+            self.release.clone(),
+            notices.clone(),
+        );
+        let python = self.venv.path().join("bin/python");
+        tokio::spawn(async move {
+            cell.get_or_init(|| start_preloader(release, python, notices))
+                .await;
+        });
     }
 
     async fn start_one(&self, spec: &AgentSpec, scope: &Scope) -> anyhow::Result<Agent> {
@@ -194,6 +199,27 @@ impl ProcessProvider {
     }
 }
 
+/// The preloader of `release`, or `None` (said once) when it cannot start.
+async fn start_preloader(
+    release: Release,
+    python: PathBuf,
+    notices: Notices,
+) -> Option<Arc<Preloader>> {
+    let modules = preload::module_list(&release);
+    match Preloader::start(&release, &python, &modules, ready_timeout()).await {
+        Ok(preloader) => Some(Arc::new(preloader)),
+        Err(e) => {
+            notices.tell(Notice::once(
+                format!("preloader-failed:{release}"),
+                format!(
+                    "ACA-Py {release}: the preloader did not start ({e}); its agents start plain (`aca-py start`)"
+                ),
+            ));
+            None
+        }
+    }
+}
+
 enum StartError {
     PortTaken(anyhow::Error),
     Other(anyhow::Error),
@@ -219,9 +245,11 @@ impl Provider for ProcessProvider {
 
     async fn prepare(&self, notices: &Notices) -> Result<(), ProviderError> {
         let (venv, notices) = (self.venv.clone(), notices.clone());
-        tokio::task::spawn_blocking(move || venv.ensure(&notices))
+        let installed = notices.clone();
+        tokio::task::spawn_blocking(move || venv.ensure(&installed))
             .await
             .map_err(anyhow::Error::from)??;
+        self.warm_up(&notices);
         Ok(())
     }
 
