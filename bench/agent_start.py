@@ -108,10 +108,10 @@ def pss_kib(pid):
 
 class Preloader:
     def __init__(self, venv, version):
-        source = open(os.path.join(ROOT, "src/agents/preload/preloader.py")).read()
+        script = os.path.join(ROOT, "src/agents/preload/preloader.py")
         started = time.monotonic()
         self.proc = subprocess.Popen(
-            [os.path.join(venv, "bin/python"), "-c", source, package(version)],
+            [os.path.join(venv, "bin/python"), script, package(version)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True,
         )
         self.send({"preload": modules(version)})

@@ -29,7 +29,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{oneshot, watch};
 
-/// The Python side, run with `python -c`.
+/// The Python side, written to the preloader's folder and run from there
+/// (not with `-c`: `ps` would show all of it, and `-c` puts the working
+/// folder first on `sys.path`).
 const PRELOADER: &str = include_str!("preload/preloader.py");
 
 /// How agents of the process provider are started: `--agent-start`.
@@ -241,12 +243,13 @@ impl Preloader {
         let (home, home_token) = cleanup::temp_dir("preloader").map_err(spawn_error)?;
         let log_path = home.path().join("preloader.log");
         let log = std::fs::File::create(&log_path).map_err(spawn_error)?;
+        let script = home.path().join("preloader.py");
+        std::fs::write(&script, PRELOADER).map_err(spawn_error)?;
         let (requests_read, mut requests) = std::io::pipe().map_err(spawn_error)?;
         let (replies, replies_write) = std::io::pipe().map_err(spawn_error)?;
         let mut command = tokio::process::Command::new(python);
         command
-            .arg("-c")
-            .arg(PRELOADER)
+            .arg(&script)
             .arg(package(release))
             .stdin(Stdio::from(requests_read))
             .stdout(Stdio::from(replies_write))

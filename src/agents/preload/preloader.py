@@ -1,6 +1,6 @@
 """ACA-Py imported once, forked per agent (the harness's `--agent-start preloaded`).
 
-Run by a version's venv interpreter: `python -c SOURCE PACKAGE`. PACKAGE is
+Run by a version's venv interpreter: `python preloader.py PACKAGE`. PACKAGE is
 `acapy_agent` or `aries_cloudagent`. The first line on stdin is
 `{"preload": [MODULE...]}`, the modules a plain start of that version loads
 (kept per version in the harness). It imports them, says `{"ready": PID}`
@@ -115,6 +115,9 @@ def become_agent(package, request, parent):
         os.environ.clear()
         os.environ.update(request["env"])
         sys.argv = list(request["argv"])
+        # A plain start's first path is the folder of the `aca-py` script,
+        # not ours.
+        sys.path[0] = os.path.dirname(sys.argv[0])
         modules_out = request.get("modules_out")
         if modules_out:
             # For the per-version module lists: what this start loaded.
