@@ -51,9 +51,9 @@ const PRELOADER: &str = include_str!("preload/preloader.py");
 pub enum AgentStart {
     /// Forked from one interpreter per version that imported ACA-Py once
     /// (about 0.4 s an agent); plain `aca-py start` if it cannot start.
+    #[default]
     Preloaded,
     /// `aca-py start`, a new interpreter for every agent.
-    #[default]
     Plain,
 }
 

@@ -33,7 +33,10 @@ impl ProcessProvider {
         ProcessProvider {
             venv: Venv::new(release.clone()),
             release,
-            agent_start: AgentStart::default(),
+            // A run asks for preloaded agents (`--agent-start`); a
+            // provider made by hand starts `aca-py start`, whose command
+            // line `ps` shows.
+            agent_start: AgentStart::Plain,
             preloader: Arc::default(),
         }
     }

@@ -150,7 +150,7 @@ pub struct SelectArgs {
     /// How the process provider starts an agent: `preloaded` forks it from
     /// one interpreter per version that imported ACA-Py once (plain if that
     /// interpreter cannot start, said once); `plain` runs `aca-py start`
-    /// [default: the config file's `agent_start`, else plain].
+    /// [default: the config file's `agent_start`, else preloaded].
     #[arg(long = "agent-start", value_enum, value_name = "HOW")]
     pub agent_start: Option<crate::agents::preload::AgentStart>,
     /// Only scenarios with this tag (repeatable: any of them).
