@@ -191,9 +191,9 @@ async fn agents_forked_from_one_preloader_are_agents_of_their_own() {
     }
 }
 
-/// A start both ways with the same flags, the same environment and fresh
-/// ports: its exit status. `then` runs once the agent is ready (if it gets
-/// there), with its process group.
+/// A start `how`, with the harness's flags plus `extra`, its environment
+/// and fresh ports: how it ended. With `signal_when_ready`, that signal
+/// goes to its process group once it is ready.
 async fn ends(
     preloader: &Preloader,
     how: AgentStart,

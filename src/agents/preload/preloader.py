@@ -168,7 +168,8 @@ def serve(package, pending):
     selector.register(wake_read, selectors.EVENT_READ)
     children = set()
     while True:
-        for key, _ in selector.select():
+        # Requests already read (with the module list) are served at once.
+        for key, _ in selector.select(0 if b"\n" in pending else None):
             if key.fd == wake_read:
                 try:
                     while os.read(wake_read, 512):
@@ -181,39 +182,39 @@ def serve(package, pending):
                 # The harness is gone or done: our children die with us.
                 return
             pending += chunk
-            while b"\n" in pending:
-                line, pending = pending.split(b"\n", 1)
-                if not line.strip():
+        while b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            if not line.strip():
+                continue
+            request = json.loads(line)
+            if "fork" in request:
+                # Native threads too (a Rust runtime started by a
+                # call into askar would be one): the kernel's count.
+                threads = len(os.listdir("/proc/self/task"))
+                if threads != 1 or threading.active_count() != 1:
+                    reply({"forked": request["fork"], "error": "the preloader has %d threads: forking it is not safe" % threads})
                     continue
-                request = json.loads(line)
-                if "fork" in request:
-                    # Native threads too (a Rust runtime started by a
-                    # call into askar would be one): the kernel's count.
-                    threads = len(os.listdir("/proc/self/task"))
-                    if threads != 1 or threading.active_count() != 1:
-                        reply({"forked": request["fork"], "error": "the preloader has %d threads: forking it is not safe" % threads})
-                        continue
-                    import gc
+                import gc
 
-                    gc.freeze()
+                gc.freeze()
+                try:
+                    pid = os.fork()
+                except OSError as e:
+                    reply({"forked": request["fork"], "error": "fork: %s" % e})
+                    continue
+                if pid == 0:
+                    selector = None
+                    become_agent(package, request, parent)
+                children.add(pid)
+                reply({"forked": request["fork"], "pid": pid})
+            elif "signal" in request:
+                pid = request["signal"]
+                # Only a child not yet reaped: its pid is not reused.
+                if pid in children:
                     try:
-                        pid = os.fork()
-                    except OSError as e:
-                        reply({"forked": request["fork"], "error": "fork: %s" % e})
-                        continue
-                    if pid == 0:
-                        selector = None
-                        become_agent(package, request, parent)
-                    children.add(pid)
-                    reply({"forked": request["fork"], "pid": pid})
-                elif "signal" in request:
-                    pid = request["signal"]
-                    # Only a child not yet reaped: its pid is not reused.
-                    if pid in children:
-                        try:
-                            os.killpg(pid, request["number"])
-                        except ProcessLookupError:
-                            pass
+                        os.killpg(pid, request["number"])
+                    except ProcessLookupError:
+                        pass
         # Reap every child that ended, whatever woke us.
         while children:
             try:
