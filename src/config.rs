@@ -9,6 +9,7 @@
 //! agent_args: [--log-level, info]
 //! jobs: 2
 //! agent_mode: shared           # shared | dedicated
+//! agent_start: preloaded       # preloaded | plain (process agents)
 //! interop: true                # each role on each version: issuer × holder
 //! role_versions: { holder: [1.3.6] }   # a role pinned to versions of its own
 //! retries: 1                   # a failing case runs again, up to 1 more time
@@ -54,6 +55,8 @@ pub struct Config {
     pub jobs: Option<usize>,
     /// `shared` or `dedicated`: see `--agents`.
     pub agent_mode: Option<String>,
+    /// `preloaded` or `plain`: see `--agent-start`.
+    pub agent_start: Option<String>,
     /// Roles pinned to versions of their own: `{ holder: [1.3.6] }`.
     #[serde(default)]
     pub role_versions: BTreeMap<String, Vec<String>>,

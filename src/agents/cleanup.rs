@@ -78,6 +78,14 @@ pub fn process(pid: u32) -> Token {
     })
 }
 
+/// A child that leads its own process group (a forked agent): its whole
+/// group SIGKILLed in a sweep.
+pub fn process_group(pid: u32) -> Token {
+    register(Stage::Stop, move || unsafe {
+        libc::kill(-(pid as i32), libc::SIGKILL);
+    })
+}
+
 /// A temporary folder (an agent's `HOME` with its wallet): deleted in a sweep.
 pub fn dir(path: PathBuf) -> Token {
     register(Stage::Delete, move || {

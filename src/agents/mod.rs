@@ -17,6 +17,7 @@ pub mod external;
 pub mod launch;
 pub mod log;
 pub mod notice;
+pub mod preload;
 pub mod process;
 pub mod scope;
 pub mod select;

@@ -4,23 +4,28 @@
 use super::cleanup;
 use super::launch::{self, generate_api_key, raw_wallet_key, Launch};
 use super::log::{self, tail};
+use super::preload::{self, AgentStart, Forked, Preloader};
 use super::venv::Venv;
 use super::version::Release;
 use super::{
-    ready_timeout, Agent, AgentHandle, AgentMode, AgentSpec, Notices, Provider, ProviderError,
-    Reach, Scope,
+    ready_timeout, Agent, AgentHandle, AgentMode, AgentSpec, Notice, Notices, Provider,
+    ProviderError, Reach, Scope,
 };
 use crate::admin::{wait_ready, AdminAuth, AdminEndpoint};
 use async_trait::async_trait;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use tokio::process::{Child, Command};
 
 pub struct ProcessProvider {
     release: Release,
     venv: Venv,
+    agent_start: AgentStart,
+    /// Started when the provider is prepared, or on first use; `None`
+    /// when it could not start.
+    preloader: Arc<tokio::sync::OnceCell<Option<Arc<Preloader>>>>,
 }
 
 impl ProcessProvider {
@@ -28,14 +33,76 @@ impl ProcessProvider {
         ProcessProvider {
             venv: Venv::new(release.clone()),
             release,
+            // A run asks for preloaded agents (`--agent-start`); a
+            // provider made by hand starts `aca-py start`, whose command
+            // line `ps` shows.
+            agent_start: AgentStart::Plain,
+            preloader: Arc::default(),
         }
+    }
+
+    /// Starts agents `how` (`--agent-start`).
+    pub fn with_agent_start(mut self, how: AgentStart) -> ProcessProvider {
+        self.agent_start = how;
+        self
     }
 
     pub fn venv(&self) -> &Venv {
         &self.venv
     }
 
-    async fn start_one(&self, spec: &AgentSpec, case: &str) -> anyhow::Result<Agent> {
+    /// The preloader to fork agents from, started on first use; `None`
+    /// with `--agent-start plain`, or when it cannot start or has died:
+    /// agents then start plain, which is said once.
+    pub async fn preloader(&self, notices: &Notices) -> Option<Arc<Preloader>> {
+        if self.agent_start != AgentStart::Preloaded {
+            return None;
+        }
+        let release = &self.release;
+        let python = self.venv.path().join("bin/python");
+        let preloader = self
+            .preloader
+            .get_or_init(|| start_preloader(release.clone(), python, notices.clone()))
+            .await
+            .clone()?;
+        if preloader.is_alive() {
+            return Some(preloader);
+        }
+        notices.tell(Notice::once(
+            format!("preloader-died:{release}"),
+            format!(
+                "ACA-Py {release}: the preloader ended{}; its agents start plain (`aca-py start`) from now on",
+                preloader.log_tail()
+            ),
+        ));
+        None
+    }
+
+    /// Starts the preloader in the background, so that its imports
+    /// overlap whatever the run does before its first agent.
+    fn warm_up(&self, notices: &Notices) {
+        if self.agent_start != AgentStart::Preloaded || self.preloader.initialized() {
+            return;
+        }
+        let (cell, release, notices) = (
+            self.preloader.clone(),
+            self.release.clone(),
+            notices.clone(),
+        );
+        let python = self.venv.path().join("bin/python");
+        tokio::spawn(async move {
+            cell.get_or_init(|| start_preloader(release, python, notices))
+                .await;
+        });
+    }
+
+    async fn start_one(&self, spec: &AgentSpec, scope: &Scope) -> anyhow::Result<Agent> {
+        let case = scope.case.name.as_str();
+        let starter = Starter {
+            preloader: self.preloader(scope.notices()).await,
+            notices: scope.notices().clone(),
+            release: self.release.to_string(),
+        };
         let mut last_error = None;
         // A free port can be taken between choosing and binding it; retry
         // then, with new ports and the same keys (a wallet in a database
@@ -43,7 +110,10 @@ impl ProcessProvider {
         let keys = (generate_api_key(), raw_wallet_key());
         for _ in 0..3 {
             let ports = (free_port()?, free_port()?);
-            match self.try_start(spec, case, &keys, ports).await {
+            match self
+                .try_start(spec, case, &keys, ports, starter.clone())
+                .await
+            {
                 Ok(agent) => return Ok(agent),
                 Err(StartError::PortTaken(e)) => last_error = Some(e),
                 Err(StartError::Other(e)) => return Err(e),
@@ -58,6 +128,7 @@ impl ProcessProvider {
         case: &str,
         (api_key, wallet_key): &(String, String),
         (didcomm_port, admin_port): (u16, u16),
+        starter: Starter,
     ) -> Result<Agent, StartError> {
         let (home, dir_token) =
             cleanup::temp_dir(&spec.role).map_err(|e| StartError::Other(e.into()))?;
@@ -84,6 +155,7 @@ impl ProcessProvider {
                 AdminAuth::ApiKey(api_key.clone()),
             ),
             child: Mutex::new(None),
+            starter,
             pid_token: None,
             halted: None,
             home: Some(home),
@@ -130,6 +202,27 @@ impl ProcessProvider {
     }
 }
 
+/// The preloader of `release`, or `None` (said once) when it cannot start.
+async fn start_preloader(
+    release: Release,
+    python: PathBuf,
+    notices: Notices,
+) -> Option<Arc<Preloader>> {
+    let modules = preload::module_list(&release);
+    match Preloader::start(&release, &python, &modules, ready_timeout()).await {
+        Ok(preloader) => Some(Arc::new(preloader)),
+        Err(e) => {
+            notices.tell(Notice::once(
+                format!("preloader-failed:{release}"),
+                format!(
+                    "ACA-Py {release}: the preloader did not start ({e}); its agents start plain (`aca-py start`)"
+                ),
+            ));
+            None
+        }
+    }
+}
+
 enum StartError {
     PortTaken(anyhow::Error),
     Other(anyhow::Error),
@@ -155,21 +248,107 @@ impl Provider for ProcessProvider {
 
     async fn prepare(&self, notices: &Notices) -> Result<(), ProviderError> {
         let (venv, notices) = (self.venv.clone(), notices.clone());
-        tokio::task::spawn_blocking(move || venv.ensure(&notices))
+        let installed = notices.clone();
+        tokio::task::spawn_blocking(move || venv.ensure(&installed))
             .await
             .map_err(anyhow::Error::from)??;
+        self.warm_up(&notices);
         Ok(())
     }
 
     async fn start(&self, specs: &[AgentSpec], scope: &Scope) -> Result<Vec<Agent>, ProviderError> {
         self.prepare(scope.notices()).await?;
-        let case = scope.case.name.as_str();
         Ok(super::start_all(
             specs
                 .iter()
-                .map(|s| async move { self.start_one(s, case).await.map(|a| vec![a]) }),
+                .map(|s| async move { self.start_one(s, scope).await.map(|a| vec![a]) }),
         )
         .await?)
+    }
+}
+
+/// How an agent's process is started: forked from the version's
+/// preloader when there is one, else `aca-py start`.
+#[derive(Clone)]
+struct Starter {
+    preloader: Option<Arc<Preloader>>,
+    notices: Notices,
+    release: String,
+}
+
+/// A running agent process, however it was started.
+enum Running {
+    /// `aca-py start`: our own child.
+    Plain(Child),
+    /// A fork of the preloader, which reaps it and reports its end.
+    Forked(Forked, Arc<Preloader>),
+}
+
+impl Running {
+    /// `exited (signal: 9 (SIGKILL))` once it has ended: the same words
+    /// however it was started.
+    fn ended(&mut self) -> Option<String> {
+        match self {
+            Running::Plain(child) => match child.try_wait() {
+                Ok(Some(status)) => Some(format!("exited ({status})")),
+                _ => None,
+            },
+            Running::Forked(forked, _) => forked.ended().map(|e| e.to_string()),
+        }
+    }
+
+    /// Sends `signal` to the agent (a forked one: its process group).
+    fn signal(&self, signal: i32) {
+        match self {
+            Running::Plain(child) => {
+                if let Some(pid) = child.id() {
+                    unsafe {
+                        libc::kill(pid as i32, signal);
+                    }
+                }
+            }
+            Running::Forked(forked, preloader) => preloader.signal(forked, signal),
+        }
+    }
+
+    /// Waits at most `limit` for it to end; whether it did.
+    async fn wait_for_end(&mut self, limit: std::time::Duration) -> bool {
+        match self {
+            Running::Plain(child) => tokio::time::timeout(limit, child.wait()).await.is_ok(),
+            Running::Forked(forked, _) => tokio::time::timeout(limit, forked.wait()).await.is_ok(),
+        }
+    }
+
+    /// SIGKILL, and waits for the end.
+    async fn kill(&mut self) {
+        match self {
+            Running::Plain(child) => {
+                let _ = child.kill().await;
+            }
+            Running::Forked(..) => {
+                self.signal(libc::SIGKILL);
+                self.wait_for_end(std::time::Duration::from_secs(5)).await;
+            }
+        }
+    }
+
+    /// SIGKILL without waiting, for `Drop`.
+    fn start_kill(&mut self) {
+        match self {
+            Running::Plain(child) => {
+                let _ = child.start_kill();
+            }
+            // Straight to the group: the preloader's pipe may be busy, and
+            // the agent has not been reaped (it has not ended), so its pid
+            // is still its own.
+            Running::Forked(forked, _) => {
+                if forked.ended().is_none() {
+                    unsafe {
+                        libc::kill(-(forked.pid as i32), libc::SIGKILL);
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -182,7 +361,8 @@ struct ProcessHandle {
     log_path: PathBuf,
     admin: AdminEndpoint,
     /// `None` while halted or once stopped.
-    child: Mutex<Option<Child>>,
+    child: Mutex<Option<Running>>,
+    starter: Starter,
     pid_token: Option<cleanup::Token>,
     /// Why it is not running, after a `stop:` step.
     halted: Option<String>,
@@ -205,22 +385,29 @@ impl ProcessHandle {
             .open(&self.log_path)?;
         // A restart appends to the log: only what this start writes counts.
         let log_start = log.metadata().map(|m| m.len()).unwrap_or(0);
-        let mut cmd = Command::new(&self.program);
-        cmd.args(&self.launch.args)
-            .envs(self.launch.env.iter().cloned())
-            // ACA-Py keeps its wallet under $HOME: a temporary HOME per agent.
-            .env("HOME", &home)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .kill_on_drop(true)
-            .process_group(0);
-        // Forked from a thread that lives as long as the harness: the agent
-        // dies with the harness, never with the thread that asked for it.
-        let child = super::spawn::spawn(cmd)
-            .map_err(|e| anyhow::anyhow!("cannot start {}: {e}", self.program.display()))?;
-        self.pid_token = Some(cleanup::process(child.id().unwrap_or(0)));
-        *self.child.lock().unwrap_or_else(|e| e.into_inner()) = Some(child);
+        let running = match self.fork(&home).await {
+            Some(forked) => forked,
+            None => {
+                let mut cmd = Command::new(&self.program);
+                cmd.args(&self.launch.args)
+                    .envs(self.launch.env.iter().cloned())
+                    // ACA-Py keeps its wallet under $HOME: a temporary HOME per agent.
+                    .env("HOME", &home)
+                    .stdin(Stdio::null())
+                    .stdout(log.try_clone()?)
+                    .stderr(log)
+                    .kill_on_drop(true)
+                    .process_group(0);
+                // Forked from a thread that lives as long as the harness: the
+                // agent dies with the harness, never with the thread that
+                // asked for it.
+                let child = super::spawn::spawn(cmd)
+                    .map_err(|e| anyhow::anyhow!("cannot start {}: {e}", self.program.display()))?;
+                self.pid_token = Some(cleanup::process(child.id().unwrap_or(0)));
+                Running::Plain(child)
+            }
+        };
+        *self.child.lock().unwrap_or_else(|e| e.into_inner()) = Some(running);
         self.halted = None;
         let role = self.role.clone();
         let (child, log_path) = (&self.child, &self.log_path);
@@ -236,6 +423,61 @@ impl ProcessHandle {
             Ok(())
         })
         .await
+    }
+}
+
+impl ProcessHandle {
+    /// Forks the agent from the preloader, if there is one that lives and
+    /// the agent's environment does not need fresh imports; `None` means
+    /// start it plain (said once when it is not what was asked).
+    async fn fork(&mut self, home: &std::path::Path) -> Option<Running> {
+        let preloader = self.starter.preloader.clone()?;
+        let release = &self.starter.release;
+        let notices = &self.starter.notices;
+        if let Some((name, _)) = self
+            .launch
+            .env
+            .iter()
+            .find(|(k, _)| preload::READ_AT_IMPORT.contains(&k.as_str()))
+        {
+            notices.tell(Notice::once(
+                format!("preload-env:{release}:{name}"),
+                format!("ACA-Py {release}: an agent given {name} (read at import) starts plain"),
+            ));
+            return None;
+        }
+        if !preloader.is_alive() {
+            notices.tell(Notice::once(
+                format!("preloader-died:{release}"),
+                format!(
+                    "ACA-Py {release}: the preloader ended{}; its agents start plain (`aca-py start`) from now on",
+                    preloader.log_tail()
+                ),
+            ));
+            return None;
+        }
+        // What a plain start gets: the harness's environment, the agent's
+        // settings over it, its own HOME; argv[0] the `aca-py` script.
+        let mut env: Vec<(String, String)> = std::env::vars().collect();
+        env.extend(self.launch.env.iter().cloned());
+        env.push(("HOME".into(), home.to_string_lossy().into_owned()));
+        let argv: Vec<String> = std::iter::once(self.program.to_string_lossy().into_owned())
+            .chain(self.launch.args.iter().cloned())
+            .collect();
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+        match preloader.fork(&argv, &env, &cwd, &self.log_path).await {
+            Ok(forked) => {
+                self.pid_token = Some(cleanup::process_group(forked.pid));
+                Some(Running::Forked(forked, preloader))
+            }
+            Err(e) => {
+                notices.tell(Notice::once(
+                    format!("preload-fork:{release}"),
+                    format!("ACA-Py {release}: {e}; its agents start plain (`aca-py start`)"),
+                ));
+                None
+            }
+        }
     }
 }
 
@@ -257,12 +499,12 @@ fn says_port_taken(log: &str) -> bool {
 }
 
 /// `exited (signal: 9 (SIGKILL))` once the child has ended.
-fn exited(child: &Mutex<Option<Child>>) -> Option<String> {
-    let mut child = child.lock().unwrap_or_else(|e| e.into_inner());
-    match child.as_mut()?.try_wait() {
-        Ok(Some(status)) => Some(format!("exited ({status})")),
-        _ => None,
-    }
+fn exited(child: &Mutex<Option<Running>>) -> Option<String> {
+    child
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_mut()?
+        .ended()
 }
 
 #[async_trait]
@@ -281,6 +523,11 @@ impl AgentHandle for ProcessHandle {
 
     async fn halt(&mut self) -> anyhow::Result<()> {
         let child = self.child.lock().unwrap_or_else(|e| e.into_inner()).take();
+        // A graceful shutdown, not SIGKILL: the store would be consistent
+        // after SIGKILL (each record is a committed transaction), but ACA-Py
+        // sends DIDComm messages after the request that queued them has
+        // answered, and SIGKILL loses them (a holder restarted right after
+        // `send-request` never reached its issuer). SIGTERM flushes them.
         if let Some(mut child) = child {
             terminate(&mut child).await;
         }
@@ -297,7 +544,7 @@ impl AgentHandle for ProcessHandle {
     async fn stop(&mut self) {
         let child = self.child.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(mut child) = child {
-            let _ = child.kill().await;
+            child.kill().await;
         }
         self.pid_token = None;
         if let Some(home) = self.home.take() {
@@ -308,15 +555,10 @@ impl AgentHandle for ProcessHandle {
 
 /// SIGTERM, so ACA-Py closes its wallet; SIGKILL if it has not ended within
 /// five seconds.
-async fn terminate(child: &mut Child) {
-    if let Some(pid) = child.id() {
-        unsafe {
-            libc::kill(pid as i32, libc::SIGTERM);
-        }
-    }
-    let ended = tokio::time::timeout(std::time::Duration::from_secs(5), child.wait()).await;
-    if ended.is_err() {
-        let _ = child.kill().await;
+async fn terminate(child: &mut Running) {
+    child.signal(libc::SIGTERM);
+    if !child.wait_for_end(std::time::Duration::from_secs(5)).await {
+        child.kill().await;
     }
 }
 
@@ -329,7 +571,7 @@ impl Drop for ProcessHandle {
             .unwrap_or_else(|e| e.into_inner())
             .as_mut()
         {
-            let _ = child.start_kill();
+            child.start_kill();
         }
     }
 }
@@ -364,6 +606,34 @@ mod tests {
     use crate::agents::services::{Readiness, ServiceSpec, Services};
 
     const POSTGRES: &str = "acapy-harness/postgres:15";
+
+    /// A preloader that cannot start (here: a venv without its python) is
+    /// said once, for the version, and its agents start plain.
+    #[tokio::test]
+    async fn a_preloader_that_cannot_start_is_said_once_and_agents_start_plain() {
+        let empty = tempfile::tempdir().unwrap();
+        let release = Release::parse("1.3.6").unwrap();
+        let mut provider =
+            ProcessProvider::new(release.clone()).with_agent_start(AgentStart::Preloaded);
+        provider.venv = Venv::in_cache(release, empty.path().to_path_buf());
+        let heard = Arc::new(Mutex::new(Vec::new()));
+        let notices = {
+            let heard = heard.clone();
+            Notices::new(move |n| heard.lock().unwrap().push(n.text))
+        };
+        assert!(provider.preloader(&notices).await.is_none());
+        assert!(provider.preloader(&notices).await.is_none());
+        let heard = heard.lock().unwrap().clone();
+        assert_eq!(heard.len(), 1, "{heard:?}");
+        assert!(
+            heard[0].starts_with("ACA-Py 1.3.6: the preloader did not start (cannot start ")
+                && heard[0].ends_with("its agents start plain (`aca-py start`)"),
+            "{}",
+            heard[0]
+        );
+        let plain = ProcessProvider::new(Release::parse("1.3.6").unwrap());
+        assert!(plain.preloader(&Notices::silent()).await.is_none());
+    }
 
     #[test]
     fn a_taken_port_is_read_from_the_log() {
@@ -443,17 +713,24 @@ mod tests {
         };
         let keys = (generate_api_key(), raw_wallet_key());
         let fresh_ports = || (free_port().unwrap(), free_port().unwrap());
+        let plain = || Starter {
+            preloader: None,
+            notices: Notices::silent(),
+            release: "1.3.6".into(),
+        };
 
         let occupant = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let taken = occupant.local_addr().unwrap().port();
         let lost = provider
-            .try_start(&spec, &case, &keys, (free_port().unwrap(), taken))
+            .try_start(&spec, &case, &keys, (free_port().unwrap(), taken), plain())
             .await;
         let other_keys = (generate_api_key(), raw_wallet_key());
         let with_other_key = provider
-            .try_start(&spec, &case, &other_keys, fresh_ports())
+            .try_start(&spec, &case, &other_keys, fresh_ports(), plain())
             .await;
-        let retried = provider.try_start(&spec, &case, &keys, fresh_ports()).await;
+        let retried = provider
+            .try_start(&spec, &case, &keys, fresh_ports(), plain())
+            .await;
         let opened = match retried {
             Ok(mut agent) => {
                 agent.handle.stop().await;

@@ -3,6 +3,7 @@
 
 use super::docker::DockerProvider;
 use super::external::ExternalProvider;
+use super::preload::AgentStart;
 use super::process::ProcessProvider;
 use super::shared::SharedProvider;
 use super::version::Release;
@@ -136,16 +137,21 @@ pub fn as_twins(sources: Vec<Arc<dyn Provider>>) -> Vec<Arc<dyn Provider>> {
 }
 
 /// One provider per version. `image` is the image asked for a version
-/// (`--image`, or the suite's `images`).
+/// (`--image`, or the suite's `images`); `agent_start` is how process
+/// agents start.
 pub async fn for_versions(
     choice: ProviderChoice,
     releases: &[Release],
     image: impl Fn(&Release) -> Option<String>,
+    agent_start: AgentStart,
     notices: &Notices,
 ) -> Vec<Arc<dyn Provider>> {
     let mut providers: Vec<Arc<dyn Provider>> = Vec::new();
     for release in releases {
-        let process = || Arc::new(ProcessProvider::new(release.clone())) as Arc<dyn Provider>;
+        let process = || {
+            Arc::new(ProcessProvider::new(release.clone()).with_agent_start(agent_start))
+                as Arc<dyn Provider>
+        };
         let docker = || DockerProvider::new(release.clone(), image(release));
         providers.push(match choice {
             ProviderChoice::Process => process(),

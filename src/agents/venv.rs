@@ -30,6 +30,11 @@ impl Venv {
         }
     }
 
+    /// The venv of `release` in another cache folder.
+    pub fn in_cache(release: Release, cache: PathBuf) -> Venv {
+        Venv { release, cache }
+    }
+
     pub fn path(&self) -> PathBuf {
         self.cache
             .join("venvs")

@@ -65,6 +65,7 @@ impl SelectArgs {
             agent_keys: self.agent_keys.clone(),
             service_urls: self.service_urls.clone(),
             agent_mode: self.agent_mode,
+            agent_start: self.agent_start,
             filters: self.filter.clone(),
             tags: self.tags.clone(),
             skip_tags: self.skip_tags.clone(),
@@ -146,6 +147,12 @@ pub struct SelectArgs {
     /// a finding [default: the config file's `agent_mode`, else shared].
     #[arg(long = "agents", value_enum, value_name = "MODE")]
     pub agent_mode: Option<Modes>,
+    /// How the process provider starts an agent: `preloaded` forks it from
+    /// one interpreter per version that imported ACA-Py once (plain if that
+    /// interpreter cannot start, said once); `plain` runs `aca-py start`
+    /// [default: the config file's `agent_start`, else preloaded].
+    #[arg(long = "agent-start", value_enum, value_name = "HOW")]
+    pub agent_start: Option<crate::agents::preload::AgentStart>,
     /// Only scenarios with this tag (repeatable: any of them).
     #[arg(long = "tag", value_name = "TAG")]
     pub tags: Vec<String>,

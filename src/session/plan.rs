@@ -3,6 +3,7 @@
 //! which cases, and which reports. Every problem is bad input, found here.
 
 use super::settings::Settings;
+use crate::agents::preload::AgentStart;
 use crate::agents::select::{self, Modes, ProviderChoice};
 use crate::agents::version::{Release, DEFAULT_VERSION};
 use crate::agents::{AgentMode, Notices, Provider, RunScope};
@@ -128,8 +129,14 @@ impl Plan {
         if !in_containers.is_empty() {
             let releases = releases(&in_containers)?;
             let image = |r: &Release| config.images.get(&r.to_string()).cloned();
-            let sources =
-                select::for_versions(ProviderChoice::Docker, &releases, image, notices).await;
+            let sources = select::for_versions(
+                ProviderChoice::Docker,
+                &releases,
+                image,
+                AgentStart::default(),
+                notices,
+            )
+            .await;
             for sources in in_modes(sources, modes) {
                 cases.extend(suite::cases(&scenarios, &sources));
             }
@@ -288,6 +295,12 @@ fn file_layer(config: &Config) -> Result<Settings, PlanError> {
                 .ok_or_else(|| named("provider", name, "auto, process, docker or external"))?,
         );
     }
+    if let Some(name) = &config.agent_start {
+        layer.agent_start = Some(
+            AgentStart::parse(name)
+                .ok_or_else(|| named("agent_start", name, "preloaded or plain"))?,
+        );
+    }
     if let Some(name) = &config.agent_mode {
         layer.agent_mode = Some(
             Modes::parse(name)
@@ -370,7 +383,9 @@ async fn matrices(
             .clone()
             .or_else(|| config.images.get(&release.to_string()).cloned())
     };
-    let sources = select::for_versions(provider, &releases(&distinct)?, image, notices).await;
+    let agent_start = settings.agent_start.unwrap_or_default();
+    let sources =
+        select::for_versions(provider, &releases(&distinct)?, image, agent_start, notices).await;
     Ok(in_modes(sources, modes)
         .into_iter()
         .map(|sources| {

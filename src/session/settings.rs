@@ -9,6 +9,7 @@
 //! optional or empty); [`Settings::over`] puts one layer over another.
 //! The table is in `docs/settings.md`.
 
+use crate::agents::preload::AgentStart;
 use crate::agents::select::Modes;
 use crate::agents::select::ProviderChoice;
 use crate::partition::Partition;
@@ -39,6 +40,9 @@ pub struct Settings {
     /// `NAME=URL` of services that already run: not started, used there.
     pub service_urls: Vec<String>,
     pub agent_mode: Option<Modes>,
+    /// How process agents start: forked from a preloaded interpreter, or
+    /// `aca-py start`.
+    pub agent_start: Option<AgentStart>,
     /// Only cases whose name contains one of these.
     pub filters: Vec<String>,
     pub tags: Vec<String>,
@@ -67,6 +71,7 @@ impl std::fmt::Debug for Settings {
             .field("pinned", &self.pinned)
             .field("provider", &self.provider)
             .field("agent_mode", &self.agent_mode)
+            .field("agent_start", &self.agent_start)
             .finish_non_exhaustive()
     }
 }
@@ -124,6 +129,7 @@ impl Settings {
             agent_keys: merged(under.agent_keys, self.agent_keys),
             service_urls: merged(under.service_urls, self.service_urls),
             agent_mode: self.agent_mode.or(under.agent_mode),
+            agent_start: self.agent_start.or(under.agent_start),
             filters: list(self.filters, under.filters),
             tags: list(self.tags, under.tags),
             skip_tags: list(self.skip_tags, under.skip_tags),
@@ -227,6 +233,12 @@ impl Settings {
                     settings.agent_mode = Some(Modes::parse(&value).ok_or_else(|| {
                         error(format!("`{value}` is not shared, dedicated or both"))
                     })?)
+                }
+                "AGENT_START" => {
+                    settings.agent_start = Some(
+                        AgentStart::parse(&value)
+                            .ok_or_else(|| error(format!("`{value}` is not preloaded or plain")))?,
+                    )
                 }
                 "TAGS" => settings.tags = list(),
                 "SKIP_TAGS" => settings.skip_tags = list(),
