@@ -290,7 +290,9 @@ steps:
         .arg("run")
         .arg(dir.path())
         .args(["--provider", "process", "--acapy", "1.3.6", "-j", "2"])
-        .args(["--agents", "shared", "--retries", "0", "--steps"])
+        // Plain starts: the base agent is found by its command line.
+        .args(["--agents", "shared", "--agent-start", "plain"])
+        .args(["--retries", "0", "--steps"])
         .args(["--contract", "off", "--report-json"])
         .arg(&report)
         .env("NO_COLOR", "1")

@@ -302,10 +302,7 @@ struct Base {
 
 impl Base {
     fn alive(&self) -> bool {
-        self.dead
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_none()
+        self.cause().is_none()
     }
 
     fn api_key(&self) -> Option<String> {
@@ -411,6 +408,10 @@ impl Base {
         anyhow!(message)
     }
 
+    fn cause(&self) -> Option<String> {
+        self.dead.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     fn mark_dead(&self, cause: &str) {
         *self.dead.lock().unwrap_or_else(|e| e.into_inner()) = Some(cause.to_owned());
     }
@@ -443,8 +444,16 @@ impl AgentHandle for SubWallet {
     }
 
     async fn gone(&self) -> Option<String> {
-        let why = self.base.handle.lock().await.gone().await?;
-        self.base.mark_dead(&why);
+        // Once a later case has replaced and stopped the base agent, its
+        // handle no longer knows how it ended: the cause kept does.
+        let why = match self.base.cause() {
+            Some(why) => why,
+            None => {
+                let why = self.base.handle.lock().await.gone().await?;
+                self.base.mark_dead(&why);
+                why
+            }
+        };
         Some(format!(
             "(its shared base agent, {}, {why})",
             self.base.label

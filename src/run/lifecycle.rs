@@ -45,10 +45,11 @@ impl Runner<'_> {
 
     /// Why `role`'s agent is gone, if it is. Asked after a request or the
     /// event stream failed: a killed process closes its sockets a moment
-    /// before it can be seen to have exited, so this looks a few times.
+    /// before it can be seen to have exited (longer on a loaded machine:
+    /// 300 ms was seen to fall short), so this looks for up to 0.6 s.
     pub(super) async fn gone(&self, role: &str) -> Option<String> {
         let agent = self.agents.iter().find(|a| a.role == role)?;
-        for _ in 0..10 {
+        for _ in 0..20 {
             if let Some(why) = agent.handle.gone().await {
                 return Some(why);
             }
