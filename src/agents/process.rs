@@ -279,6 +279,14 @@ impl AgentHandle for ProcessHandle {
         exited(&self.child)
     }
 
+    fn pid(&self) -> Option<u32> {
+        self.child
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .and_then(Child::id)
+    }
+
     async fn halt(&mut self) -> anyhow::Result<()> {
         let child = self.child.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(mut child) = child {
