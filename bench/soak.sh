@@ -51,7 +51,7 @@ path, rss_pct, fd_slack = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 rounds = [json.loads(line) for line in open(path)]
 mib = lambda k: "?" if k is None else f"{k / 1024:.1f}"
 print()
-print("| round | wall s | verdicts | base agent | pid | RSS MiB | fds | sub-wallets left | wallet folders | harness RSS MiB | harness fds | verdicts changed |")
+print("| round | wall s | verdicts | base agent | pid | RSS MiB | fds | sub-wallets left | wallet folders (MiB) | harness RSS MiB | harness fds | verdicts changed |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 for r in rounds:
     verdicts = ", ".join(f"{n} {w}" for w, n in r["verdicts"].items())
@@ -59,7 +59,7 @@ for r in rounds:
     bases = r["bases"] or [{"label": "(none)", "pid": None, "rss_kib": None, "fds": None, "sub_wallets": None, "wallet_dirs": None}]
     for b in bases:
         left = "?" if b.get("sub_wallets") is None else str(len(b["sub_wallets"]))
-        print(f'| {r["round"]} | {r["wall_s"]:.0f} | {verdicts} | {b["label"]} | {b["pid"]} | {mib(b["rss_kib"])} | {b["fds"]} | {left} | {b.get("wallet_dirs")} | {mib(r["harness"]["rss_kib"])} | {r["harness"]["fds"]} | {changed} |')
+        print(f'| {r["round"]} | {r["wall_s"]:.0f} | {verdicts} | {b["label"]} | {b["pid"]} | {mib(b["rss_kib"])} | {b["fds"]} | {left} | {b.get("wallet_dirs")} ({mib((b.get("wallet_bytes") or 0) / 1024)}) | {mib(r["harness"]["rss_kib"])} | {r["harness"]["fds"]} | {changed} |')
 problems = []
 for r in rounds:
     for c in r["changed"]:

@@ -50,7 +50,7 @@ impl ProcFigures {
     }
 }
 
-/// `VmRSS:	  123456 kB` of `/proc/PID/status`, in KiB.
+/// The `VmRSS:` line of `/proc/PID/status`, in KiB.
 fn vm_rss_kib(status: &str) -> Option<u64> {
     status
         .lines()
@@ -74,6 +74,8 @@ pub struct BaseFigures {
     pub sub_wallets_error: Option<String>,
     /// Wallet folders under its `HOME` (one per wallet, its own included).
     pub wallet_dirs: Option<usize>,
+    /// What they hold, in bytes.
+    pub wallet_bytes: Option<u64>,
 }
 
 /// A case whose verdict is not the one of the round before.
@@ -122,9 +124,14 @@ impl Round {
                 (None, Some(e)) => format!("sub-wallets unknown ({e})"),
                 (None, None) => "sub-wallets unknown".to_owned(),
             };
-            let dirs = base
-                .wallet_dirs
-                .map_or(String::new(), |n| format!(", {n} wallet folder(s) on disk"));
+            let dirs = match (base.wallet_dirs, base.wallet_bytes) {
+                (Some(n), Some(bytes)) => format!(
+                    ", {n} wallet folder(s) on disk ({:.1} MiB)",
+                    bytes as f64 / 1048576.0
+                ),
+                (Some(n), None) => format!(", {n} wallet folder(s) on disk"),
+                _ => String::new(),
+            };
             let flags = match base.suite_args.is_empty() {
                 true => String::new(),
                 false => format!(" [{}]", base.suite_args.join(" ")),
@@ -250,6 +257,7 @@ async fn figures(kept: KeptAgent) -> BaseFigures {
         Ok(names) => (Some(names), None),
         Err(e) => (None, Some(e)),
     };
+    let (wallet_dirs, wallet_bytes) = kept.pid.and_then(wallet_dirs).unzip();
     BaseFigures {
         label: kept.label,
         suite_args: kept.suite_args,
@@ -257,7 +265,8 @@ async fn figures(kept: KeptAgent) -> BaseFigures {
         process,
         sub_wallets,
         sub_wallets_error,
-        wallet_dirs: kept.pid.and_then(wallet_dirs),
+        wallet_dirs,
+        wallet_bytes,
     }
 }
 
@@ -295,8 +304,8 @@ async fn sub_wallets(admin: &AdminEndpoint) -> Result<Vec<String>, String> {
 
 /// Wallet folders under a process agent's `HOME` (ACA-Py keeps an askar
 /// wallet as a folder in `~/.acapy_agent/wallet`, `~/.aries_cloudagent/wallet`
-/// up to 1.0).
-fn wallet_dirs(pid: u32) -> Option<usize> {
+/// up to 1.0), and the bytes they hold.
+fn wallet_dirs(pid: u32) -> Option<(usize, u64)> {
     let environ = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
     let home = environ
         .split(|b| *b == 0)
@@ -305,10 +314,28 @@ fn wallet_dirs(pid: u32) -> Option<usize> {
     let mut found = None;
     for dir in [".acapy_agent/wallet", ".aries_cloudagent/wallet"] {
         if let Ok(entries) = std::fs::read_dir(home.join(dir)) {
-            *found.get_or_insert(0) += entries.count();
+            let (count, bytes) = found.get_or_insert((0, 0));
+            for entry in entries.flatten() {
+                *count += 1;
+                *bytes += size(&entry.path());
+            }
         }
     }
     found
+}
+
+/// The bytes of the files under `path`.
+fn size(path: &Path) -> u64 {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_dir() => std::fs::read_dir(path)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| size(&e.path()))
+            .sum(),
+        Ok(meta) => meta.len(),
+        Err(_) => 0,
+    }
 }
 
 #[cfg(test)]
