@@ -14,7 +14,7 @@
 use super::Session;
 use crate::admin::{AdminClient, AdminEndpoint};
 use crate::agents::KeptAgent;
-use crate::run::outcome::CaseResult;
+use crate::run::outcome::{CaseResult, Status};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -26,6 +26,10 @@ use std::time::Duration;
 pub struct ProcFigures {
     pub rss_kib: Option<u64>,
     pub fds: Option<usize>,
+    /// Of the descriptors: sockets, and files of wallets (a path with a
+    /// `wallet` folder: askar's SQLite files); the rest is `fds` less both.
+    pub sockets: Option<usize>,
+    pub wallet_files: Option<usize>,
 }
 
 impl ProcFigures {
@@ -35,10 +39,27 @@ impl ProcFigures {
         let rss_kib = std::fs::read_to_string(proc.join("status"))
             .ok()
             .and_then(|status| vm_rss_kib(&status));
-        let fds = std::fs::read_dir(proc.join("fd"))
-            .ok()
-            .map(|entries| entries.count());
-        ProcFigures { rss_kib, fds }
+        let targets: Option<Vec<String>> = std::fs::read_dir(proc.join("fd")).ok().map(|entries| {
+            entries
+                .flatten()
+                .map(|e| {
+                    std::fs::read_link(e.path())
+                        .map(|t| t.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                })
+                .collect()
+        });
+        let count = |what: fn(&str) -> bool| {
+            targets
+                .as_ref()
+                .map(|t| t.iter().filter(|t| what(t)).count())
+        };
+        ProcFigures {
+            rss_kib,
+            fds: targets.as_ref().map(Vec::len),
+            sockets: count(|t| t.starts_with("socket:")),
+            wallet_files: count(|t| t.contains("/wallet/")),
+        }
     }
 
     fn show(&self) -> String {
@@ -46,7 +67,14 @@ impl ProcFigures {
             .rss_kib
             .map_or("?".into(), |k| format!("{:.1} MiB", k as f64 / 1024.0));
         let fds = self.fds.map_or("?".into(), |n| n.to_string());
-        format!("RSS {rss}, {fds} fds")
+        let kinds = match (self.sockets, self.wallet_files) {
+            (Some(sockets), Some(0)) => format!(" ({sockets} sockets)"),
+            (Some(sockets), Some(wallets)) => {
+                format!(" ({sockets} sockets, {wallets} wallet files)")
+            }
+            _ => String::new(),
+        };
+        format!("RSS {rss}, {fds} fds{kinds}")
     }
 }
 
@@ -86,6 +114,14 @@ pub struct Change {
     pub to: String,
 }
 
+/// A case that failed in a round, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Failed {
+    pub case: String,
+    /// `step N `name`: message`, its first line.
+    pub why: String,
+}
+
 /// What a round left.
 #[derive(Debug, Clone, Serialize)]
 pub struct Round {
@@ -95,6 +131,9 @@ pub struct Round {
     /// Cases per verdict word (`pass`, `fail`, ...).
     pub verdicts: BTreeMap<String, usize>,
     pub changed: Vec<Change>,
+    /// The cases that did not succeed, and why: a verdict that changes
+    /// between rounds is only worth as much as its failure.
+    pub failed: Vec<Failed>,
     pub bases: Vec<BaseFigures>,
     pub harness: ProcFigures,
 }
@@ -143,6 +182,9 @@ impl Round {
                 base.process.show(),
             ));
         }
+        for f in &self.failed {
+            lines.push(format!("  failed: {}: {}", f.case, f.why));
+        }
         match self.changed.is_empty() {
             true if self.round > 1 => lines.push("  no verdict changed".into()),
             true => {}
@@ -164,6 +206,31 @@ pub fn verdicts(results: &[CaseResult]) -> BTreeMap<String, String> {
     results
         .iter()
         .map(|r| (r.name.clone(), r.status.word().to_owned()))
+        .collect()
+}
+
+/// The cases that did not succeed (failed, passed against an `xfail`, or
+/// were interrupted), each with the first line of its failure.
+pub fn failed(results: &[CaseResult]) -> Vec<Failed> {
+    results
+        .iter()
+        .filter(|r| !r.status.is_success() && !matches!(r.status, Status::Skipped { .. }))
+        .map(|r| {
+            let why = match &r.failure {
+                Some(f) => {
+                    let first = f.message.lines().next().unwrap_or("");
+                    match (f.step, &f.step_name) {
+                        (Some(n), Some(name)) => format!("step {n} `{name}`: {first}"),
+                        _ => first.to_owned(),
+                    }
+                }
+                None => r.status.reason().unwrap_or(r.status.word()).to_owned(),
+            };
+            Failed {
+                case: r.name.clone(),
+                why,
+            }
+        })
         .collect()
 }
 
@@ -229,6 +296,7 @@ impl Soak {
             wall_s: wall.as_secs_f64(),
             verdicts: per_word,
             changed,
+            failed: failed(results),
             bases,
             harness: ProcFigures::of("self"),
         };
@@ -350,6 +418,10 @@ mod tests {
         let me = ProcFigures::of("self");
         assert!(me.rss_kib.unwrap() > 0);
         assert!(me.fds.unwrap() >= 3);
+        let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let with_socket = ProcFigures::of("self");
+        assert!(with_socket.sockets.unwrap() >= 1);
+        drop(socket);
     }
 
     #[test]
