@@ -120,6 +120,9 @@ pub struct Failed {
     pub case: String,
     /// `step N `name`: message`, its first line.
     pub why: String,
+    /// The whole failure as the console renders it, notes included (why
+    /// the agents did not start).
+    pub diagnostic: String,
 }
 
 /// What a round left.
@@ -184,6 +187,16 @@ impl Round {
         }
         for f in &self.failed {
             lines.push(format!("  failed: {}: {}", f.case, f.why));
+            // What follows the first line says why (a start failure's cause).
+            for more in f
+                .diagnostic
+                .lines()
+                .skip(1)
+                .filter(|l| !l.trim().is_empty())
+                .take(8)
+            {
+                lines.push(format!("    {more}"));
+            }
         }
         match self.changed.is_empty() {
             true if self.round > 1 => lines.push("  no verdict changed".into()),
@@ -216,6 +229,7 @@ pub fn failed(results: &[CaseResult]) -> Vec<Failed> {
         .iter()
         .filter(|r| !r.status.is_success() && !matches!(r.status, Status::Skipped { .. }))
         .map(|r| {
+            let diagnostic = r.failure.as_ref().map(|f| f.diagnostic.clone());
             let why = match &r.failure {
                 Some(f) => {
                     let first = f.message.lines().next().unwrap_or("");
@@ -229,6 +243,7 @@ pub fn failed(results: &[CaseResult]) -> Vec<Failed> {
             Failed {
                 case: r.name.clone(),
                 why,
+                diagnostic: diagnostic.unwrap_or_default(),
             }
         })
         .collect()
