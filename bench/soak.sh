@@ -6,10 +6,11 @@
 # its own RSS and descriptors, and the cases whose verdict changed. This script
 # then prints the rounds as a table and checks them: no verdict changed, no
 # sub-wallet left, and each base agent flat over rounds 2 to N (round 1 warms
-# up): the peak of the later half of those rounds is within SOAK_RSS_PCT % of the
-# earlier half's for RSS, and within SOAK_FD_SLACK for sockets and for the
-# descriptors other than wallet files (a removed sub-wallet's store stays open
-# until Python collects it, so those come and go). It also prints the RSS slope
+# up): its RSS, fitted by least squares, grows by less than SOAK_RSS_PCT % of
+# round 2's over those rounds, and the peak of sockets and of descriptors other
+# than wallet files in the later half of them is within SOAK_FD_SLACK of the
+# earlier half's (a removed sub-wallet's store stays open until Python collects
+# it, so wallet files come and go). It also prints the RSS slope
 # per round, and each failure of each round.
 #
 # Usage: bench/soak.sh [ROUNDS=10] [VERSION=1.3.6] [-- MORE RUN FLAGS]
@@ -95,7 +96,7 @@ if len(rounds) >= 3:
         for x in series:
             if x["fds"] is not None and x.get("wallet_files") is not None:
                 x["fds_not_wallets"] = x["fds"] - x["wallet_files"]
-        for key, fmt, slack in (("rss_kib", mib, lambda v: v * rss_pct / 100), ("fds_not_wallets", str, lambda v: fd_slack), ("sockets", str, lambda v: fd_slack)):
+        for key, fmt, slack in (("fds_not_wallets", str, lambda v: fd_slack), ("sockets", str, lambda v: fd_slack)):
             values = [x.get(key) for x in series]
             if any(v is None for v in values):
                 continue
@@ -107,6 +108,9 @@ if len(rounds) >= 3:
             xs = list(range(len(rss)))
             mx, my = sum(xs) / len(xs), sum(rss) / len(rss)
             slope = sum((x - mx) * (y - my) for x, y in zip(xs, rss)) / sum((x - mx) ** 2 for x in xs)
+            growth = slope * (len(rss) - 1)
+            if growth > rss[0] * rss_pct / 100:
+                problems.append(f'{b["label"]}: RSS grows {slope / 1024:+.2f} MiB per round, {growth / 1024:.1f} MiB over rounds 2 to {rounds[-1]["round"]}: more than {rss_pct:g} % of round 2\'s {mib(rss[0])} MiB')
             print(f'{b["label"]} (pid {b["pid"]}): RSS {mib(rss[0])} -> {mib(rss[-1])} MiB over rounds 2 to {rounds[-1]["round"]}, {slope / 1024:+.2f} MiB per round; descriptors {min(x["fds"] for x in series)} to {max(x["fds"] for x in series)} (of which wallet files {min(x.get("wallet_files") or 0 for x in series)} to {max(x.get("wallet_files") or 0 for x in series)}, sockets {min(x.get("sockets") or 0 for x in series)} to {max(x.get("sockets") or 0 for x in series)}); wallet folders on disk {series[0].get("wallet_dirs")} -> {series[-1].get("wallet_dirs")}')
 print()
 if problems:
@@ -114,5 +118,5 @@ if problems:
     for p in problems:
         print(f"  - {p}")
     sys.exit(1)
-print(f"soak: {len(rounds)} round(s): no verdict changed, no sub-wallet left" + (f", base agents' RSS peaks within {rss_pct:g} % and sockets and other descriptors within {fd_slack} from round 2 on (the slope above says how flat)" if len(rounds) >= 3 else " (3 rounds or more to judge RSS and descriptors)"))
+print(f"soak: {len(rounds)} round(s): no verdict changed, no sub-wallet left" + (f", base agents' RSS grew less than {rss_pct:g} % (the fitted slope over rounds 2 to N) and their sockets and other descriptors peaked within {fd_slack} from round 2 on" if len(rounds) >= 3 else " (3 rounds or more to judge RSS and descriptors)"))
 EOF
