@@ -109,21 +109,35 @@ pub struct ExternalAgent {
 
 impl Config {
     /// `acapy-harness.yaml` in the first folder of `paths` (or beside the
-    /// first file), if there is one.
+    /// first file), else in the nearest folder above it, up to the
+    /// repository's root: one file of a suite runs with the suite's
+    /// settings, as it does in a run of the whole suite.
     pub fn find(paths: &[PathBuf]) -> Result<Config, Diagnostic> {
         let Some(first) = paths.first() else {
             return Ok(Config::default());
         };
-        let dir = if first.is_dir() {
+        let start = if first.is_dir() {
             first.as_path()
         } else {
             first.parent().unwrap_or(Path::new("."))
         };
-        let path = dir.join(CONFIG_FILE);
-        if !path.is_file() {
-            return Ok(Config::default());
+        let start = match start.as_os_str().is_empty() {
+            true => Path::new("."),
+            false => start,
+        };
+        let start = start.canonicalize().unwrap_or_else(|_| start.to_path_buf());
+        for dir in start.ancestors() {
+            let path = dir.join(CONFIG_FILE);
+            if path.is_file() {
+                // Read by the name the user gave, for error messages.
+                let given = first_relative(first, &start, dir).join(CONFIG_FILE);
+                return Config::read(if given.is_file() { &given } else { &path });
+            }
+            if dir.join(".git").exists() {
+                break;
+            }
         }
-        Config::read(&path)
+        Ok(Config::default())
     }
 
     pub fn read(path: &Path) -> Result<Config, Diagnostic> {
@@ -176,5 +190,70 @@ impl Config {
             Some(file) if !raw.0.is_empty() => check_suite_services(file.clone(), raw, outside),
             _ => Ok(Vec::new()),
         }
+    }
+}
+
+/// `dir` (an ancestor of `start`, the canonical folder of `first`) written
+/// relative to the folder the user named: `scenarios/wallet` → `scenarios`.
+fn first_relative(first: &Path, start: &Path, dir: &Path) -> PathBuf {
+    let given = if first.is_dir() {
+        first
+    } else {
+        first.parent().unwrap_or(Path::new(""))
+    };
+    let up = start.components().count() - dir.components().count();
+    let mut path = given.to_path_buf();
+    for _ in 0..up {
+        if !path.pop() || path.as_os_str().is_empty() {
+            // The user's path has no more parents to name: `..` it is.
+            path = given.to_path_buf();
+            for _ in 0..up {
+                path.push("..");
+            }
+            return path;
+        }
+    }
+    path
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A repository with a suite file in `scenarios/` and a profile of its own.
+    fn repo() -> tempfile::TempDir {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join(".git")).unwrap();
+        for dir in ["scenarios/wallet", "scenarios/cheqd"] {
+            std::fs::create_dir_all(root.path().join(dir)).unwrap();
+        }
+        std::fs::write(root.path().join("scenarios").join(CONFIG_FILE), "jobs: 3\n").unwrap();
+        let cheqd = root.path().join("scenarios/cheqd").join(CONFIG_FILE);
+        std::fs::write(cheqd, "jobs: 1\n").unwrap();
+        root
+    }
+
+    #[test]
+    fn one_file_of_a_suite_runs_with_the_suites_file_above_it() {
+        let root = repo();
+        let file = root.path().join("scenarios/wallet/x.yaml");
+        let config = Config::find(&[file]).unwrap();
+        assert_eq!(config.jobs, Some(3));
+        assert_eq!(
+            config.path.unwrap(),
+            root.path().join("scenarios").join(CONFIG_FILE)
+        );
+    }
+
+    #[test]
+    fn the_nearest_suite_file_wins_and_none_is_looked_for_above_the_repository() {
+        let root = repo();
+        let profile = Config::find(&[root.path().join("scenarios/cheqd/y.yaml")]).unwrap();
+        assert_eq!(profile.jobs, Some(1));
+        std::fs::write(root.path().join(CONFIG_FILE), "jobs: 9\n").unwrap();
+        let inner = root.path().join("inner");
+        std::fs::create_dir_all(inner.join(".git")).unwrap();
+        let outside = Config::find(&[inner.join("z.yaml")]).unwrap();
+        assert_eq!(outside.path, None, "stopped at the repository's root");
     }
 }

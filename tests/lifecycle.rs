@@ -195,3 +195,175 @@ fn an_agent_started_from_a_thread_that_then_ends_keeps_answering() {
     assert_eq!(answered.0, None, "the agent ended with its thread");
     assert_eq!(answered.1.ok(), Some(serde_json::json!("1.3.6")));
 }
+
+/// The pids of `root`'s descendants whose command line holds `flag`.
+fn descendants_with(root: u32, flag: &str) -> Vec<i32> {
+    let parent_of = |pid: i32| -> Option<i32> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // After the command's `)`: state, then the parent's pid.
+        stat.rsplit_once(')')?
+            .1
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
+    };
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        if !cmdline.split(|b| *b == 0).any(|arg| arg == flag.as_bytes()) {
+            continue;
+        }
+        let mut up = parent_of(pid);
+        while let Some(p) = up.filter(|p| *p > 1) {
+            if p == root as i32 {
+                found.push(pid);
+                break;
+            }
+            up = parent_of(p);
+        }
+    }
+    found
+}
+
+/// With `-j 2` on shared agents, a base agent killed in the middle of the
+/// run fails the cases that were on it, each naming why, within a second;
+/// the cases after them get a new base agent and the run goes on.
+#[test]
+fn a_base_agent_killed_mid_run_fails_only_its_cases_and_the_run_goes_on() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    // Two cases that wait long on their sub-wallets (run first: -j 2), then
+    // three that need a base agent after the kill.
+    let waiting = |n: u32| {
+        format!(
+            r#"
+name: Waits on its sub-wallet {n}
+agents:
+  holder: {{ label: Holder }}
+steps:
+  - name: The holder answers
+    agent: holder
+    get: /status
+  - name: A message that never comes
+    agent: holder
+    wait:
+      event: basicmessages
+      until: {{ $.state: received }}
+      timeout: 60s
+"#
+        )
+    };
+    let after = |n: u32| {
+        format!(
+            r#"
+name: Starts after the kill {n}
+agents:
+  holder: {{ label: Holder }}
+steps:
+  - name: The holder makes a DID
+    agent: holder
+    post: /wallet/did/create
+    body: {{ method: key }}
+    expect:
+      $.result.did: {{ matches: "^did:key:" }}
+"#
+        )
+    };
+    for n in 1..=2 {
+        std::fs::write(dir.path().join(format!("1-waits-{n}.yaml")), waiting(n)).unwrap();
+    }
+    for n in 1..=3 {
+        std::fs::write(dir.path().join(format!("2-after-{n}.yaml")), after(n)).unwrap();
+    }
+    let report = dir.path().join("report.json");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_acapy-harness"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("ACAPY_HARNESS_") && name != "ACAPY_HARNESS_CACHE" {
+            cmd.env_remove(name);
+        }
+    }
+    let mut child = cmd
+        .arg("run")
+        .arg(dir.path())
+        .args(["--provider", "process", "--acapy", "1.3.6", "-j", "2"])
+        .args(["--agents", "shared", "--retries", "0", "--steps"])
+        .args(["--contract", "off", "--report-json"])
+        .arg(&report)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Each console line with the moment it came.
+    let (lines, received) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = lines.send((Instant::now(), line));
+        }
+    });
+    // Both waiting cases are past their first step: they are in their wait.
+    let mut before = Vec::new();
+    while before
+        .iter()
+        .filter(|(_, l): &&(Instant, String)| l.contains("The holder answers"))
+        .count()
+        < 2
+    {
+        let line = received
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap_or_else(|_| panic!("the waiting cases start: {before:#?}"));
+        before.push(line);
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let bases = descendants_with(child.id(), "--multitenant");
+    assert_eq!(bases.len(), 1, "one base agent: {bases:?}");
+    let killed_at = Instant::now();
+    unsafe {
+        libc::kill(bases[0], libc::SIGKILL);
+    }
+    let later: Vec<(Instant, String)> = received.iter().collect();
+    let status = child.wait().unwrap();
+    let verdict = |word: &str| {
+        later
+            .iter()
+            .filter(|(_, l)| l.starts_with(word))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let (failed, passed) = (verdict("FAIL "), verdict("PASS "));
+    assert_eq!(failed.len(), 2, "the two cases on it fail: {later:#?}");
+    for (at, line) in &failed {
+        assert!(line.contains("1-waits-"), "{line}");
+        assert!(
+            at.duration_since(killed_at) < Duration::from_secs(1),
+            "failed within a second of the kill: {line}"
+        );
+    }
+    assert_eq!(passed.len(), 3, "the run goes on: {later:#?}");
+    assert!(passed.iter().all(|(_, l)| l.contains("2-after-")));
+    assert_eq!(status.code(), Some(1));
+
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    for case in json["cases"].as_array().unwrap() {
+        if case["status"] == "fail" {
+            let said = case["failure"].to_string();
+            assert!(
+                said.contains(
+                    "its shared base agent, process::1.3.6, exited (signal: 9 (SIGKILL))"
+                ),
+                "the failure names the cause: {said}"
+            );
+        }
+    }
+    // A new base agent served the later cases, and none is left.
+    assert!(descendants_with(std::process::id(), "--multitenant").is_empty());
+}

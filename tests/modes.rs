@@ -94,12 +94,27 @@ fn shared_and_dedicated_agents_differ_only_where_the_library_says_so() {
         .as_array()
         .cloned()
         .unwrap_or_default();
+    // Each with the failures behind it, so that a rare one can be read.
+    let failure_of = |name: &str| {
+        twins
+            .get(name)
+            .and_then(|c| c["failure"]["diagnostic"].as_str())
+            .unwrap_or("")
+            .to_owned()
+    };
     let undeclared: Vec<String> = differences
         .iter()
         .filter(|d| {
             !(d["shared"].as_str().unwrap().starts_with("xfail") && d["dedicated"] == "pass")
         })
-        .map(|d| d.to_string())
+        .map(|d| {
+            let case = d["case"].as_str().unwrap_or_default();
+            format!(
+                "{d}\n--- shared:\n{}\n--- dedicated:\n{}",
+                failure_of(case),
+                failure_of(&format!("{case}::dedicated"))
+            )
+        })
         .collect();
     assert!(
         undeclared.is_empty(),

@@ -277,6 +277,11 @@ pub trait Provider: Send + Sync {
     async fn kept_agents(&self) -> Vec<KeptAgent> {
         Vec::new()
     }
+    /// The id of the image its agents run, once one is chosen: an API
+    /// document cached for a tag must not outlive a rebuild of that tag.
+    async fn image_id(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Starts agents concurrently; if any fails, stops those that started and

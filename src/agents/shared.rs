@@ -108,14 +108,17 @@ impl SharedProvider {
     /// again after one died.
     async fn base(&self, suite_args: &[String], case: &Scope) -> Result<Arc<Base>, ProviderError> {
         let mut bases = self.bases.lock().await;
-        if let Some((_, base)) = bases
-            .iter()
-            .find(|(args, base)| args == suite_args && base.alive())
-        {
-            return Ok(base.clone());
-        }
-        if let Some(dead) = bases.iter().position(|(args, _)| args == suite_args) {
-            let (_, dead) = bases.remove(dead);
+        if let Some(found) = bases.iter().position(|(args, _)| args == suite_args) {
+            let base = &bases[found].1;
+            // A base agent killed between two cases is seen here, not by
+            // the first sub-wallet request of the next case.
+            if base.alive() {
+                match base.handle.lock().await.gone().await {
+                    Some(why) => base.mark_dead(&why),
+                    None => return Ok(base.clone()),
+                }
+            }
+            let (_, dead) = bases.remove(found);
             dead.stop().await;
         }
         let spec = AgentSpec {
@@ -194,6 +197,10 @@ impl Provider for SharedProvider {
 
     fn requested_version(&self) -> Option<crate::version::Version> {
         self.inner.requested_version()
+    }
+
+    async fn image_id(&self) -> Option<String> {
+        self.inner.image_id().await
     }
 
     fn reach(&self) -> Reach {
@@ -407,7 +414,7 @@ impl Base {
     /// Marks the base agent as gone; the next case starts a new one.
     async fn died(&self, cause: &str) -> anyhow::Error {
         let log = self.handle.lock().await.log_tail(20).await;
-        *self.dead.lock().unwrap_or_else(|e| e.into_inner()) = Some(cause.to_owned());
+        self.mark_dead(cause);
         let mut message = format!(
             "the shared base agent ({}) stopped answering: {cause}",
             self.label
@@ -416,6 +423,10 @@ impl Base {
             message.push_str(&format!("\n--- last lines of its log ---\n{log}"));
         }
         anyhow!(message)
+    }
+
+    fn mark_dead(&self, cause: &str) {
+        *self.dead.lock().unwrap_or_else(|e| e.into_inner()) = Some(cause.to_owned());
     }
 
     async fn stop(&self) {
@@ -447,7 +458,11 @@ impl AgentHandle for SubWallet {
 
     async fn gone(&self) -> Option<String> {
         let why = self.base.handle.lock().await.gone().await?;
-        Some(format!("(its shared base agent {why})"))
+        self.base.mark_dead(&why);
+        Some(format!(
+            "(its shared base agent, {}, {why})",
+            self.base.label
+        ))
     }
 
     async fn stop(&mut self) {

@@ -120,7 +120,7 @@ pub struct SelectArgs {
     /// Where agents come from [default: the config file's `provider`, else auto].
     #[arg(long, value_enum)]
     pub provider: Option<ProviderChoice>,
-    /// Suite settings [default: acapy-harness.yaml in the first folder given].
+    /// Suite settings [default: acapy-harness.yaml in the first folder given, else the nearest above it].
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Image to run with `--provider docker` (default: the locally built image of the version).

@@ -92,6 +92,10 @@ pub(super) async fn documents(
                     .await
                     .unwrap_or(Value::Null);
                 let key = DocumentKey::from_status_config(source, &agent.version, &config);
+                let key = match sources[&agent.role].image_id().await {
+                    Some(id) => key.with_image(&id),
+                    None => key,
+                };
                 settings
                     .keys
                     .lock()

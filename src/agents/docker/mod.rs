@@ -214,4 +214,10 @@ impl Provider for DockerProvider {
         });
         Ok(super::start_all(starts).await?)
     }
+
+    async fn image_id(&self) -> Option<String> {
+        let image = self.resolved.get()?.as_ref().ok()?;
+        let docker = connect().await.ok()?;
+        docker.inspect_image(image).await.ok()?.id
+    }
 }
