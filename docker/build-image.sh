@@ -39,12 +39,14 @@ main() {
     IFS=. read -r MAJOR MINOR _ <<<"$VERSION"
     # Package name and Debian suite (hence Python) per ACA-Py line; see
     # docs/providers.md. trixie has Python 3.13, bookworm 3.11.
+    # aries-cloudagent (up to 1.0) needs its askar extra: without it, start
+    # fails at `import anoncreds`. acapy-agent depends on those packages.
     if [[ $MAJOR == 0 ]]; then
         [[ $MINOR -ge 12 ]] || die "ACA-Py $VERSION is older than 0.12, not supported"
-        REQUIREMENT="aries-cloudagent[askar]==$VERSION" # without [askar], start fails: import anoncreds
+        REQUIREMENT="aries-cloudagent[askar]==$VERSION"
         SUITE=bookworm
     elif [[ $MAJOR == 1 && $MINOR == 0 ]]; then
-        REQUIREMENT="aries-cloudagent==$VERSION"
+        REQUIREMENT="aries-cloudagent[askar]==$VERSION"
         SUITE=trixie
     else
         REQUIREMENT="acapy-agent==$VERSION"

@@ -143,8 +143,26 @@ pub trait AgentHandle: Send + Sync {
     async fn resume(&mut self) -> anyhow::Result<AdminEndpoint> {
         anyhow::bail!("this agent cannot be started again")
     }
+    /// Its process id on this machine, while it runs as a process here.
+    fn pid(&self) -> Option<u32> {
+        None
+    }
     /// Stops the agent and removes what it left (wallet, container). Idempotent.
     async fn stop(&mut self);
+}
+
+/// An agent a provider keeps across cases (a shared base agent), as a soak
+/// run watches it between rounds.
+#[derive(Debug, Clone)]
+pub struct KeptAgent {
+    /// Its source: `process::1.3.6`.
+    pub label: String,
+    /// The suite flags it was started with (one base agent per set).
+    pub suite_args: Vec<String>,
+    /// Its process on this machine, if it is one.
+    pub pid: Option<u32>,
+    /// Its admin API, with its API key.
+    pub admin: AdminEndpoint,
 }
 
 /// Where a provider's agents listen: agents of two providers reach each
@@ -256,6 +274,10 @@ pub trait Provider: Send + Sync {
     async fn start(&self, specs: &[AgentSpec], scope: &Scope) -> Result<Vec<Agent>, ProviderError>;
     /// Stops what outlives a case (a shared base agent) at the end of a run.
     async fn finish(&self) {}
+    /// The agents it keeps across cases and that still run.
+    async fn kept_agents(&self) -> Vec<KeptAgent> {
+        Vec::new()
+    }
     /// The id of the image its agents run, once one is chosen: an API
     /// document cached for a tag must not outlive a rebuild of that tag.
     async fn image_id(&self) -> Option<String> {

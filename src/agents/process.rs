@@ -521,6 +521,14 @@ impl AgentHandle for ProcessHandle {
         exited(&self.child)
     }
 
+    fn pid(&self) -> Option<u32> {
+        self.child
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .and_then(Child::id)
+    }
+
     async fn halt(&mut self) -> anyhow::Result<()> {
         let child = self.child.lock().unwrap_or_else(|e| e.into_inner()).take();
         // A graceful shutdown, not SIGKILL: the store would be consistent
@@ -579,8 +587,34 @@ impl Drop for ProcessHandle {
 /// A port that is free now and that this process has not handed out before:
 /// the kernel may offer a just-released port again, and two agents of one
 /// run must never be given the same one.
+///
+/// Ports are drawn from below the kernel's ephemeral range
+/// (`/proc/sys/net/ipv4/ip_local_port_range`), from which every outgoing
+/// connection on the machine takes its source port (an agent's to
+/// PostgreSQL or to another agent, the harness's own requests). A port
+/// from that range could be taken by one of them while its agent is
+/// stopped by a `restart`/`stop` step, and the agent, which must come back
+/// on the same DIDComm port, then could not bind it (seen in a soak run:
+/// `aca-py for `holder` could not bind a port`). Where no port is free below
+/// the range, the kernel picks one as before.
 fn free_port() -> anyhow::Result<u16> {
     static GIVEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+    let (low, high) = listening_range(ephemeral_start());
+    for _ in 0..200 {
+        let port = rand::Rng::random_range(&mut rand::rng(), low..=high);
+        if GIVEN
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&port)
+        {
+            continue;
+        }
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+            && GIVEN.lock().unwrap_or_else(|e| e.into_inner()).insert(port)
+        {
+            return Ok(port);
+        }
+    }
     for _ in 0..100 {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
@@ -593,6 +627,22 @@ fn free_port() -> anyhow::Result<u16> {
     anyhow::bail!("no fresh free port on 127.0.0.1")
 }
 
+/// Where the kernel's ephemeral ports start (32768 where it cannot be read).
+fn ephemeral_start() -> u16 {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32768)
+}
+
+/// The ports agents listen on: the 12,000 below the ephemeral range, above
+/// the well-known and most registered ones (from 10000 at the lowest).
+fn listening_range(ephemeral_start: u16) -> (u16, u16) {
+    let high = ephemeral_start.saturating_sub(1).max(10_001);
+    let low = high.saturating_sub(12_000).max(10_000);
+    (low, high)
+}
+
 fn sanitize(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
@@ -602,6 +652,19 @@ fn sanitize(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn agent_ports_stay_below_the_ephemeral_range() {
+        assert_eq!(listening_range(32768), (20767, 32767));
+        assert_eq!(listening_range(15000), (10000, 14999));
+        assert_eq!(listening_range(1024), (10000, 10001));
+        let start = ephemeral_start();
+        let ports: BTreeSet<u16> = (0..50).map(|_| free_port().unwrap()).collect();
+        assert_eq!(ports.len(), 50, "never the same port twice");
+        if start > 10_001 {
+            assert!(ports.iter().all(|p| *p < start), "{ports:?} below {start}");
+        }
+    }
     use crate::agents::docker::{engine_available, image_present};
     use crate::agents::services::{Readiness, ServiceSpec, Services};
 

@@ -9,8 +9,8 @@
 
 use super::launch::{generate_api_key, raw_wallet_key};
 use super::{
-    Agent, AgentHandle, AgentMode, AgentSpec, CaseId, FilePlacement, Notice, Notices, Provider,
-    ProviderError, Reach, Scope, ServiceEndpoint, Unavailable,
+    Agent, AgentHandle, AgentMode, AgentSpec, CaseId, FilePlacement, KeptAgent, Notice, Notices,
+    Provider, ProviderError, Reach, Scope, ServiceEndpoint, Unavailable,
 };
 use crate::admin::{AdminAuth, AdminClient, AdminEndpoint};
 use anyhow::anyhow;
@@ -277,6 +277,20 @@ impl Provider for SharedProvider {
                 other => return Ok(other?),
             }
         }
+    }
+
+    async fn kept_agents(&self) -> Vec<KeptAgent> {
+        let bases = self.bases.lock().await;
+        let mut kept = Vec::new();
+        for (suite_args, base) in bases.iter().filter(|(_, base)| base.alive()) {
+            kept.push(KeptAgent {
+                label: base.label.clone(),
+                suite_args: suite_args.clone(),
+                pid: base.handle.lock().await.pid(),
+                admin: base.admin.clone(),
+            });
+        }
+        kept
     }
 
     async fn finish(&self) {

@@ -50,7 +50,8 @@ impl Venv {
     pub fn ensure(&self, notices: &Notices) -> anyhow::Result<()> {
         let venv = self.path();
         let ready = venv.join(".acapy-harness-ready");
-        if ready.exists() {
+        let requirement = self.release.requirement();
+        if installed(&ready, &requirement) {
             return Ok(());
         }
         let parent = venv.parent().expect("venv has a parent");
@@ -60,7 +61,7 @@ impl Venv {
         let lock = std::fs::File::create(&lock_path)
             .with_context(|| format!("cannot create {}", lock_path.display()))?;
         lock.lock().context("cannot lock the venv cache")?;
-        if ready.exists() {
+        if installed(&ready, &requirement) {
             return Ok(());
         }
         let python = find_python(self.release.pythons()).map_err(|e| {
@@ -70,7 +71,6 @@ impl Venv {
                 self.release.pythons().join(" or ")
             )
         })?;
-        let requirement = self.release.requirement();
         notices.say(format!(
             "installing ACA-Py {} ({requirement}) with {} into {} (first use, about a minute)",
             self.release,
@@ -111,12 +111,26 @@ impl Venv {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
-        std::fs::write(&ready, &reported)?;
+        std::fs::write(&ready, format!("{requirement}\n{reported}\n"))?;
         notices.say(format!(
             "installed ACA-Py {reported} in {:.0}s",
             started.elapsed().as_secs_f64()
         ));
         Ok(())
+    }
+}
+
+/// Whether the marker says `requirement` was installed. A marker of an
+/// older harness holds only the version `aca-py --version` printed: it
+/// stands, but for `aries-cloudagent` 1.0, whose requirement then lacked
+/// the `askar` extra (such a venv fails at `import anoncreds`).
+fn installed(ready: &std::path::Path, requirement: &str) -> bool {
+    let Ok(marker) = std::fs::read_to_string(ready) else {
+        return false;
+    };
+    match marker.lines().next() {
+        Some(first) if first.contains("==") => first == requirement,
+        _ => !requirement.starts_with("aries-cloudagent[askar]==1.0"),
     }
 }
 
@@ -134,4 +148,27 @@ fn run(cmd: &mut std::process::Command) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::installed;
+
+    #[test]
+    fn a_venv_made_for_another_requirement_is_made_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let ready = dir.path().join(".acapy-harness-ready");
+        assert!(!installed(&ready, "acapy-agent==1.3.6"));
+        std::fs::write(&ready, "acapy-agent==1.3.6\n1.3.6\n").unwrap();
+        assert!(installed(&ready, "acapy-agent==1.3.6"));
+        assert!(!installed(&ready, "acapy-agent[extra]==1.3.6"));
+        // Markers of older harnesses: the version alone.
+        std::fs::write(&ready, "1.3.6").unwrap();
+        assert!(installed(&ready, "acapy-agent==1.3.6"));
+        std::fs::write(&ready, "aca-py 0.12.8").unwrap();
+        assert!(installed(&ready, "aries-cloudagent[askar]==0.12.8"));
+        // 1.0 was installed without its askar extra then.
+        std::fs::write(&ready, "1.0.1").unwrap();
+        assert!(!installed(&ready, "aries-cloudagent[askar]==1.0.1"));
+    }
 }

@@ -28,12 +28,13 @@ impl Release {
         Ok(Release { version })
     }
 
-    /// The pip requirement that installs this version.
+    /// The pip requirement that installs this version. Up to 1.0,
+    /// `aries-cloudagent` has askar, anoncreds, indy-credx and indy-vdr as
+    /// its `askar` extra, and without them the agent fails at start
+    /// (`import anoncreds`); `acapy-agent` (1.1 and later) depends on them.
     pub fn requirement(&self) -> String {
         match self.version.line() {
-            // Without the askar extra, 0.12 fails at start: `import anoncreds`.
-            (0, _) => format!("aries-cloudagent[askar]=={self}"),
-            (1, 0) => format!("aries-cloudagent=={self}"),
+            (0, _) | (1, 0) => format!("aries-cloudagent[askar]=={self}"),
             _ => format!("acapy-agent=={self}"),
         }
     }
@@ -167,10 +168,31 @@ mod tests {
             new.official_image(),
             "ghcr.io/openwallet-foundation/acapy-agent:py3.13-1.7.0"
         );
-        assert_eq!(
-            Release::parse("1.0.1").unwrap().requirement(),
-            "aries-cloudagent==1.0.1"
-        );
+    }
+
+    /// The requirement of the latest patch of each line (docs/providers.md):
+    /// each installs an agent that starts. 1.0.x without `[askar]` did not.
+    #[test]
+    fn every_line_carries_the_extras_it_needs() {
+        for (version, requirement) in [
+            ("0.12.8", "aries-cloudagent[askar]==0.12.8"),
+            ("1.0.1", "aries-cloudagent[askar]==1.0.1"),
+            ("1.0.0", "aries-cloudagent[askar]==1.0.0"),
+            ("1.1.1", "acapy-agent==1.1.1"),
+            ("1.2.7", "acapy-agent==1.2.7"),
+            ("1.3.6", "acapy-agent==1.3.6"),
+            ("1.4.0", "acapy-agent==1.4.0"),
+            ("1.5.1", "acapy-agent==1.5.1"),
+            ("1.6.2", "acapy-agent==1.6.2"),
+            ("1.7.0", "acapy-agent==1.7.0"),
+            ("1.0.0rc1", "aries-cloudagent[askar]==1.0.0rc1"),
+        ] {
+            assert_eq!(
+                Release::parse(version).unwrap().requirement(),
+                requirement,
+                "{version}"
+            );
+        }
     }
 
     #[test]

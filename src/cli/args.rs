@@ -209,6 +209,20 @@ pub struct RunArgs {
     /// then passes is reported as flaky [default: the config file's `retries`, else 0].
     #[arg(long, value_name = "N")]
     pub retries: Option<u32>,
+    /// Soak (bench/soak.sh): run the cases N times in a row in this one
+    /// run, on the same shared base agents, and after each round print its
+    /// wall time, each base agent's RSS, descriptors and sub-wallets left,
+    /// and the cases whose verdict changed. Reports are of the last round.
+    #[arg(long, value_name = "N", hide = true, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rounds: Option<u32>,
+    /// With `--rounds`: append each round's figures to FILE as a JSON line.
+    #[arg(
+        long = "soak-log",
+        value_name = "FILE",
+        hide = true,
+        requires = "rounds"
+    )]
+    pub soak_log: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]

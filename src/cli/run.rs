@@ -5,6 +5,7 @@
 use super::{bad_input, failed, RunArgs, Terminal, EXIT_FAILED};
 use crate::report::console::Console;
 use crate::session::plan::PlanError;
+use crate::session::soak::Soak;
 use crate::session::{CancelReason, Defaults, Session, Settings};
 
 pub(super) async fn run(args: RunArgs, terminal: &Terminal) -> u8 {
@@ -43,9 +44,28 @@ pub(super) async fn run(args: RunArgs, terminal: &Terminal) -> u8 {
     }
     terminal.interrupts.defer();
     let jobs = session.plan.jobs;
-    session.begin(jobs);
-    let results = session.run_all(jobs).await;
-    let success = results.iter().all(|r| r.status.is_success());
+    let rounds = args.rounds.unwrap_or(1);
+    let mut soak = (rounds > 1).then(|| Soak::new(rounds, args.soak_log.clone()));
+    let mut success = true;
+    let mut round = 1;
+    let results = loop {
+        let started = std::time::Instant::now();
+        session.begin(jobs);
+        let results = session.run_all(jobs).await;
+        success &= results.iter().all(|r| r.status.is_success());
+        if let Some(soak) = &mut soak {
+            if let Err(e) = soak
+                .round(round, &session, &results, started.elapsed())
+                .await
+            {
+                eprintln!("acapy-harness: {e:#}");
+            }
+        }
+        if round >= rounds || terminal.cancel.is_cancelled() {
+            break results;
+        }
+        round += 1;
+    };
     let errors = session.finish(results).await;
     if let Some(e) = errors.first() {
         return failed(e);

@@ -12,6 +12,7 @@ pub mod cancel;
 pub mod plan;
 pub mod settings;
 pub mod signals;
+pub mod soak;
 
 pub use cancel::{Cancel, CancelReason};
 pub use plan::{Defaults, Plan, PlanError};
@@ -219,6 +220,15 @@ impl Session {
             }
         }
         Ok(())
+    }
+
+    /// The agents the run's sources keep across cases (shared base agents).
+    pub async fn kept_agents(&self) -> Vec<crate::agents::KeptAgent> {
+        let mut kept = Vec::new();
+        for source in self.plan.sources() {
+            kept.extend(source.kept_agents().await);
+        }
+        kept
     }
 
     /// Says the run starts: its cases, and how many at a time.
