@@ -134,13 +134,15 @@ impl Diagnostic {
             if let Some(source) = loc.file.line(loc.line) {
                 let _ = writeln!(out, "{pad} |");
                 let _ = writeln!(out, "{} | {}", loc.line, source);
+                // A `Loc` written by hand may say column 0: the first column.
+                let before = loc.column.saturating_sub(1);
                 let indent: String = source
                     .chars()
-                    .take(loc.column - 1)
+                    .take(before)
                     .map(|c| if c == '\t' { '\t' } else { ' ' })
                     .collect();
-                let available = source.chars().count().saturating_sub(loc.column - 1);
-                let carets = "^".repeat(loc.len.min(available.max(1)));
+                let available = source.chars().count().saturating_sub(before);
+                let carets = "^".repeat(loc.len.clamp(1, available.max(1)));
                 let label = if self.label.is_empty() {
                     String::new()
                 } else {
@@ -190,3 +192,27 @@ impl fmt::Display for Diagnostics {
 }
 
 impl std::error::Error for Diagnostics {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the `diagnostic` fuzz target: a position made by hand with
+    /// column 0 (its fields are public) overflowed `column - 1`, and one of
+    /// length 0 had no underline.
+    #[test]
+    fn fuzz_diagnostic_zero_column_and_length_underline_the_first_character() {
+        let file = Arc::new(SourceFile {
+            path: "d.yaml".into(),
+            text: "name: é\n".into(),
+        });
+        let loc = Loc {
+            file,
+            line: 1,
+            column: 0,
+            len: 0,
+        };
+        let out = Diagnostic::at(&loc, "m").render("error");
+        assert!(out.contains("1 | name: é\n  | ^\n"), "{out}");
+    }
+}
