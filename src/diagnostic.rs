@@ -32,7 +32,27 @@ impl SourceFile {
     }
 
     pub fn line(&self, line: usize) -> Option<&str> {
-        self.text.lines().nth(line.checked_sub(1)?)
+        self.lines().nth(line.checked_sub(1)?)
+    }
+
+    /// The lines as YAML counts them (and so the positions of its errors):
+    /// `\n`, `\r\n` and a lone `\r` each end one.
+    pub fn lines(&self) -> impl Iterator<Item = &str> {
+        let mut rest = self.text.as_str();
+        std::iter::from_fn(move || {
+            if rest.is_empty() {
+                return None;
+            }
+            let end = rest.find(['\n', '\r']).unwrap_or(rest.len());
+            let line = &rest[..end];
+            let skip = match &rest[end..] {
+                r if r.starts_with("\r\n") => 2,
+                "" => 0,
+                _ => 1,
+            };
+            rest = &rest[end + skip..];
+            Some(line)
+        })
     }
 }
 
@@ -214,5 +234,29 @@ mod tests {
         };
         let out = Diagnostic::at(&loc, "m").render("error");
         assert!(out.contains("1 | name: é\n  | ^\n"), "{out}");
+    }
+
+    /// Found by the `expect` fuzz target: YAML ends a line at a lone `\r`,
+    /// `str::lines` does not, so an error after one quoted another line
+    /// (or none).
+    #[test]
+    fn fuzz_diagnostic_a_lone_carriage_return_ends_a_line() {
+        let file = SourceFile {
+            path: "d.yaml".into(),
+            text: "a: 1\rb: 2\r\nc: 3\n\nd".into(),
+        };
+        let lines: Vec<&str> = file.lines().collect();
+        assert_eq!(lines, ["a: 1", "b: 2", "c: 3", "", "d"]);
+        assert_eq!(file.line(2), Some("b: 2"));
+        let path = std::path::Path::new("scenarios/x.yaml");
+        let text = b"name: x\ragents: {}\rsteps: [\r";
+        let set = std::collections::BTreeSet::new();
+        let e = crate::scenario::load::load_bytes(path, text, "x".into(), &set).unwrap_err();
+        let loc = e.0[0].loc.as_ref().unwrap();
+        assert!(
+            loc.line > 1 && loc.file.line(loc.line).is_some(),
+            "{}",
+            e.0[0]
+        );
     }
 }
