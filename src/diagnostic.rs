@@ -79,7 +79,7 @@ impl Loc {
     /// The position `offset` characters further along the same line, `len` long.
     pub fn shifted(&self, offset: usize, len: usize) -> Loc {
         Loc {
-            column: self.column + offset,
+            column: self.column.saturating_add(offset),
             len: len.max(1),
             ..self.clone()
         }
@@ -234,6 +234,20 @@ mod tests {
         };
         let out = Diagnostic::at(&loc, "m").render("error");
         assert!(out.contains("1 | name: é\n  | ^\n"), "{out}");
+    }
+
+    /// Found by the `diagnostic` fuzz target: shifting a position at column
+    /// `usize::MAX` overflowed.
+    #[test]
+    fn fuzz_diagnostic_shifting_a_huge_column_saturates() {
+        let file = Arc::new(SourceFile {
+            path: "d.yaml".into(),
+            text: "a: b\n".into(),
+        });
+        let loc = Loc::new(&file, 1, usize::MAX, 1).shifted(3, 2);
+        assert_eq!((loc.column, loc.len), (usize::MAX, 2));
+        let out = Diagnostic::at(&loc, "m").render("error");
+        assert!(out.contains("1 | a: b\n  |     ^\n"), "{out}");
     }
 
     /// Found by the `expect` fuzz target: YAML ends a line at a lone `\r`,
