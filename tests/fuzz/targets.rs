@@ -64,6 +64,30 @@ pub const TARGETS: &[Target] = &[
         ],
     },
     Target {
+        name: "config",
+        run: config,
+        structured: config_text,
+        seeds: config_seeds,
+        dictionary: &[
+            "services:\n",
+            "  db:\n",
+            "    image: postgres\n",
+            "    port: 5432\n",
+            "    env:\n",
+            "    ready:\n",
+            "      http: /\n",
+            "      log: ready\n",
+            "    timeout: ",
+            "contract:\n",
+            "  mode: strict\n",
+            "acapy: [",
+            "jobs: ",
+            "retries: ",
+            "${outside}",
+            "${services.db.host}",
+        ],
+    },
+    Target {
         name: "template",
         run: template,
         structured: template_text,
@@ -482,6 +506,105 @@ fn scenario_text() -> BoxedStrategy<Vec<u8>> {
             s.into_bytes()
         })
         .boxed()
+}
+
+// ---------------------------------------------------------------- config
+
+fn config_validator() -> &'static jsonschema::Validator {
+    static V: OnceLock<jsonschema::Validator> = OnceLock::new();
+    V.get_or_init(|| {
+        let schema: Value = serde_json::from_str(&schema_json(SchemaKind::Config)).unwrap();
+        jsonschema::validator_for(&schema).unwrap()
+    })
+}
+
+/// A suite's `acapy-harness.yaml` as `validate` reads it (its services
+/// checked): accepted, it passes the config schema; refused, every error
+/// points inside it.
+fn config(input: &[u8]) -> Verdict {
+    let text = text(input);
+    let file = source("scenarios/acapy-harness.yaml", text.clone());
+    let mut config = match acapy_harness::config::Config::from_source(file) {
+        Ok(c) => c,
+        Err(d) => return located(&d),
+    };
+    let outside = BTreeSet::from(["outside".to_owned()]);
+    if let Err(diagnostics) = config.take_services(&outside) {
+        return diagnostics.0.iter().try_for_each(located);
+    }
+    // An empty file (or one of comments) is no document: nothing for a
+    // schema to judge, and the harness takes it as an empty config.
+    let Ok(json) = serde_saphyr::from_str::<Value>(&text) else {
+        return Ok(());
+    };
+    if json.is_null() {
+        return Ok(());
+    }
+    let errors: Vec<String> = config_validator()
+        .iter_errors(&json)
+        .map(|e| format!("at `{}`: {e}", e.instance_path()))
+        .collect();
+    match errors.is_empty() {
+        true => Ok(()),
+        false => Err(format!(
+            "accepted as a config, refused by the schema: {}",
+            errors.join("; ")
+        )),
+    }
+}
+
+fn config_text() -> BoxedStrategy<Vec<u8>> {
+    let service = (
+        "[a-z_-]{0,5}",
+        prop::sample::select(vec!["postgres:15", "", "${outside}", "x:${nope}"]),
+        any::<u32>(),
+        prop::sample::select(vec![
+            "",
+            "    ready: { http: / }\n",
+            "    ready: { log: up }\n",
+            "    ready: { http: /, log: up }\n",
+            "    timeout: 99999999999999999999m\n",
+            "    env: { A: \"${services.db.port}\" }\n",
+            "    scope: run\n",
+            "    scope: nope\n",
+        ]),
+    )
+        .prop_map(|(name, image, port, extra)| {
+            format!(
+                "  {name}:\n    image: {image:?}\n    port: {}\n{extra}",
+                port % 70000
+            )
+        });
+    (
+        prop::collection::vec(service, 0..3),
+        prop::sample::select(vec![
+            "",
+            "acapy: [1.3.6]\n",
+            "jobs: 0\n",
+            "retries: -1\n",
+            "contract:\n  mode: strict\n",
+        ]),
+    )
+        .prop_map(|(services, head)| {
+            let mut s = head.to_owned();
+            if !services.is_empty() {
+                s.push_str("services:\n");
+                s.push_str(&services.concat());
+            }
+            s.into_bytes()
+        })
+        .boxed()
+}
+
+fn config_seeds() -> Vec<Vec<u8>> {
+    let mut seeds: Vec<Vec<u8>> = library_files()
+        .into_iter()
+        .filter(|f| String::from_utf8_lossy(f).contains("services:"))
+        .collect();
+    if let Ok(own) = std::fs::read(manifest().join("scenarios/acapy-harness.yaml")) {
+        seeds.push(own);
+    }
+    seeds
 }
 
 // ---------------------------------------------------------------- template
