@@ -37,7 +37,56 @@ fn main() -> ExitCode {
             slice(target)
         }));
     }
+    trials.push(Trial::test(
+        "engine::finds_panics_hangs_and_violations",
+        engine_finds,
+    ));
     libtest_mimic::run(&arguments, trials).exit_code()
+}
+
+/// A target that panics, hangs or breaks its property on some inputs: the
+/// engine counts each, keeps their inputs, and goes on after a hang.
+fn engine_finds() -> Result<(), Failed> {
+    fn run(input: &[u8]) -> engine::Verdict {
+        match input.first().map(|b| b % 16) {
+            Some(0) => panic!("boom"),
+            Some(1) => {
+                std::thread::sleep(Duration::from_millis(400));
+                Ok(())
+            }
+            Some(2) => Err("broken".into()),
+            _ => Ok(()),
+        }
+    }
+    static TARGET: Target = Target {
+        name: "engine-self-test",
+        run,
+        structured: || proptest::prelude::Strategy::boxed(proptest::prelude::any::<Vec<u8>>()),
+        seeds: Vec::new,
+        dictionary: &[],
+    };
+    let tally = engine::fuzz(
+        &TARGET,
+        Budget {
+            inputs: 2_000,
+            time: Duration::from_secs(30),
+            per_input: Duration::from_millis(100),
+            seed: 1,
+        },
+    );
+    let kinds = |k| tally.findings.iter().filter(|f| f.kind == k).count();
+    if tally.panics == 0 || tally.violations == 0 || tally.hangs == 0 {
+        return Err(format!("{tally:?}").into());
+    }
+    if kinds(engine::Kind::Panic) == 0 || !tally.findings.iter().any(|f| f.detail.contains("boom"))
+    {
+        return Err("a panic's message was not kept".into());
+    }
+    // Three hangs stop a target; before that, a new worker went on.
+    if tally.hangs > 3 || tally.inputs < 10 {
+        return Err(format!("{tally:?}").into());
+    }
+    Ok(())
 }
 
 /// Every committed input of the target passes.
