@@ -146,8 +146,14 @@ impl Config {
     pub fn read(path: &Path) -> Result<Config, Diagnostic> {
         let file = SourceFile::read(path)
             .map_err(|e| Diagnostic::new(format!("cannot read `{}`: {e}", path.display()), None))?;
+        Config::from_source(file)
+    }
+
+    /// A config whose text is already read (`file.path` is where from):
+    /// what [`Config::read`] does after reading, for the fuzz targets.
+    pub fn from_source(file: Arc<SourceFile>) -> Result<Config, Diagnostic> {
         let mut config: Config = parse_yaml(&file)?;
-        config.path = Some(path.to_path_buf());
+        config.path = Some(file.path.clone());
         config.file = Some(file);
         Ok(config)
     }

@@ -32,7 +32,27 @@ impl SourceFile {
     }
 
     pub fn line(&self, line: usize) -> Option<&str> {
-        self.text.lines().nth(line.checked_sub(1)?)
+        self.lines().nth(line.checked_sub(1)?)
+    }
+
+    /// The lines as YAML counts them (and so the positions of its errors):
+    /// `\n`, `\r\n` and a lone `\r` each end one.
+    pub fn lines(&self) -> impl Iterator<Item = &str> {
+        let mut rest = self.text.as_str();
+        std::iter::from_fn(move || {
+            if rest.is_empty() {
+                return None;
+            }
+            let end = rest.find(['\n', '\r']).unwrap_or(rest.len());
+            let line = &rest[..end];
+            let skip = match &rest[end..] {
+                r if r.starts_with("\r\n") => 2,
+                "" => 0,
+                _ => 1,
+            };
+            rest = &rest[end + skip..];
+            Some(line)
+        })
     }
 }
 
@@ -59,7 +79,7 @@ impl Loc {
     /// The position `offset` characters further along the same line, `len` long.
     pub fn shifted(&self, offset: usize, len: usize) -> Loc {
         Loc {
-            column: self.column + offset,
+            column: self.column.saturating_add(offset),
             len: len.max(1),
             ..self.clone()
         }
@@ -134,13 +154,15 @@ impl Diagnostic {
             if let Some(source) = loc.file.line(loc.line) {
                 let _ = writeln!(out, "{pad} |");
                 let _ = writeln!(out, "{} | {}", loc.line, source);
+                // A `Loc` written by hand may say column 0: the first column.
+                let before = loc.column.saturating_sub(1);
                 let indent: String = source
                     .chars()
-                    .take(loc.column - 1)
+                    .take(before)
                     .map(|c| if c == '\t' { '\t' } else { ' ' })
                     .collect();
-                let available = source.chars().count().saturating_sub(loc.column - 1);
-                let carets = "^".repeat(loc.len.min(available.max(1)));
+                let available = source.chars().count().saturating_sub(before);
+                let carets = "^".repeat(loc.len.clamp(1, available.max(1)));
                 let label = if self.label.is_empty() {
                     String::new()
                 } else {
@@ -190,3 +212,65 @@ impl fmt::Display for Diagnostics {
 }
 
 impl std::error::Error for Diagnostics {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the `diagnostic` fuzz target: a position made by hand with
+    /// column 0 (its fields are public) overflowed `column - 1`, and one of
+    /// length 0 had no underline.
+    #[test]
+    fn fuzz_diagnostic_zero_column_and_length_underline_the_first_character() {
+        let file = Arc::new(SourceFile {
+            path: "d.yaml".into(),
+            text: "name: é\n".into(),
+        });
+        let loc = Loc {
+            file,
+            line: 1,
+            column: 0,
+            len: 0,
+        };
+        let out = Diagnostic::at(&loc, "m").render("error");
+        assert!(out.contains("1 | name: é\n  | ^\n"), "{out}");
+    }
+
+    /// Found by the `diagnostic` fuzz target: shifting a position at column
+    /// `usize::MAX` overflowed.
+    #[test]
+    fn fuzz_diagnostic_shifting_a_huge_column_saturates() {
+        let file = Arc::new(SourceFile {
+            path: "d.yaml".into(),
+            text: "a: b\n".into(),
+        });
+        let loc = Loc::new(&file, 1, usize::MAX, 1).shifted(3, 2);
+        assert_eq!((loc.column, loc.len), (usize::MAX, 2));
+        let out = Diagnostic::at(&loc, "m").render("error");
+        assert!(out.contains("1 | a: b\n  |     ^\n"), "{out}");
+    }
+
+    /// Found by the `expect` fuzz target: YAML ends a line at a lone `\r`,
+    /// `str::lines` does not, so an error after one quoted another line
+    /// (or none).
+    #[test]
+    fn fuzz_diagnostic_a_lone_carriage_return_ends_a_line() {
+        let file = SourceFile {
+            path: "d.yaml".into(),
+            text: "a: 1\rb: 2\r\nc: 3\n\nd".into(),
+        };
+        let lines: Vec<&str> = file.lines().collect();
+        assert_eq!(lines, ["a: 1", "b: 2", "c: 3", "", "d"]);
+        assert_eq!(file.line(2), Some("b: 2"));
+        let path = std::path::Path::new("scenarios/x.yaml");
+        let text = b"name: x\ragents: {}\rsteps: [\r";
+        let set = std::collections::BTreeSet::new();
+        let e = crate::scenario::load::load_bytes(path, text, "x".into(), &set).unwrap_err();
+        let loc = e.0[0].loc.as_ref().unwrap();
+        assert!(
+            loc.line > 1 && loc.file.line(loc.line).is_some(),
+            "{}",
+            e.0[0]
+        );
+    }
+}

@@ -12,6 +12,7 @@ use crate::scenario::yaml::{parse_yaml, SpannedMap, SpannedNode};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Variables from outside, and which of them are secret.
 #[derive(Clone, Default)]
@@ -104,11 +105,16 @@ impl Inputs {
                 None,
             )
         })?;
-        let map: SpannedMap<SpannedNode> = parse_yaml(&file)?;
+        self.add_vars_source(&file)
+    }
+
+    /// The variables of a vars file already read (`--vars-file`'s text).
+    pub fn add_vars_source(&mut self, file: &Arc<SourceFile>) -> Result<(), Diagnostic> {
+        let map: SpannedMap<SpannedNode> = parse_yaml(file)?;
         for (key, value) in map.0 {
             if let Err(why) = check_name(&key.value) {
                 let loc = Loc::new(
-                    &file,
+                    file,
                     key.referenced.line() as usize,
                     key.referenced.column() as usize,
                     key.value.chars().count(),

@@ -271,8 +271,8 @@ fn comparisons(text: &str) -> Result<Vec<Comparison>, VersionError> {
             return Err(not());
         };
         return Ok(match numbers[..] {
-            [major] => line_range((major, 0, 0), (major + 1, 0, 0)),
-            [major, minor] => line_range((major, minor, 0), (major, minor + 1, 0)),
+            [major] => line_range((major, 0, 0), next_major(major)),
+            [major, minor] => line_range((major, minor, 0), next_minor(major, minor)),
             _ => return Err(not()),
         });
     }
@@ -293,41 +293,53 @@ fn comparisons(text: &str) -> Result<Vec<Comparison>, VersionError> {
         "caret" => {
             let (major, minor) = (version.major, version.minor);
             let end = match (major, numbers.len()) {
-                (0, 1) => (1, 0, 0),
-                (0, _) => (0, minor + 1, 0),
-                _ => (major + 1, 0, 0),
+                (0, 1) => Some((1, 0, 0)),
+                (0, _) => next_minor(0, minor),
+                _ => next_major(major),
             };
-            vec![
-                comparison(Op::Ge, version),
-                comparison(Op::Lt, Version::earliest(end.0, end.1, end.2)),
-            ]
+            from_until(version, end)
         }
         _ => {
             // `~1.3.2`, `~=1.3.2`: the 1.3 line from 1.3.2; `~1`: the 1 line.
             let end = match numbers.len() {
-                1 => (version.major + 1, 0, 0),
-                _ => (version.major, version.minor + 1, 0),
+                1 => next_major(version.major),
+                _ => next_minor(version.major, version.minor),
             };
-            vec![
-                comparison(Op::Ge, version),
-                comparison(Op::Lt, Version::earliest(end.0, end.1, end.2)),
-            ]
+            from_until(version, end)
         }
     })
 }
 
+/// The line after `major`, if a number can say it.
+fn next_major(major: u64) -> Option<(u64, u64, u64)> {
+    major.checked_add(1).map(|m| (m, 0, 0))
+}
+
+/// The line after `major.minor`; after `X.{u64::MAX}` comes `X+1.0`.
+fn next_minor(major: u64, minor: u64) -> Option<(u64, u64, u64)> {
+    match minor.checked_add(1) {
+        Some(m) => Some((major, m, 0)),
+        None => next_major(major),
+    }
+}
+
+/// From `version` to just before `end`'s pre-releases; without an `end`
+/// (the line after `u64::MAX` cannot be written), with no upper bound.
+fn from_until(version: Version, end: Option<(u64, u64, u64)>) -> Vec<Comparison> {
+    let mut all = vec![Comparison {
+        op: Op::Ge,
+        version,
+    }];
+    all.extend(end.map(|end| Comparison {
+        op: Op::Lt,
+        version: Version::earliest(end.0, end.1, end.2),
+    }));
+    all
+}
+
 /// From the first version of `start` to just before `end`'s pre-releases.
-fn line_range(start: (u64, u64, u64), end: (u64, u64, u64)) -> Vec<Comparison> {
-    vec![
-        Comparison {
-            op: Op::Ge,
-            version: Version::earliest(start.0, start.1, start.2),
-        },
-        Comparison {
-            op: Op::Lt,
-            version: Version::earliest(end.0, end.1, end.2),
-        },
-    ]
+fn line_range(start: (u64, u64, u64), end: Option<(u64, u64, u64)>) -> Vec<Comparison> {
+    from_until(Version::earliest(start.0, start.1, start.2), end)
 }
 
 /// Orders names that end with a version (`process::1.3.6`,
@@ -437,6 +449,25 @@ mod tests {
         assert!(!req("^0.12").matches(&v("0.13.0")));
         assert!(req("^0.12").matches(&v("0.12.8")));
         assert!(!req("~1.3.2").matches(&v("1.3.1")));
+    }
+
+    /// Found by the `version` fuzz target: `^v18446744073709551615-rc.1`
+    /// overflowed computing the next line (a panic in a debug build, a
+    /// range that admits nothing in a release one).
+    #[test]
+    fn fuzz_version_lines_of_u64_max_do_not_overflow() {
+        let max = u64::MAX;
+        for (range, version) in [
+            (format!("^{max}.0.0"), format!("{max}.0.0")),
+            (format!("^0.{max}"), format!("0.{max}.3")),
+            (format!("~{max}"), format!("{max}.5.0")),
+            (format!("~=1.{max}.2"), format!("1.{max}.7")),
+            (format!("{max}.*"), format!("{max}.1.1")),
+            (format!("1.{max}.x"), format!("1.{max}.0rc1")),
+        ] {
+            assert!(req(&range).matches(&v(&version)), "{range} {version}");
+        }
+        assert!(!req(&format!("~1.{max}.2")).matches(&v("2.0.0")));
     }
 
     #[test]

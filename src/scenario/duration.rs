@@ -17,7 +17,8 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         "m" => n * 60.0,
         _ => return None,
     };
-    Some(Duration::from_secs_f64(secs))
+    // `1e300s` is a finite number but no Duration: refused, not a panic.
+    Duration::try_from_secs_f64(secs).ok()
 }
 
 #[cfg(test)]
@@ -33,5 +34,16 @@ mod tests {
         assert_eq!(parse_duration("30"), None);
         assert_eq!(parse_duration("30 seconds"), None);
         assert_eq!(parse_duration("-1s"), None);
+    }
+
+    /// Found by the `validate` fuzz target: `timeout: 99999999999999999999m`
+    /// panicked in `Duration::from_secs_f64` while the file loaded.
+    #[test]
+    fn fuzz_duration_too_long_for_a_duration_is_refused() {
+        assert_eq!(parse_duration("99999999999999999999m"), None);
+        assert_eq!(parse_duration("18446744073709551616s"), None);
+        let long = "1".repeat(400) + "ms";
+        assert_eq!(parse_duration(&long), None);
+        assert!(parse_duration("18446744073709551ms").is_some());
     }
 }

@@ -8,6 +8,7 @@ use super::raw::RawScenario;
 pub use super::yaml::parse_yaml;
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile};
 use std::collections::BTreeSet;
+use std::path::Path;
 use std::sync::Arc;
 
 /// Loads every scenario found; all files' problems are returned together.
@@ -42,12 +43,84 @@ pub fn load(found: &Found) -> Result<Scenario, Diagnostics> {
 
 /// [`load`], with the names of the variables given from outside.
 pub fn load_with(found: &Found, outside: &BTreeSet<String>) -> Result<Scenario, Diagnostics> {
-    let file = SourceFile::read(&found.file).map_err(|e| {
-        Diagnostics(vec![Diagnostic::new(
-            format!("cannot read `{}`: {e}", found.file.display()),
-            None,
-        )])
-    })?;
+    let bytes = std::fs::read(&found.file).map_err(|e| cannot_read(&found.file, e))?;
+    load_bytes(&found.file, &bytes, scenario_id(found), outside)
+}
+
+/// Parses and checks the bytes of a scenario file read from `path`: what
+/// [`load_with`] does after reading, for bytes from elsewhere (the fuzz
+/// targets of `tests/fuzz/`). Includes are read relative to `path`.
+pub fn load_bytes(
+    path: &Path,
+    bytes: &[u8],
+    id: String,
+    outside: &BTreeSet<String>,
+) -> Result<Scenario, Diagnostics> {
+    let file = match String::from_utf8(bytes.to_vec()) {
+        Ok(text) => Arc::new(SourceFile {
+            path: path.to_path_buf(),
+            text,
+        }),
+        Err(e) => return Err(Diagnostics(vec![not_utf8(path, bytes, e.utf8_error())])),
+    };
     let raw: RawScenario = parse_yaml(&file).map_err(|d| Diagnostics(vec![d]))?;
-    check_scenario(file, scenario_id(found), raw, outside)
+    check_scenario(file, id, raw, outside)
+}
+
+/// A file that is not UTF-8, pointed at its first bad byte (the text
+/// quoted with U+FFFD in its place).
+fn not_utf8(path: &Path, bytes: &[u8], e: std::str::Utf8Error) -> Diagnostic {
+    let good = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
+    let file = Arc::new(SourceFile {
+        path: path.to_path_buf(),
+        text: String::from_utf8_lossy(bytes).into_owned(),
+    });
+    // Lines end at `\n`, `\r\n` or a lone `\r`, as YAML counts them.
+    let breaks =
+        good.matches('\n').count() + good.matches('\r').count() - good.matches("\r\n").count();
+    let line_start = good.rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    let column = good[line_start..].chars().count() + 1;
+    let line = breaks + 1;
+    let loc = crate::diagnostic::Loc::new(&file, line, column, 1);
+    Diagnostic::at(&loc, "not UTF-8 text")
+        .label("this byte is not UTF-8")
+        .note("help: scenario files are UTF-8; save the file as UTF-8")
+}
+
+fn cannot_read(path: &Path, e: std::io::Error) -> Diagnostics {
+    Diagnostics(vec![Diagnostic::new(
+        format!("cannot read `{}`: {e}", path.display()),
+        None,
+    )])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the `validate` fuzz target: a file that is not UTF-8 was
+    /// refused without a position ("stream did not contain valid UTF-8").
+    #[test]
+    fn fuzz_validate_invalid_utf8_is_an_error_at_its_line_and_column() {
+        let path = Path::new("scenarios/x.yaml");
+        let outside = BTreeSet::new();
+        let e = load_bytes(
+            path,
+            b"name: x\r\nagents:\n  h\xc3\xa9\xff: {}\n",
+            "x".into(),
+            &outside,
+        )
+        .unwrap_err();
+        let d = &e.0[0];
+        assert_eq!(d.message, "not UTF-8 text");
+        let loc = d.loc.as_ref().unwrap();
+        assert_eq!((loc.line, loc.column), (3, 5));
+        assert!(
+            d.render("error").contains("3 |   h\u{e9}\u{fffd}: {}"),
+            "{d}"
+        );
+        let e = load_bytes(path, b"a\r\xff", "x".into(), &outside).unwrap_err();
+        let loc = e.0[0].loc.clone().unwrap();
+        assert_eq!((loc.line, loc.column), (2, 1));
+    }
 }

@@ -42,7 +42,7 @@ impl Query {
         // silently be compared as text.
         if let Some(at) = text.find("${") {
             return Err(Diagnostic::at(
-                &loc.shifted(text[..at].chars().count(), 2),
+                &at_offset(loc, text[..at].chars().count(), 2),
                 "variables are not filled in inside a JSONPath",
             )
             .label("taken literally")
@@ -50,7 +50,7 @@ impl Query {
         }
         let path = parse_json_path(text).map_err(|e| {
             let (offset, detail) = describe_error(&e);
-            Diagnostic::at(&loc.shifted(offset, 1), format!("invalid JSONPath `{text}`"))
+            Diagnostic::at(&at_offset(loc, offset, 1), format!("invalid JSONPath `{text}`"))
                 .label(detail)
                 .note("help: paths start at `$`, e.g. `$.results[0].state` or `$.results[?@.state == 'done']`")
         })?;
@@ -87,6 +87,18 @@ impl Query {
     }
 }
 
+/// The position `offset` characters into a path written at `loc`, while
+/// that is on its line; past it (a plain or flow value folded over lines),
+/// the path's start.
+fn at_offset(loc: &Loc, offset: usize, len: usize) -> Loc {
+    let shifted = loc.shifted(offset, len);
+    let width = loc.file.line(loc.line).map_or(0, |l| l.chars().count());
+    match shifted.column <= width {
+        true => shifted,
+        false => Loc::new(&loc.file, loc.line, loc.column, len),
+    }
+}
+
 /// Where in the path the parser stopped (0-based), and what it wanted.
 fn describe_error(error: &jsonpath_rust::parser::errors::JsonPathError) -> (usize, String) {
     use jsonpath_rust::parser::errors::JsonPathError;
@@ -110,5 +122,29 @@ fn describe_error(error: &jsonpath_rust::parser::errors::JsonPathError) -> (usiz
             (col.saturating_sub(1), wanted)
         }
         other => (0, other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::SourceFile;
+    use std::sync::Arc;
+
+    /// Found by the `validate` fuzz target: a JSONPath folded over two
+    /// lines (`thread_id: $.thread_id` followed by a more indented line)
+    /// had its error past the end of its first line.
+    #[test]
+    fn fuzz_validate_an_error_in_a_folded_jsonpath_stays_on_its_line() {
+        let file = Arc::new(SourceFile {
+            path: "q.yaml".into(),
+            text: "      thread_id: $.thread_id\n          - https://w3.org/v1\n".into(),
+        });
+        let loc = Loc::new(&file, 1, 18, 11);
+        let e = Query::parse("$.thread_id - https://w3.org/v1", &loc).unwrap_err();
+        let at = e.loc.unwrap();
+        assert_eq!((at.line, at.column), (1, 18));
+        let e = Query::parse("$.a ${x}", &Loc::new(&file, 1, 27, 1)).unwrap_err();
+        assert_eq!(e.loc.unwrap().column, 27);
     }
 }

@@ -92,14 +92,14 @@ impl Template {
                 let start = i;
                 let Some(end) = chars[i..].iter().position(|&c| c == '}').map(|p| p + i) else {
                     return Err(Diagnostic::at(
-                        &loc.shifted(base + start, 2),
+                        &written_at(loc, base, &chars, start, 2),
                         "unterminated `${` in a template",
                     )
                     .label("no closing `}`")
                     .note("help: write `$${` for a literal `${`"));
                 };
                 let name: String = chars[i + 2..end].iter().collect();
-                let here = loc.shifted(base + start, end - start + 1);
+                let here = written_at(loc, base, &chars, start, end - start + 1);
                 if !is_var_name(&name) && env_name(&name).is_none() && scoped(&name).is_none() {
                     return Err(Diagnostic::at(&here, format!("invalid variable name `{name}`"))
                         .label("not a variable name")
@@ -200,6 +200,41 @@ impl Template {
         }
         Ok(path)
     }
+}
+
+/// Where the `${` at character `start` of a value written at `loc` (`base`
+/// characters after it) is in the file. On the value's first line they are
+/// the file's characters; past a line break, or the end of that line, they
+/// are not (YAML folds a multi-line value's breaks and strips its
+/// indentation), so the value's `n`-th `${` is looked for as the `n`-th
+/// written from `loc` on; not found (written with escapes), the value's start.
+fn written_at(loc: &Loc, base: usize, chars: &[char], start: usize, len: usize) -> Loc {
+    let simple = loc.shifted(base + start, len);
+    let width = loc.file.line(loc.line).map_or(0, |l| l.chars().count());
+    if !chars[..start].contains(&'\n') && simple.column <= width {
+        return simple;
+    }
+    let nth = chars[..start]
+        .windows(2)
+        .filter(|w| w == &['$', '{'])
+        .count();
+    let mut seen = 0;
+    for (n, line) in loc.file.lines().enumerate().skip(loc.line - 1) {
+        let from = match n + 1 == loc.line {
+            true => loc.column - 1,
+            false => 0,
+        };
+        let line: Vec<char> = line.chars().collect();
+        for i in from..line.len().saturating_sub(1) {
+            if line[i] == '$' && line[i + 1] == '{' {
+                if seen == nth {
+                    return Loc::new(&loc.file, n + 1, i + 1, len);
+                }
+                seen += 1;
+            }
+        }
+    }
+    Loc::new(&loc.file, loc.line, loc.column, len)
 }
 
 /// Percent-encodes all but RFC 3986 `pchar`s.
@@ -416,6 +451,31 @@ mod tests {
         assert_eq!((e.loc.as_ref().unwrap().column, e.loc.unwrap().len), (7, 7));
         let e = Template::parse_str("x ${open", &at("x ${open")).unwrap_err();
         assert_eq!(e.message, "unterminated `${` in a template");
+    }
+
+    /// Found by the `template` fuzz target: past a line break of a
+    /// multi-line value, a variable's column ran on along the value's first
+    /// line, past its end.
+    #[test]
+    fn fuzz_template_variables_of_a_multi_line_value_point_where_written() {
+        let file = Arc::new(SourceFile {
+            path: "t.yaml".into(),
+            text: "body: |\n  a ${did}\n  b $${x} ${inv}\nnext: \"c\n  ${1bad}\"\n".into(),
+        });
+        let block = Loc::new(&file, 1, 7, 1);
+        let t = Template::parse_str("a ${did}\nb $${x} ${inv}\n", &block).unwrap();
+        let at: Vec<(usize, usize)> = t
+            .vars()
+            .iter()
+            .map(|v| (v.loc.line, v.loc.column))
+            .collect();
+        assert_eq!(at, [(2, 5), (3, 11)]);
+        // A double-quoted value folds its line break into a space.
+        let quoted = Loc::new(&file, 4, 7, 1);
+        let e = Template::parse_str("c ${1bad}", &quoted).unwrap_err();
+        assert_eq!(e.message, "invalid variable name `1bad`");
+        let loc = e.loc.unwrap();
+        assert_eq!((loc.line, loc.column, loc.len), (5, 3, 7));
     }
 
     #[test]
