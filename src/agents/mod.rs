@@ -147,6 +147,10 @@ pub trait AgentHandle: Send + Sync {
     fn pid(&self) -> Option<u32> {
         None
     }
+    /// Its `HOME` folder on this machine, if it runs here.
+    fn home(&self) -> Option<std::path::PathBuf> {
+        None
+    }
     /// Stops the agent and removes what it left (wallet, container). Idempotent.
     async fn stop(&mut self);
 }
@@ -161,6 +165,9 @@ pub struct KeptAgent {
     pub suite_args: Vec<String>,
     /// Its process on this machine, if it is one.
     pub pid: Option<u32>,
+    /// Its `HOME` on this machine, if it has one (a forked agent's
+    /// `/proc/PID/environ` shows the preloader's).
+    pub home: Option<std::path::PathBuf>,
     /// Its admin API, with its API key.
     pub admin: AdminEndpoint,
 }

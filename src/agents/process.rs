@@ -285,6 +285,13 @@ enum Running {
 }
 
 impl Running {
+    fn pid(&self) -> Option<u32> {
+        match self {
+            Running::Plain(child) => child.id(),
+            Running::Forked(forked, _) => Some(forked.pid),
+        }
+    }
+
     /// `exited (signal: 9 (SIGKILL))` once it has ended: the same words
     /// however it was started.
     fn ended(&mut self) -> Option<String> {
@@ -521,12 +528,16 @@ impl AgentHandle for ProcessHandle {
         exited(&self.child)
     }
 
+    fn home(&self) -> Option<PathBuf> {
+        self.home.as_ref().map(|home| home.path().to_path_buf())
+    }
+
     fn pid(&self) -> Option<u32> {
         self.child
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .as_ref()
-            .and_then(Child::id)
+            .and_then(Running::pid)
     }
 
     async fn halt(&mut self) -> anyhow::Result<()> {

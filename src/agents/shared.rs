@@ -283,10 +283,12 @@ impl Provider for SharedProvider {
         let bases = self.bases.lock().await;
         let mut kept = Vec::new();
         for (suite_args, base) in bases.iter().filter(|(_, base)| base.alive()) {
+            let handle = base.handle.lock().await;
             kept.push(KeptAgent {
                 label: base.label.clone(),
                 suite_args: suite_args.clone(),
-                pid: base.handle.lock().await.pid(),
+                pid: handle.pid(),
+                home: handle.home(),
                 admin: base.admin.clone(),
             });
         }

@@ -340,7 +340,7 @@ async fn figures(kept: KeptAgent) -> BaseFigures {
         Ok(names) => (Some(names), None),
         Err(e) => (None, Some(e)),
     };
-    let (wallet_dirs, wallet_bytes) = kept.pid.and_then(wallet_dirs).unzip();
+    let (wallet_dirs, wallet_bytes) = kept.home.as_deref().and_then(wallet_dirs).unzip();
     BaseFigures {
         label: kept.label,
         suite_args: kept.suite_args,
@@ -388,12 +388,7 @@ async fn sub_wallets(admin: &AdminEndpoint) -> Result<Vec<String>, String> {
 /// Wallet folders under a process agent's `HOME` (ACA-Py keeps an askar
 /// wallet as a folder in `~/.acapy_agent/wallet`, `~/.aries_cloudagent/wallet`
 /// up to 1.0), and the bytes they hold.
-fn wallet_dirs(pid: u32) -> Option<(usize, u64)> {
-    let environ = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
-    let home = environ
-        .split(|b| *b == 0)
-        .find_map(|var| var.strip_prefix(b"HOME="))
-        .map(|h| PathBuf::from(String::from_utf8_lossy(h).into_owned()))?;
+fn wallet_dirs(home: &Path) -> Option<(usize, u64)> {
     let mut found = None;
     for dir in [".acapy_agent/wallet", ".aries_cloudagent/wallet"] {
         if let Ok(entries) = std::fs::read_dir(home.join(dir)) {
