@@ -287,6 +287,32 @@ steps:
       timeout: 120s
 ";
 
+/// Starts a run of a case that waits beside a service, its agents on
+/// `provider`, with `SCRATCH/tmp` as its temporary folder.
+fn run_waiting_beside_a_service(
+    scratch: &std::path::Path,
+    provider: &str,
+) -> (std::path::PathBuf, std::process::Child) {
+    let tmp = scratch.join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    std::fs::write(
+        scratch.join("settings.yml"),
+        "image-url: https://example.org/a.png\n",
+    )
+    .unwrap();
+    let scenario = scratch.join("waits.yaml");
+    std::fs::write(&scenario, WAITS_BESIDE_A_SERVICE).unwrap();
+    let child = harness()
+        .args(["run", "--provider", provider, "--acapy", VERSION])
+        .arg(&scenario)
+        .env("TMPDIR", &tmp)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    (tmp, child)
+}
+
 /// Ctrl-C while a case runs beside a service: exit 130, and the service's
 /// container, the case network, the agent and the files folder are gone.
 #[test]
@@ -298,23 +324,7 @@ fn ctrl_c_removes_the_services_and_the_files_of_a_running_case() {
         return;
     }
     let scratch = tempfile::tempdir().unwrap();
-    let tmp = scratch.path().join("tmp");
-    std::fs::create_dir(&tmp).unwrap();
-    std::fs::write(
-        scratch.path().join("settings.yml"),
-        "image-url: https://example.org/a.png\n",
-    )
-    .unwrap();
-    let scenario = scratch.path().join("waits.yaml");
-    std::fs::write(&scenario, WAITS_BESIDE_A_SERVICE).unwrap();
-    let mut child = harness()
-        .args(["run", "--provider", "process", "--acapy", VERSION])
-        .arg(&scenario)
-        .env("TMPDIR", &tmp)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let (tmp, mut child) = run_waiting_beside_a_service(scratch.path(), "process");
     let ours = format!("{}-", child.id());
     // The run label's value starts with the run's PID.
     let services_of_the_run = || -> Vec<String> {
@@ -554,23 +564,7 @@ async fn a_ledger_that_already_runs_is_used_instead_of_the_suites() {
 /// removes all of it, naming each; process agents died with the harness.
 fn sigkill_then_the_next_run_sweeps(provider: &str) {
     let scratch = tempfile::tempdir().unwrap();
-    let tmp = scratch.path().join("tmp");
-    std::fs::create_dir(&tmp).unwrap();
-    std::fs::write(
-        scratch.path().join("settings.yml"),
-        "image-url: https://example.org/a.png\n",
-    )
-    .unwrap();
-    let scenario = scratch.path().join("waits.yaml");
-    std::fs::write(&scenario, WAITS_BESIDE_A_SERVICE).unwrap();
-    let mut child = harness()
-        .args(["run", "--provider", provider, "--acapy", VERSION])
-        .arg(&scenario)
-        .env("TMPDIR", &tmp)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let (tmp, mut child) = run_waiting_beside_a_service(scratch.path(), provider);
     let ours = format!("{}-", child.id());
     let containers_of_the_run = || -> Vec<String> {
         docker(&[
