@@ -22,7 +22,7 @@
 //! A folder with a config file of its own is a suite of its own (a
 //! profile, like `scenarios/cheqd/`): a run of the folder above leaves it out.
 
-use crate::diagnostic::{Diagnostic, Diagnostics, SourceFile};
+use crate::diagnostic::{Diagnostic, Diagnostics, Loc, SourceFile};
 use crate::scenario::discover::CONFIG_FILE;
 use crate::scenario::load::check_suite_services;
 use crate::scenario::model::ServiceDecl;
@@ -42,7 +42,8 @@ use std::sync::Arc;
 pub struct Config {
     /// The ACA-Py versions to run on: see `--acapy`.
     #[serde(default)]
-    pub acapy: Vec<String>,
+    #[schemars(with = "Vec<String>")]
+    pub acapy: Vec<Spanned<String>>,
     /// `process`, `docker`, `auto` or `external`: see `--provider`.
     pub provider: Option<String>,
     /// Images to use instead of the built ones, by version.
@@ -59,7 +60,8 @@ pub struct Config {
     pub agent_start: Option<String>,
     /// Roles pinned to versions of their own: `{ holder: [1.3.6] }`.
     #[serde(default)]
-    pub role_versions: BTreeMap<String, Vec<String>>,
+    #[schemars(with = "BTreeMap<String, Vec<String>>")]
+    pub role_versions: BTreeMap<String, Vec<Spanned<String>>>,
     /// `--interop`: each role takes each version independently.
     pub interop: Option<bool>,
     /// How many times a failing case runs again: see `--retries`.
@@ -153,9 +155,48 @@ impl Config {
     /// what [`Config::read`] does after reading, for the fuzz targets.
     pub fn from_source(file: Arc<SourceFile>) -> Result<Config, Diagnostic> {
         let mut config: Config = parse_yaml(&file)?;
+        config.check_versions(&file)?;
         config.path = Some(file.path.clone());
         config.file = Some(file);
         Ok(config)
+    }
+
+    /// Each version of `acapy` and `role_versions` is one the harness can
+    /// install, or the file's line and column say which is not. YAML reads
+    /// `1.6` as a number; it arrives here as the text written.
+    fn check_versions(&self, file: &Arc<SourceFile>) -> Result<(), Diagnostic> {
+        let pinned = self.role_versions.values().flatten();
+        for version in self.acapy.iter().chain(pinned) {
+            if let Err(e) = crate::agents::version::Release::parse(&version.value) {
+                let at = &version.referenced;
+                let loc = Loc::new(
+                    file,
+                    at.line() as usize,
+                    at.column() as usize,
+                    version.value.chars().count(),
+                );
+                return Err(Diagnostic::at(&loc, e.to_string()));
+            }
+        }
+        Ok(())
+    }
+
+    /// The versions of `acapy`, as written.
+    pub fn versions(&self) -> Vec<String> {
+        self.acapy.iter().map(|v| v.value.clone()).collect()
+    }
+
+    /// `role_versions`, as written.
+    pub fn pinned_versions(&self) -> BTreeMap<String, Vec<String>> {
+        self.role_versions
+            .iter()
+            .map(|(role, versions)| {
+                (
+                    role.clone(),
+                    versions.iter().map(|v| v.value.clone()).collect(),
+                )
+            })
+            .collect()
     }
 
     /// The suite's known drift, with that of the files in `known_from`.
@@ -264,5 +305,31 @@ mod tests {
         std::fs::create_dir_all(inner.join(".git")).unwrap();
         let outside = Config::find(&[inner.join("z.yaml")]).unwrap();
         assert_eq!(outside.path, None, "stopped at the repository's root");
+    }
+
+    fn from_text(text: &str) -> Result<Config, Diagnostic> {
+        Config::from_source(Arc::new(SourceFile {
+            path: PathBuf::from("acapy-harness.yaml"),
+            text: text.to_owned(),
+        }))
+    }
+
+    #[test]
+    fn a_version_yaml_reads_as_a_number_is_refused_at_its_line_and_column() {
+        // `1.10` must not become 1.1, nor `1.6` a version line by accident.
+        let e = from_text("jobs: 2\nacapy: [1.3.6, 1.10]\n").unwrap_err();
+        let loc = e.loc.expect("a position");
+        assert_eq!((loc.line, loc.column, loc.len), (2, 16, 4), "{}", e.message);
+        assert!(
+            e.message.contains("`1.10` is not an ACA-Py version"),
+            "{}",
+            e.message
+        );
+        let e = from_text("role_versions: { holder: [1.6] }\n").unwrap_err();
+        assert_eq!(e.loc.map(|l| (l.line, l.column)), Some((1, 27)));
+        let fine =
+            from_text("acapy: [0.12.8, \"1.7.0\"]\nrole_versions: { holder: [1.3.6] }\n").unwrap();
+        assert_eq!(fine.versions(), ["0.12.8", "1.7.0"]);
+        assert_eq!(fine.pinned_versions()["holder"], ["1.3.6"]);
     }
 }

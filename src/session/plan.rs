@@ -282,8 +282,8 @@ fn file_layer(config: &Config) -> Result<Settings, PlanError> {
     };
     let mut layer = Settings {
         contract: config.contract.mode,
-        versions: config.acapy.clone(),
-        pinned: config.role_versions.clone(),
+        versions: config.versions(),
+        pinned: config.pinned_versions(),
         interop: config.interop,
         jobs: config.jobs,
         retries: config.retries,
