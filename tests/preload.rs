@@ -27,9 +27,18 @@ use std::time::Duration;
 
 const VERSION: &str = "1.3.6";
 
+/// The library runs both ways on each of these (`ACAPY_HARNESS_PARITY_VERSIONS`
+/// narrows it).
+const PARITY_VERSIONS: &str = "0.12.8,1.3.6,1.7.0";
+
 fn release() -> Release {
     Release::parse(VERSION).unwrap()
 }
+
+/// Tests that fork from a preloader of this process's own hold this
+/// shared; the test of `preload serve` holds it alone, so that no other
+/// test finds the preloader it serves.
+static SERVED: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
 
 async fn provider(how: AgentStart) -> ProcessProvider {
     let provider = ProcessProvider::new(release()).with_agent_start(how);
@@ -86,6 +95,7 @@ fn status_field(pid: u32, field: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn agents_forked_from_one_preloader_are_agents_of_their_own() {
+    let _own = SERVED.read().await;
     let provider = provider(AgentStart::Preloaded).await;
     let scope = scope("preload-own");
     let preloader = provider
@@ -325,7 +335,8 @@ fn library_verdicts(how: &str, dir: &Path) -> BTreeMap<String, String> {
             "--provider",
             "process",
             "--acapy",
-            VERSION,
+            &std::env::var("ACAPY_HARNESS_PARITY_VERSIONS")
+                .unwrap_or_else(|_| PARITY_VERSIONS.into()),
         ])
         .args(["-j", "2", "--agent-start", how, "--report-json"])
         .arg(&report)
@@ -359,10 +370,11 @@ fn library_verdicts(how: &str, dir: &Path) -> BTreeMap<String, String> {
 
 #[test]
 fn the_library_gives_the_same_verdicts_preloaded_and_plain() {
+    let _own = SERVED.blocking_read();
     let dir = tempfile::tempdir().unwrap();
     let plain = library_verdicts("plain", dir.path());
     let preloaded = library_verdicts("preloaded", dir.path());
-    assert!(plain.len() >= 20, "the library ran: {}", plain.len());
+    assert!(plain.len() >= 50, "the library ran: {}", plain.len());
     let differences: Vec<String> = plain
         .iter()
         .filter(|(name, verdict)| preloaded.get(*name) != Some(verdict))
@@ -467,6 +479,7 @@ async fn collect_module_lists() {
 /// that once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_the_preloader_dies_its_agents_end_and_the_next_start_plain() {
+    let _own = SERVED.read().await;
     let provider = provider(AgentStart::Preloaded).await;
     let heard = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let notices = {
@@ -518,4 +531,110 @@ async fn when_the_preloader_dies_its_agents_end_and_the_next_start_plain() {
         .filter(|t| t.contains("the preloader ended"))
         .collect();
     assert_eq!(said.len(), 1, "{heard:?}");
+}
+
+/// `preload serve` keeps a preloader beyond runs: a run forks its agents
+/// from it (and says so), a SIGKILLed run leaves no agent under it, and
+/// Ctrl-C ends it with its socket and its log.
+#[test]
+fn a_served_preloader_outlives_runs_and_their_agents_go_with_them() {
+    use std::io::BufRead;
+    let _alone = SERVED.blocking_write();
+    let harness = || {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_acapy-harness"));
+        for (name, _) in std::env::vars() {
+            if name.starts_with("ACAPY_HARNESS_") && name != "ACAPY_HARNESS_CACHE" {
+                cmd.env_remove(name);
+            }
+        }
+        cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+        cmd
+    };
+    let mut serve = harness()
+        .args(["preload", "serve", "--acapy", VERSION])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A failed assertion below must not leave it serving.
+    struct Stop(u32);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            unsafe { libc::kill(self.0 as i32, libc::SIGTERM) };
+        }
+    }
+    let _stop = Stop(serve.id());
+    let mut said = std::io::BufReader::new(serve.stdout.take().unwrap()).lines();
+    let first = said.next().unwrap().unwrap();
+    // "ACA-Py 1.3.6: imported in 1.06 s, serving at SOCKET (pid N)"
+    let pid: u32 = first
+        .rsplit_once("(pid ")
+        .and_then(|(_, p)| p.trim_end_matches(')').parse().ok())
+        .unwrap_or_else(|| panic!("serving: {first}"));
+    let socket = first
+        .split(" serving at ")
+        .nth(1)
+        .unwrap()
+        .split(" (pid")
+        .next()
+        .unwrap();
+    let socket = std::path::PathBuf::from(socket);
+    assert!(socket.exists(), "{first}");
+
+    let seed = || {
+        let mut cmd = harness();
+        cmd.args([
+            "run",
+            "scenarios/issue-credential-v2/seed-flow.yaml",
+            "--provider",
+            "process",
+        ])
+        .args(["--acapy", VERSION, "--agents", "dedicated"]);
+        cmd
+    };
+    let out = seed().output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("agents forked from the preloader `acapy-harness preload serve` keeps"),
+        "{stderr}"
+    );
+    assert!(children(pid).is_empty(), "the run's agents outlived it");
+
+    let mut run = seed()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let forked = (0..200)
+        .map(|_| {
+            std::thread::sleep(Duration::from_millis(25));
+            children(pid)
+        })
+        .find(|c| c.len() == 2)
+        .expect("the run forked its two agents from the served preloader");
+    run.kill().unwrap();
+    run.wait().unwrap();
+    let left = (0..40)
+        .map(|_| {
+            std::thread::sleep(Duration::from_millis(50));
+            children(pid)
+        })
+        .find(Vec::is_empty);
+    assert_eq!(
+        left,
+        Some(vec![]),
+        "agents {forked:?} outlived their SIGKILLed run"
+    );
+
+    unsafe { libc::kill(serve.id() as i32, libc::SIGINT) };
+    let status = serve.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let ended = (0..40).any(|_| {
+        std::thread::sleep(Duration::from_millis(50));
+        !Path::new(&format!("/proc/{pid}")).exists()
+    });
+    assert!(ended, "the preloader outlived serve");
+    assert!(!socket.exists(), "the socket stayed");
+    assert!(!socket.with_extension("log").exists(), "the log stayed");
 }

@@ -15,12 +15,19 @@
 //!
 //! The protocol is one JSON object a line, requests on the preloader's
 //! stdin, replies on its stdout; it is described in `preloader.py`.
+//!
+//! `acapy-harness preload serve` keeps preloaders beyond one run: each
+//! listens on a Unix socket in its venv ([`socket_path`]), and a run that
+//! finds one connects to it ([`Preloader::connect`]) instead of paying the
+//! imports again. The agents it forks for a run are killed when that run's
+//! connection closes, so a run that ends or is SIGKILLed leaves none.
 
 use super::cleanup;
 use super::version::Release;
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Read, Write};
+use std::os::unix::net::UnixStream;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
@@ -90,6 +97,8 @@ pub enum PreloadError {
     Timeout(Duration),
     #[error("it ended before it was ready{0}")]
     Ended(String),
+    #[error("the preloader served at {} {why}", socket.display())]
+    Served { socket: PathBuf, why: String },
 }
 
 /// Why one fork did not happen.
@@ -130,6 +139,11 @@ enum Reply {
         seconds: f64,
         #[serde(default)]
         not_imported: Vec<String>,
+        /// A served preloader's script (sha1) and interpreter.
+        #[serde(default)]
+        script: Option<String>,
+        #[serde(default)]
+        python: Option<PathBuf>,
     },
     Failed {
         failed: String,
@@ -147,7 +161,16 @@ enum Reply {
     },
 }
 
-type ReadyResult = Result<(u32, f64, Vec<String>), PreloadError>;
+/// What a preloader says when it is ready.
+struct Greeting {
+    pid: u32,
+    seconds: f64,
+    not_imported: Vec<String>,
+    script: Option<String>,
+    python: Option<PathBuf>,
+}
+
+type ReadyResult = Result<Greeting, PreloadError>;
 
 #[derive(Default)]
 struct Waiting {
@@ -159,7 +182,7 @@ struct Waiting {
 
 /// One preloader process: forks agents of one ACA-Py version.
 pub struct Preloader {
-    requests: Mutex<std::io::PipeWriter>,
+    requests: Mutex<Box<dyn Write + Send>>,
     waiting: Arc<Mutex<Waiting>>,
     alive: Arc<AtomicBool>,
     next_id: AtomicU64,
@@ -170,6 +193,19 @@ pub struct Preloader {
     /// another kind loads them).
     pub not_imported: Vec<String>,
     log_path: PathBuf,
+    origin: Origin,
+}
+
+/// Whose preloader it is.
+enum Origin {
+    /// This run's own child, gone with it (when this is dropped).
+    Own(#[allow(dead_code)] Box<OwnProcess>),
+    /// A `preload serve` preloader this run is connected to.
+    Served { socket: PathBuf },
+}
+
+/// What goes when this run's own preloader goes.
+struct OwnProcess {
     _process: tokio::process::Child,
     _pid_token: cleanup::Token,
     _home: tempfile::TempDir,
@@ -236,12 +272,38 @@ impl Preloader {
         modules: &[&str],
         timeout: Duration,
     ) -> Result<Preloader, PreloadError> {
+        Preloader::spawn(release, python, modules, timeout, None).await
+    }
+
+    /// Starts the preloader of `release` to serve runs on `socket` too
+    /// (`preload serve`); it ends with this process.
+    pub async fn serve(
+        release: &Release,
+        python: &Path,
+        modules: &[&str],
+        timeout: Duration,
+        socket: &Path,
+    ) -> Result<Preloader, PreloadError> {
+        Preloader::spawn(release, python, modules, timeout, Some(socket)).await
+    }
+
+    async fn spawn(
+        release: &Release,
+        python: &Path,
+        modules: &[&str],
+        timeout: Duration,
+        listen: Option<&Path>,
+    ) -> Result<Preloader, PreloadError> {
         let spawn_error = |e: std::io::Error| PreloadError::Spawn {
             python: python.to_path_buf(),
             message: e.to_string(),
         };
         let (home, home_token) = cleanup::temp_dir("preloader").map_err(spawn_error)?;
-        let log_path = home.path().join("preloader.log");
+        // A served preloader's log is beside its socket, where runs read it.
+        let log_path = match listen {
+            Some(socket) => socket.with_extension("log"),
+            None => home.path().join("preloader.log"),
+        };
         let log = std::fs::File::create(&log_path).map_err(spawn_error)?;
         let script = home.path().join("preloader.py");
         std::fs::write(&script, PRELOADER).map_err(spawn_error)?;
@@ -251,6 +313,12 @@ impl Preloader {
         command
             .arg(&script)
             .arg(package(release))
+            .args(
+                listen
+                    .map(|socket| [Path::new("--listen"), socket])
+                    .into_iter()
+                    .flatten(),
+            )
             .stdin(Stdio::from(requests_read))
             .stdout(Stdio::from(replies_write))
             .stderr(Stdio::from(log))
@@ -264,6 +332,90 @@ impl Preloader {
         let list = serde_json::json!({ "preload": modules }).to_string() + "\n";
         requests.write_all(list.as_bytes()).map_err(spawn_error)?;
 
+        let origin = Origin::Own(Box::new(OwnProcess {
+            _process: process,
+            _pid_token: pid_token,
+            _home: home,
+            _home_token: home_token,
+        }));
+        let (preloader, greeting) = Preloader::greeted(
+            release,
+            Box::new(requests),
+            replies,
+            log_path,
+            origin,
+            timeout,
+        )
+        .await
+        .map_err(spawn_error)?;
+        let greeting = greeting?;
+        debug_assert_eq!(greeting.pid, pid);
+        Ok(preloader)
+    }
+
+    /// The preloader `preload serve` keeps for `python` (a venv's), if one
+    /// listens: `Ok(None)` when none does.
+    pub async fn connect(
+        release: &Release,
+        python: &Path,
+        timeout: Duration,
+    ) -> Result<Option<Preloader>, PreloadError> {
+        let socket = socket_path(python);
+        let served = |why: String| PreloadError::Served {
+            socket: socket.clone(),
+            why,
+        };
+        let stream = match UnixStream::connect(&socket) {
+            Ok(stream) => stream,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                // Its `serve` was SIGKILLed: nobody listens any more.
+                let _ = std::fs::remove_file(&socket);
+                return Ok(None);
+            }
+            Err(_) => return Ok(None),
+        };
+        let replies = stream.try_clone().map_err(|e| served(e.to_string()))?;
+        let origin = Origin::Served {
+            socket: socket.clone(),
+        };
+        let log_path = socket.with_extension("log");
+        let (preloader, greeting) = Preloader::greeted(
+            release,
+            Box::new(stream),
+            replies,
+            log_path,
+            origin,
+            timeout,
+        )
+        .await
+        .map_err(|e| served(e.to_string()))?;
+        let greeting = greeting.map_err(|e| served(e.to_string()))?;
+        if greeting.script.as_deref() != Some(script_sha1().as_str()) {
+            return Err(served(
+                "runs another version of preloader.py (another build of acapy-harness serves it)"
+                    .into(),
+            ));
+        }
+        if greeting.python.as_deref() != Some(python) {
+            return Err(served(format!(
+                "runs {} instead of {}",
+                greeting.python.unwrap_or_default().display(),
+                python.display()
+            )));
+        }
+        Ok(Some(preloader))
+    }
+
+    /// Reads the replies of `replies` on a thread of their own and waits
+    /// for the greeting.
+    async fn greeted(
+        release: &Release,
+        requests: Box<dyn Write + Send>,
+        replies: impl Read + Send + 'static,
+        log_path: PathBuf,
+        origin: Origin,
+        timeout: Duration,
+    ) -> std::io::Result<(Preloader, ReadyResult)> {
         let waiting = Arc::new(Mutex::new(Waiting::default()));
         let alive = Arc::new(AtomicBool::new(true));
         let (ready_tx, ready_rx) = oneshot::channel::<ReadyResult>();
@@ -271,32 +423,38 @@ impl Preloader {
             let (waiting, alive) = (waiting.clone(), alive.clone());
             std::thread::Builder::new()
                 .name(format!("preloader-{release}"))
-                .spawn(move || read_replies(replies, ready_tx, &waiting, &alive))
-                .map_err(spawn_error)?;
+                .spawn(move || read_replies(replies, ready_tx, &waiting, &alive))?;
         }
-        let (ready_pid, seconds, not_imported) = match tokio::time::timeout(timeout, ready_rx).await
-        {
-            Ok(Ok(ready)) => ready?,
-            Ok(Err(_)) => {
-                return Err(PreloadError::Ended(log_tail(&log_path)));
-            }
-            Err(_) => return Err(PreloadError::Timeout(timeout)),
+        let greeting = match tokio::time::timeout(timeout, ready_rx).await {
+            Ok(Ok(ready)) => ready,
+            Ok(Err(_)) => Err(PreloadError::Ended(log_tail(&log_path))),
+            Err(_) => Err(PreloadError::Timeout(timeout)),
         };
-        debug_assert_eq!(ready_pid, pid);
-        Ok(Preloader {
+        let (pid, import_seconds, not_imported) = match &greeting {
+            Ok(g) => (g.pid, g.seconds, g.not_imported.clone()),
+            Err(_) => (0, 0.0, Vec::new()),
+        };
+        let preloader = Preloader {
             requests: Mutex::new(requests),
             waiting,
             alive,
             next_id: AtomicU64::new(1),
             pid,
-            import_seconds: seconds,
+            import_seconds,
             not_imported,
             log_path,
-            _process: process,
-            _pid_token: pid_token,
-            _home: home,
-            _home_token: home_token,
-        })
+            origin,
+        };
+        Ok((preloader, greeting))
+    }
+
+    /// The socket of the `preload serve` preloader this run forks from,
+    /// if it does.
+    pub fn served_at(&self) -> Option<&Path> {
+        match &self.origin {
+            Origin::Served { socket } => Some(socket),
+            Origin::Own(_) => None,
+        }
     }
 
     pub fn pid(&self) -> u32 {
@@ -400,7 +558,7 @@ impl Preloader {
 
 /// The reader thread: replies to forks, exits, and the preloader's end.
 fn read_replies(
-    replies: std::io::PipeReader,
+    replies: impl Read,
     ready: oneshot::Sender<ReadyResult>,
     waiting: &Mutex<Waiting>,
     alive: &AtomicBool,
@@ -417,9 +575,17 @@ fn read_replies(
                 ready: pid,
                 seconds,
                 not_imported,
+                script,
+                python,
             } => {
                 if let Some(ready) = ready.take() {
-                    let _ = ready.send(Ok((pid, seconds, not_imported)));
+                    let _ = ready.send(Ok(Greeting {
+                        pid,
+                        seconds,
+                        not_imported,
+                        script,
+                        python,
+                    }));
                 }
             }
             Reply::Failed { failed } => {
@@ -452,6 +618,26 @@ fn read_replies(
     for (_, tx) in waiting.exits.drain() {
         tx.send_replace(Some(Ended::PreloaderGone));
     }
+}
+
+/// Where `preload serve` listens for the runs of the venv of `python`: in
+/// the venv, which is what a served preloader is one of.
+pub fn socket_path(python: &Path) -> PathBuf {
+    let venv = python
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or(Path::new("."));
+    venv.join("preloader.sock")
+}
+
+/// The sha1 of `preloader.py` as this build embeds it: a served preloader
+/// must run the same.
+fn script_sha1() -> String {
+    use sha1::{Digest, Sha1};
+    Sha1::digest(PRELOADER.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn log_tail(path: &Path) -> String {

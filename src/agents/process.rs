@@ -208,6 +208,23 @@ async fn start_preloader(
     python: PathBuf,
     notices: Notices,
 ) -> Option<Arc<Preloader>> {
+    match Preloader::connect(&release, &python, ready_timeout()).await {
+        Ok(Some(served)) => {
+            notices.tell(Notice::once(
+                format!("preloader-served:{release}"),
+                format!(
+                    "ACA-Py {release}: agents forked from the preloader `acapy-harness preload serve` keeps at {}",
+                    served.served_at().unwrap_or(&python).display()
+                ),
+            ));
+            return Some(Arc::new(served));
+        }
+        Ok(None) => {}
+        Err(e) => notices.tell(Notice::once(
+            format!("preloader-served:{release}"),
+            format!("ACA-Py {release}: {e}; this run starts a preloader of its own"),
+        )),
+    }
     let modules = preload::module_list(&release);
     match Preloader::start(&release, &python, &modules, ready_timeout()).await {
         Ok(preloader) => Some(Arc::new(preloader)),

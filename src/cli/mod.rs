@@ -42,6 +42,7 @@ pub struct Cli {
 
 mod args;
 mod commands;
+mod preload;
 mod run;
 
 pub use args::{BenchArgs, InputArgs, MergeArgs, RunArgs, SelectArgs};
@@ -77,6 +78,9 @@ pub enum Command {
     /// Work with the admin API's own documents.
     #[command(subcommand)]
     Api(ApiCommand),
+    /// Preloaded ACA-Py interpreters that outlive a run.
+    #[command(subcommand)]
+    Preload(PreloadCommand),
     /// The operations of each version's admin API that the runs of these
     /// JSON reports sent, and those they did not.
     Coverage {
@@ -102,6 +106,18 @@ pub enum ApiCommand {
         /// Print the difference as JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PreloadCommand {
+    /// Import each version's ACA-Py once and keep it, in the foreground:
+    /// runs started meanwhile (`--agent-start preloaded`) fork their agents
+    /// from it instead of importing ACA-Py first. Ctrl-C or SIGTERM ends it
+    /// and every agent it forked; a run's agents go when that run ends.
+    Serve {
+        #[arg(long, value_delimiter = ',', default_value = DEFAULT_VERSION)]
+        acapy: Vec<String>,
     },
 }
 
@@ -159,6 +175,7 @@ async fn dispatch(command: Command, terminal: &Terminal) -> u8 {
         Command::Api(ApiCommand::Diff { from, to, json }) => {
             commands::api_diff(&from, &to, json, terminal).await
         }
+        Command::Preload(PreloadCommand::Serve { acapy }) => preload::serve(&acapy, terminal).await,
         Command::Coverage { reports } => commands::coverage(&reports, terminal),
         Command::Schema { kind } => {
             say(&crate::schema::schema_json(kind));

@@ -42,7 +42,9 @@ pub(super) async fn run(args: RunArgs, terminal: &Terminal) -> u8 {
     if let Err(e) = session.prepare().await {
         return failed(format!("{e:#}"));
     }
-    terminal.interrupts.defer();
+    terminal
+        .interrupts
+        .defer("ending the running cases and writing the reports");
     let jobs = session.plan.jobs;
     let rounds = args.rounds.unwrap_or(1);
     let mut soak = (rounds > 1).then(|| Soak::new(rounds, args.soak_log.clone()));

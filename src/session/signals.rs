@@ -13,6 +13,8 @@ use std::sync::{Arc, Once};
 #[derive(Clone)]
 pub struct Interrupts {
     deferring: Arc<AtomicBool>,
+    /// What the first signal does, said when it comes.
+    deferred: Arc<std::sync::Mutex<&'static str>>,
 }
 
 impl Interrupts {
@@ -22,6 +24,7 @@ impl Interrupts {
         static ONCE: Once = Once::new();
         let interrupts = Interrupts {
             deferring: Arc::default(),
+            deferred: Arc::new(std::sync::Mutex::new("")),
         };
         let handler = interrupts.clone();
         ONCE.call_once(move || {
@@ -33,8 +36,10 @@ impl Interrupts {
         interrupts
     }
 
-    /// From now on the first signal only cancels the run.
-    pub fn defer(&self) {
+    /// From now on the first signal only cancels the run, which then
+    /// does `what` (said on stderr).
+    pub fn defer(&self, what: &'static str) {
+        *self.deferred.lock().unwrap_or_else(|e| e.into_inner()) = what;
         self.deferring.store(true, Ordering::SeqCst);
     }
 
@@ -58,10 +63,8 @@ impl Interrupts {
                 }
                 first = false;
                 cancel.cancel(CancelReason::Signal);
-                eprintln!(
-                    "\ninterrupted: ending the running cases and writing the reports \
-                     (interrupt again to stop at once)"
-                );
+                let what = *self.deferred.lock().unwrap_or_else(|e| e.into_inner());
+                eprintln!("\ninterrupted: {what} (interrupt again to stop at once)");
             }
         });
         cancel.cancel(CancelReason::Signal);

@@ -1,6 +1,7 @@
 """ACA-Py imported once, forked per agent (the harness's `--agent-start preloaded`).
 
-Run by a version's venv interpreter: `python preloader.py PACKAGE`. PACKAGE is
+Run by a version's venv interpreter: `python preloader.py PACKAGE [--listen
+SOCKET]`. PACKAGE is
 `acapy_agent` or `aries_cloudagent`. The first line on stdin is
 `{"preload": [MODULE...]}`, the modules a plain start of that version loads
 (kept per version in the harness). It imports them, says `{"ready": PID}`
@@ -10,6 +11,13 @@ Run by a version's venv interpreter: `python preloader.py PACKAGE`. PACKAGE is
       -> {"forked": ID, "pid": PID} or {"forked": ID, "error": WHY}
   {"signal": PID, "number": N}   the process group of a child of ours
   (its exit, later) -> {"exited": PID, "status": RAW_WAIT_STATUS}
+
+With `--listen SOCKET` (the harness's `preload serve`), the same protocol
+is also served on a Unix socket to every run that connects (of our user
+only): each connection is greeted with the `ready` line (plus the sha1 of
+this script and the interpreter's path), and the agents forked for it are
+killed when it closes, so a run that ends or is SIGKILLed leaves none. Our
+stdin then belongs to the serve command: its end ends us, and our agents.
 
 Each child becomes what `aca-py start` would have been: its own session and
 process group, PDEATHSIG (it dies with us, and we die with the harness), no
@@ -152,11 +160,85 @@ def become_agent(package, request, parent):
             os._exit(code)
 
 
-def serve(package, pending):
+class Client:
+    """One harness run asking for forks: the one on our stdin, or one
+    connected to the socket we serve (`--listen`). Its agents are its own:
+    their exits are told to it alone, and they go when it goes."""
+
+    def __init__(self, fd, send, pending=b""):
+        self.fd = fd
+        self.send = send
+        self.pending = pending
+        self.children = set()
+
+    def reply(self, message):
+        import json
+
+        try:
+            self.send((json.dumps(message) + "\n").encode())
+        except OSError:
+            pass  # gone: its end of file is read next
+
+
+def write_all(fd):
+    def send(data):
+        while data:
+            data = data[os.write(fd, data):]
+
+    return send
+
+
+def handle(package, parent, client, request, owners):
+    import threading
+
+    if "fork" in request:
+        # Native threads too (a Rust runtime started by a call into askar
+        # would be one): the kernel's count.
+        threads = len(os.listdir("/proc/self/task"))
+        if threads != 1 or threading.active_count() != 1:
+            client.reply({"forked": request["fork"], "error": "the preloader has %d threads: forking it is not safe" % threads})
+            return
+        import gc
+
+        gc.freeze()
+        try:
+            pid = os.fork()
+        except OSError as e:
+            client.reply({"forked": request["fork"], "error": "fork: %s" % e})
+            return
+        if pid == 0:
+            become_agent(package, request, parent)
+        client.children.add(pid)
+        owners[pid] = client
+        client.reply({"forked": request["fork"], "pid": pid})
+    elif "signal" in request:
+        pid = request["signal"]
+        # Only a child of this client not yet reaped: its pid is not reused.
+        if pid in client.children:
+            try:
+                os.killpg(pid, request["number"])
+            except ProcessLookupError:
+                pass
+
+
+def listen_on(path):
+    import socket
+
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    os.chmod(path, 0o600)
+    listener.listen(16)
+    return listener
+
+
+def serve(package, first, listener=None, ready=None):
+    """Serves `first` (the harness on our stdin) until it is gone; with a
+    `listener`, `first` is the `serve` command that owns us and every
+    connection is a client of its own, greeted with `ready`."""
     import json
     import selectors
     import signal
-    import threading
+    import socket
 
     parent = os.getpid()
     wake_read, wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
@@ -164,67 +246,72 @@ def serve(package, pending):
     signal.signal(signal.SIGCHLD, lambda *_: None)
     signal.set_wakeup_fd(wake_write)
     selector = selectors.DefaultSelector()
-    selector.register(0, selectors.EVENT_READ)
     selector.register(wake_read, selectors.EVENT_READ)
-    children = set()
+    selector.register(first.fd, selectors.EVENT_READ, first)
+    if listener is not None:
+        selector.register(listener, selectors.EVENT_READ)
+    owners = {}
+    clients = [first]
     while True:
+        busy = any(b"\n" in c.pending for c in clients)
         # Requests already read (with the module list) are served at once.
-        for key, _ in selector.select(0 if b"\n" in pending else None):
+        for key, _ in selector.select(0 if busy else None):
             if key.fd == wake_read:
                 try:
                     while os.read(wake_read, 512):
                         pass
                 except BlockingIOError:
                     pass
-                continue
-            chunk = os.read(0, 65536)
-            if not chunk:
-                # The harness is gone or done: our children die with us.
-                return
-            pending += chunk
-        while b"\n" in pending:
-            line, pending = pending.split(b"\n", 1)
-            if not line.strip():
-                continue
-            request = json.loads(line)
-            if "fork" in request:
-                # Native threads too (a Rust runtime started by a
-                # call into askar would be one): the kernel's count.
-                threads = len(os.listdir("/proc/self/task"))
-                if threads != 1 or threading.active_count() != 1:
-                    reply({"forked": request["fork"], "error": "the preloader has %d threads: forking it is not safe" % threads})
+            elif listener is not None and key.fd == listener.fileno():
+                connection, _ = listener.accept()
+                # Only our own user's runs may ask us to fork.
+                creds = connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
+                if int.from_bytes(creds[4:8], sys.byteorder) != os.getuid():
+                    connection.close()
                     continue
-                import gc
-
-                gc.freeze()
-                try:
-                    pid = os.fork()
-                except OSError as e:
-                    reply({"forked": request["fork"], "error": "fork: %s" % e})
+                connection.set_inheritable(False)
+                client = Client(connection.fileno(), connection.sendall)
+                client.connection = connection
+                clients.append(client)
+                selector.register(connection, selectors.EVENT_READ, client)
+                client.reply(ready)
+            else:
+                client = key.data
+                chunk = os.read(client.fd, 65536)
+                if chunk:
+                    client.pending += chunk
                     continue
-                if pid == 0:
-                    selector = None
-                    become_agent(package, request, parent)
-                children.add(pid)
-                reply({"forked": request["fork"], "pid": pid})
-            elif "signal" in request:
-                pid = request["signal"]
-                # Only a child not yet reaped: its pid is not reused.
-                if pid in children:
+                if client is first:
+                    # The harness (or the serve command) is gone or done:
+                    # our children die with us.
+                    return
+                # A run that ends or dies takes its agents with it, as
+                # PDEATHSIG does for those forked for our stdin.
+                selector.unregister(client.fd)
+                clients.remove(client)
+                for pid in client.children:
                     try:
-                        os.killpg(pid, request["number"])
+                        os.killpg(pid, signal.SIGKILL)
                     except ProcessLookupError:
                         pass
+                client.connection.close()
+        for client in clients:
+            while b"\n" in client.pending:
+                line, client.pending = client.pending.split(b"\n", 1)
+                if line.strip():
+                    handle(package, parent, client, json.loads(line), owners)
         # Reap every child that ended, whatever woke us.
-        while children:
+        while owners:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
                 break
             if pid == 0:
                 break
-            children.discard(pid)
-            reply({"exited": pid, "status": status})
+            client = owners.pop(pid)
+            client.children.discard(pid)
+            if client in clients:
+                client.reply({"exited": pid, "status": status})
 
 
 def main():
@@ -247,19 +334,27 @@ def main():
         traceback.print_exc()
         reply({"failed": "%s: %s" % (type(e).__name__, e)})
         os._exit(1)
-    import threading
+    ready = {
+        "ready": os.getpid(),
+        "seconds": round(seconds, 3),
+        "modules": len(sys.modules),
+        "not_imported": failed,
+        "threads": len(os.listdir("/proc/self/task")),
+        "fds": sorted(int(fd) for fd in os.listdir("/proc/self/fd")),
+    }
+    listener = None
+    if sys.argv[2:3] == ["--listen"]:
+        import hashlib
 
-    reply(
-        {
-            "ready": os.getpid(),
-            "seconds": round(seconds, 3),
-            "modules": len(sys.modules),
-            "not_imported": failed,
-            "threads": len(os.listdir("/proc/self/task")),
-            "fds": sorted(int(fd) for fd in os.listdir("/proc/self/fd")),
-        }
-    )
-    serve(package, pending)
+        # Listening before we say we are ready: the serve command then
+        # tells users the socket is there.
+        listener = listen_on(sys.argv[3])
+        # Which script and interpreter serve: a run of another build of
+        # the harness, or of another venv, starts its own instead.
+        with open(__file__, "rb") as f:
+            greeting = dict(ready, script=hashlib.sha1(f.read()).hexdigest(), python=sys.executable)
+    reply(ready)
+    serve(package, Client(0, write_all(REPLY_FD), pending), listener, listener and greeting)
 
 
 if __name__ == "__main__":
