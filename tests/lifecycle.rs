@@ -229,9 +229,10 @@ fn descendants_with(root: u32, flag: &str) -> Vec<i32> {
     found
 }
 
-/// With `-j 2` on shared agents, a base agent killed in the middle of the
-/// run fails the cases that were on it, each naming why, within a second;
-/// the cases after them get a new base agent and the run goes on.
+/// With `-j 2` on shared agents (two base agents, a case on each), a base
+/// agent killed in the middle of the run fails the case that was on it,
+/// naming why, within a second, and not the case on the other; the cases
+/// after them get a new base agent and the run goes on.
 #[test]
 fn a_base_agent_killed_mid_run_fails_only_its_cases_and_the_run_goes_on() {
     use std::io::BufRead;
@@ -325,13 +326,23 @@ steps:
         before.push(line);
     }
     std::thread::sleep(Duration::from_millis(500));
+    // -j 2: the second case found the first base agent busy and got one
+    // of its own.
     let bases = descendants_with(child.id(), "--multitenant");
-    assert_eq!(bases.len(), 1, "one base agent: {bases:?}");
+    assert_eq!(bases.len(), 2, "a base agent per running case: {bases:?}");
+    // One killed: the case on it fails; the case on the other goes on.
     let killed_at = Instant::now();
-    unsafe {
-        libc::kill(bases[0], libc::SIGKILL);
+    unsafe { libc::kill(bases[0], libc::SIGKILL) };
+    let mut later = Vec::new();
+    while let Ok(line) = received.recv_timeout(Duration::from_millis(1500)) {
+        later.push(line);
     }
-    let later: Vec<(Instant, String)> = received.iter().collect();
+    let failed_first = later.iter().filter(|(_, l)| l.starts_with("FAIL ")).count();
+    assert_eq!(failed_first, 1, "only the case on it: {later:#?}");
+    // Then the other.
+    unsafe { libc::kill(bases[1], libc::SIGKILL) };
+    let second_killed_at = Instant::now();
+    later.extend(received.iter());
     let status = child.wait().unwrap();
     let verdict = |word: &str| {
         later
@@ -341,11 +352,11 @@ steps:
             .collect::<Vec<_>>()
     };
     let (failed, passed) = (verdict("FAIL "), verdict("PASS "));
-    assert_eq!(failed.len(), 2, "the two cases on it fail: {later:#?}");
-    for (at, line) in &failed {
+    assert_eq!(failed.len(), 2, "the two cases on them fail: {later:#?}");
+    for ((at, line), killed) in failed.iter().zip([killed_at, second_killed_at]) {
         assert!(line.contains("1-waits-"), "{line}");
         assert!(
-            at.duration_since(killed_at) < Duration::from_secs(1),
+            at.duration_since(killed) < Duration::from_secs(1),
             "failed within a second of the kill: {line}"
         );
     }

@@ -73,7 +73,7 @@ pub struct AgentSpec {
 )]
 #[serde(rename_all = "lowercase")]
 pub enum AgentMode {
-    /// Sub-wallets of one multitenant base agent per version (fast).
+    /// Sub-wallets of multitenant base agents kept for the run (fast).
     Shared,
     /// Freshly started agents for every case.
     Dedicated,

@@ -12,7 +12,7 @@ pub use super::AgentMode;
 /// `--agents`: which mode(s) a run's cases use.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Modes {
-    /// Sub-wallets of one multitenant base agent per version (fast).
+    /// Sub-wallets of multitenant base agents kept for the run (fast).
     Shared,
     /// Freshly started agents for every case.
     Dedicated,
@@ -110,14 +110,19 @@ impl ProviderChoice {
     }
 }
 
-/// In `Shared` mode, each source becomes a shared one.
-pub fn with_mode(sources: Vec<Arc<dyn Provider>>, mode: AgentMode) -> Vec<Arc<dyn Provider>> {
+/// In `Shared` mode, each source becomes a shared one, with up to `jobs`
+/// base agents for a set of suite flags.
+pub fn with_mode(
+    sources: Vec<Arc<dyn Provider>>,
+    mode: AgentMode,
+    jobs: usize,
+) -> Vec<Arc<dyn Provider>> {
     match mode {
         AgentMode::Dedicated => sources,
         AgentMode::Shared => sources
             .into_iter()
             .map(|inner| match inner.starts_agents() {
-                true => Arc::new(SharedProvider::new(inner)),
+                true => Arc::new(SharedProvider::new(inner).with_bases(jobs)),
                 // Agents that already run are used as they are.
                 false => inner,
             })

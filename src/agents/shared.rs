@@ -1,6 +1,7 @@
-//! Shared agents: one multitenant base agent per source (version ×
-//! provider) for the whole run, and every role of every case a fresh
-//! sub-wallet on it, created before the case and removed after it.
+//! Shared agents: multitenant base agents per source (version × provider)
+//! for the whole run (one, and up to one per job when cases run at once),
+//! and every role of every case a fresh sub-wallet on one of them, created
+//! before the case and removed after it.
 //!
 //! Creating a sub-wallet with a RAW key takes milliseconds where starting
 //! an agent takes seconds. A role whose flags ACA-Py cannot set per wallet
@@ -94,6 +95,8 @@ pub fn wallet_settings(args: &[String]) -> Result<WalletSettings, String> {
 pub struct SharedProvider {
     inner: Arc<dyn Provider>,
     bases: tokio::sync::Mutex<Vec<(Vec<String>, Arc<Base>)>>,
+    /// How many base agents a set of suite flags may have.
+    per_set: usize,
 }
 
 impl SharedProvider {
@@ -101,25 +104,52 @@ impl SharedProvider {
         SharedProvider {
             inner,
             bases: tokio::sync::Mutex::default(),
+            per_set: 1,
         }
+    }
+
+    /// Up to `per_set` base agents for a set of suite flags, each started
+    /// when the others all have cases: an agent is one Python process, so
+    /// one core, and with `-j N` N cases at a time would queue on it.
+    pub fn with_bases(mut self, per_set: usize) -> SharedProvider {
+        self.per_set = per_set.max(1);
+        self
     }
 
     /// The running base agent with `suite_args`, started on first use, and
     /// again after one died.
     async fn base(&self, suite_args: &[String], case: &Scope) -> Result<Arc<Base>, ProviderError> {
         let mut bases = self.bases.lock().await;
-        if let Some(found) = bases.iter().position(|(args, _)| args == suite_args) {
-            let base = &bases[found].1;
-            // A base agent killed between two cases is seen here, not by
-            // the first sub-wallet request of the next case.
-            if base.alive() {
-                match base.handle.lock().await.gone().await {
-                    Some(why) => base.mark_dead(&why),
-                    None => return Ok(base.clone()),
+        // A base agent killed between two cases is seen here, not by the
+        // first sub-wallet request of the next case.
+        let mut index = 0;
+        while index < bases.len() {
+            let (args, base) = &bases[index];
+            if args == suite_args && base.alive() {
+                if let Some(why) = base.handle.lock().await.gone().await {
+                    base.mark_dead(&why);
                 }
             }
-            let (_, dead) = bases.remove(found);
-            dead.stop().await;
+            if args == suite_args && !base.alive() {
+                let (_, dead) = bases.remove(index);
+                dead.stop().await;
+            } else {
+                index += 1;
+            }
+        }
+        // The least busy of the set's base agents (a case holds its base
+        // while it runs); a new one while each has cases and the set has
+        // fewer than `per_set`: one Python process is one core.
+        let least_busy = bases
+            .iter()
+            .filter(|(args, _)| args == suite_args)
+            .map(|(_, base)| base)
+            .min_by_key(|base| Arc::strong_count(base));
+        let count = bases.iter().filter(|(args, _)| args == suite_args).count();
+        if let Some(base) = least_busy {
+            if Arc::strong_count(base) == 1 || count >= self.per_set {
+                return Ok(base.clone());
+            }
         }
         let spec = AgentSpec {
             role: "tenants".into(),

@@ -141,8 +141,8 @@ pub struct SelectArgs {
     /// Only cases whose name contains this text (repeatable: any of them).
     #[arg(long, short = 'k')]
     pub filter: Vec<String>,
-    /// `shared`: every role is a fresh sub-wallet of one multitenant agent
-    /// per version, started once per run; `dedicated`: every case starts
+    /// `shared`: every role is a fresh sub-wallet of a multitenant agent
+    /// of its version (up to one per job), started once per run; `dedicated`: every case starts
     /// its own agents; `both`: every case twice, and a different verdict is
     /// a finding [default: the config file's `agent_mode`, else shared].
     #[arg(long = "agents", value_enum, value_name = "MODE")]

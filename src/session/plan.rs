@@ -137,7 +137,7 @@ impl Plan {
                 notices,
             )
             .await;
-            for sources in in_modes(sources, modes) {
+            for sources in in_modes(sources, modes, jobs(&settings)) {
                 cases.extend(suite::cases(&scenarios, &sources));
             }
         }
@@ -162,7 +162,7 @@ impl Plan {
         let has_services =
             !services.is_empty() || cases.iter().any(|c| !c.scenario.services.is_empty());
         Ok(Plan {
-            jobs: settings.jobs.unwrap_or(2).max(1),
+            jobs: jobs(&settings),
             retries: settings.retries.unwrap_or(0),
             reports: reports(&settings),
             has_services,
@@ -328,14 +328,23 @@ fn releases(versions: &[String]) -> Result<Vec<Release>, PlanError> {
         .collect()
 }
 
-/// The sources of each mode of `modes`: wrapped as shared ones, or (beside
-/// shared twins) named as dedicated ones.
-fn in_modes(sources: Vec<Arc<dyn Provider>>, modes: Modes) -> Vec<Vec<Arc<dyn Provider>>> {
+/// How many cases run at a time (`--jobs`, 2 by default).
+fn jobs(settings: &Settings) -> usize {
+    settings.jobs.unwrap_or(2).max(1)
+}
+
+/// The sources of each mode of `modes`: wrapped as shared ones (with up to
+/// `jobs` base agents each), or (beside shared twins) named as dedicated ones.
+fn in_modes(
+    sources: Vec<Arc<dyn Provider>>,
+    modes: Modes,
+    jobs: usize,
+) -> Vec<Vec<Arc<dyn Provider>>> {
     modes
         .each()
         .iter()
         .map(|&mode| {
-            let wrapped = select::with_mode(sources.clone(), mode);
+            let wrapped = select::with_mode(sources.clone(), mode, jobs);
             match (modes, mode) {
                 (Modes::Both, AgentMode::Dedicated) => select::as_twins(wrapped),
                 _ => wrapped,
@@ -386,7 +395,7 @@ async fn matrices(
     let agent_start = settings.agent_start.unwrap_or_default();
     let sources =
         select::for_versions(provider, &releases(&distinct)?, image, agent_start, notices).await;
-    Ok(in_modes(sources, modes)
+    Ok(in_modes(sources, modes, jobs(settings))
         .into_iter()
         .map(|sources| {
             let by_version: BTreeMap<&String, Arc<dyn Provider>> =
