@@ -355,6 +355,10 @@ def main():
             greeting = dict(ready, script=hashlib.sha1(f.read()).hexdigest(), python=sys.executable)
     reply(ready)
     serve(package, Client(0, write_all(REPLY_FD), pending), listener, listener and greeting)
+    # No interpreter teardown: unloading 1,700 modules is slow, and on
+    # 0.12.x (Python 3.11) it can hang.
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
