@@ -111,6 +111,18 @@ pub struct RawAgentFile {
     pub to: Option<Spanned<String>>,
 }
 
+/// An argument of a service's `command`: text, or a number or boolean
+/// written plainly (`[--port, 6543]`, as in a compose file), taken as
+/// written.
+#[derive(JsonSchema)]
+#[schemars(untagged)]
+#[allow(dead_code)] // only its schema is used
+enum CommandArgument {
+    Text(String),
+    Number(f64),
+    Flag(bool),
+}
+
 /// A container beside the agents.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -124,7 +136,7 @@ pub struct RawService {
     #[schemars(with = "BTreeMap<String, String>")]
     pub env: SpannedMap<Spanned<String>>,
     /// Arguments replacing the image's command.
-    #[schemars(with = "Option<Vec<String>>")]
+    #[schemars(with = "Option<Vec<CommandArgument>>")]
     pub command: Option<Vec<Spanned<String>>>,
     /// The port the agents use; also published on 127.0.0.1 for process agents.
     #[schemars(with = "u16")]
