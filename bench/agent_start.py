@@ -55,6 +55,22 @@ def modules(version):
     return [l.strip() for l in open(path) if l.strip() and not l.startswith("#")]
 
 
+def is_ready_within(admin_port, api_key, limit):
+    """Polls /status/ready until it answers 200 (True) or `limit` s pass."""
+    deadline = time.monotonic() + limit
+    request = urllib.request.Request(
+        "http://127.0.0.1:%s/status/ready" % admin_port, headers={"X-API-Key": api_key})
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(request, timeout=2) as r:
+                if r.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.01)
+    return False
+
+
 class Agent:
     """One agent's ports, keys and HOME: the same on a restart."""
 
@@ -80,20 +96,8 @@ class Agent:
         self.log = os.path.join(self.home, "agent.log")
 
     def ready(self, limit=60):
-        deadline = time.monotonic() + limit
-        request = urllib.request.Request(
-            "http://127.0.0.1:%d/status/ready" % self.admin,
-            headers={"X-API-Key": self.key},
-        )
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(request, timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                pass
-            time.sleep(0.01)
-        raise RuntimeError("not ready: " + open(self.log).read()[-2000:])
+        if not is_ready_within(self.admin, self.key, limit):
+            raise RuntimeError("not ready: " + open(self.log).read()[-2000:])
 
 
 def pss_kib(pid):

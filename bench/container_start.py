@@ -26,7 +26,7 @@ import sys
 import time
 import urllib.request
 
-from agent_start import b58  # the wallet key as the harness writes it
+from agent_start import b58, is_ready_within  # as the harness writes and waits
 
 
 def docker(*args):
@@ -41,18 +41,8 @@ def timed(steps, name, fn, *args):
 
 
 def ready(port, key, limit=60):
-    deadline = time.monotonic() + limit
-    request = urllib.request.Request(
-        "http://127.0.0.1:%s/status/ready" % port, headers={"X-API-Key": key})
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(request, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.01)
-    raise RuntimeError("not ready within %ss" % limit)
+    if not is_ready_within(port, key, limit):
+        raise RuntimeError("not ready within %ss" % limit)
 
 
 def admin_port(name):
