@@ -27,7 +27,7 @@ use crate::scenario::discover::CONFIG_FILE;
 use crate::scenario::load::check_suite_services;
 use crate::scenario::model::ServiceDecl;
 use crate::scenario::raw::RawService;
-use crate::scenario::yaml::{parse_yaml, SpannedMap};
+use crate::scenario::yaml::{parse_yaml, CoreInteger, SpannedMap};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
@@ -53,7 +53,8 @@ pub struct Config {
     #[serde(default)]
     pub agent_args: Vec<String>,
     /// How many cases run at a time: see `--jobs`.
-    pub jobs: Option<usize>,
+    #[schemars(with = "Option<usize>")]
+    pub jobs: Option<Spanned<CoreInteger<usize>>>,
     /// `shared` or `dedicated`: see `--agents`.
     pub agent_mode: Option<String>,
     /// `preloaded` or `plain`: see `--agent-start`.
@@ -65,7 +66,8 @@ pub struct Config {
     /// `--interop`: each role takes each version independently.
     pub interop: Option<bool>,
     /// How many times a failing case runs again: see `--retries`.
-    pub retries: Option<u32>,
+    #[schemars(with = "Option<u32>")]
+    pub retries: Option<Spanned<CoreInteger<u32>>>,
     /// For `provider: external`: the running agents, by role.
     #[serde(default)]
     pub agents: BTreeMap<String, ExternalAgent>,
@@ -156,6 +158,7 @@ impl Config {
     pub fn from_source(file: Arc<SourceFile>) -> Result<Config, Diagnostic> {
         let mut config: Config = parse_yaml(&file)?;
         config.check_versions(&file)?;
+        config.check_integers(&file)?;
         config.path = Some(file.path.clone());
         config.file = Some(file);
         Ok(config)
@@ -179,6 +182,28 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// `jobs` and `retries` are integers, or the file's line and column say
+    /// which is not.
+    fn check_integers(&self, file: &Arc<SourceFile>) -> Result<(), Diagnostic> {
+        if let Some(jobs) = &self.jobs {
+            CoreInteger::check(jobs, file)?;
+        }
+        if let Some(retries) = &self.retries {
+            CoreInteger::check(retries, file)?;
+        }
+        Ok(())
+    }
+
+    /// `jobs`, once checked.
+    pub fn jobs(&self) -> Option<usize> {
+        self.jobs.as_ref().and_then(|j| j.value.0.clone().ok())
+    }
+
+    /// `retries`, once checked.
+    pub fn retries(&self) -> Option<u32> {
+        self.retries.as_ref().and_then(|r| r.value.0.clone().ok())
     }
 
     /// The versions of `acapy`, as written.
@@ -288,7 +313,7 @@ mod tests {
         let root = repo();
         let file = root.path().join("scenarios/wallet/x.yaml");
         let config = Config::find(&[file]).unwrap();
-        assert_eq!(config.jobs, Some(3));
+        assert_eq!(config.jobs(), Some(3));
         assert_eq!(
             config.path.unwrap(),
             root.path().join("scenarios").join(CONFIG_FILE)
@@ -299,7 +324,7 @@ mod tests {
     fn the_nearest_suite_file_wins_and_none_is_looked_for_above_the_repository() {
         let root = repo();
         let profile = Config::find(&[root.path().join("scenarios/cheqd/y.yaml")]).unwrap();
-        assert_eq!(profile.jobs, Some(1));
+        assert_eq!(profile.jobs(), Some(1));
         std::fs::write(root.path().join(CONFIG_FILE), "jobs: 9\n").unwrap();
         let inner = root.path().join("inner");
         std::fs::create_dir_all(inner.join(".git")).unwrap();
@@ -331,5 +356,31 @@ mod tests {
             from_text("acapy: [0.12.8, \"1.7.0\"]\nrole_versions: { holder: [1.3.6] }\n").unwrap();
         assert_eq!(fine.versions(), ["0.12.8", "1.7.0"]);
         assert_eq!(fine.pinned_versions()["holder"], ["1.3.6"]);
+    }
+
+    #[test]
+    fn fuzz_config_an_integer_in_capital_hex_is_refused_at_its_position() {
+        // serde-saphyr read `0XA` as 10 here and as text for the schema.
+        let e = from_text("jobs: 0XA\n").unwrap_err();
+        let loc = e.loc.expect("a position");
+        assert_eq!((loc.line, loc.column), (1, 7), "{}", e.message);
+        assert_eq!(e.message, "expected an integer, found the text `0XA`");
+        assert!(
+            e.notes.iter().any(|n| n.contains("small letter")),
+            "{:?}",
+            e.notes
+        );
+        let e = from_text("jobs: 2\nretries: 0B1\n").unwrap_err();
+        assert_eq!(e.loc.map(|l| (l.line, l.column)), Some((2, 10)));
+        // YAML 1.2's own spellings stay integers.
+        let fine = from_text("jobs: 0x10\nretries: 0o7\n").unwrap();
+        assert_eq!((fine.jobs(), fine.retries()), (Some(16), Some(7)));
+        let e = from_text("jobs: -1\n").unwrap_err();
+        assert_eq!(
+            e.message,
+            "expected an integer, found -1, out of range here"
+        );
+        let e = from_text("jobs: [2]\n").unwrap_err();
+        assert_eq!(e.loc.map(|l| (l.line, l.column)), Some((1, 7)));
     }
 }

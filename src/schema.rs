@@ -11,6 +11,9 @@ use crate::config::Config;
 use crate::report::json::JsonReport;
 use crate::scenario::raw::{RawFixture, RawScenario};
 use schemars::generate::SchemaSettings;
+use schemars::transform::RecursiveTransform;
+use schemars::Schema;
+use serde_json::{json, Value};
 
 /// Which file a schema describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -27,7 +30,13 @@ pub enum SchemaKind {
 
 /// The schema as pretty-printed JSON, without a trailing newline.
 pub fn schema_json(kind: SchemaKind) -> String {
-    let generator = SchemaSettings::draft07().into_generator();
+    let settings = SchemaSettings::draft07();
+    // The report is written by the harness, not read from YAML.
+    let generator = match kind {
+        SchemaKind::Report => settings,
+        _ => settings.with_transform(RecursiveTransform(admit_plain_scalars_as_text)),
+    }
+    .into_generator();
     let schema = match kind {
         SchemaKind::Scenario => generator.into_root_schema_for::<RawScenario>(),
         SchemaKind::Fixture => generator.into_root_schema_for::<RawFixture>(),
@@ -35,4 +44,35 @@ pub fn schema_json(kind: SchemaKind) -> String {
         SchemaKind::Report => generator.into_root_schema_for::<JsonReport>(),
     };
     serde_json::to_string_pretty(&schema).expect("a schema is JSON")
+}
+
+/// The loader takes a plain number or boolean written where text is wanted
+/// as its text, exactly as written (`name: 404` is the text `404`, `1.10`
+/// stays `1.10`), as compose files and CI workflows do; so the schemas of
+/// the files it reads admit them there. Text from a fixed list or of a
+/// pattern stays text: the loader would refuse a number there anyway.
+fn admit_plain_scalars_as_text(schema: &mut Schema) {
+    let fixed = ["enum", "const", "pattern", "format"];
+    if fixed.into_iter().any(|k| schema.get(k).is_some()) {
+        return;
+    }
+    // `"string"`, or `["string", "null"]` for an optional one.
+    let types = match schema.get("type") {
+        Some(Value::String(t)) => vec![t.clone()],
+        Some(Value::Array(ts)) => ts
+            .iter()
+            .filter_map(|t| t.as_str().map(str::to_owned))
+            .collect(),
+        _ => return,
+    };
+    if !types.iter().any(|t| t == "string") {
+        return;
+    }
+    let scalars = ["string", "number", "boolean"];
+    let rest = types
+        .iter()
+        .map(String::as_str)
+        .filter(|t| !scalars.contains(t));
+    let admitted: Vec<&str> = scalars.into_iter().chain(rest).collect();
+    schema.insert("type".into(), json!(admitted));
 }

@@ -154,6 +154,7 @@ fn schema_rejects_the_structural_errors_in_tests_broken() {
     assert_eq!(
         rejected,
         [
+            "port-in-capital-hex.yaml",
             "unknown-key.yaml",
             "wrong-type.yaml",
             "xfail-unknown-step.yaml"

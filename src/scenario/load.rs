@@ -123,4 +123,41 @@ mod tests {
         let loc = e.0[0].loc.clone().unwrap();
         assert_eq!((loc.line, loc.column), (2, 1));
     }
+
+    /// Found by the `validate` fuzz target: `name: 404` was taken as the
+    /// text `404` and refused by the schema as a number. The loader keeps a
+    /// plain scalar in a text field as written, and the schemas now admit it
+    /// (the corpus input checks that side).
+    #[test]
+    fn fuzz_validate_a_number_or_boolean_in_a_text_field_is_its_text_as_written() {
+        let text = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fuzz-corpus/validate/violation-number-as-step-name"),
+        )
+        .unwrap();
+        let path = Path::new("scenarios/x.yaml");
+        let scenario = load_bytes(path, &text, "x".into(), &BTreeSet::new()).unwrap();
+        assert_eq!(scenario.name, "1.10", "not the number 1.1");
+        assert_eq!(scenario.tags, ["2026", "true"]);
+        assert_eq!(scenario.steps[0].name, "404");
+        let agent = &scenario.agents[0];
+        assert_eq!(agent.label, "7");
+        let none = Default::default();
+        assert_eq!(agent.args[1].render_text(&none).unwrap(), "1000");
+        let env = agent.env[0].1.render_text(&none).unwrap();
+        assert_eq!(env, "yes", "not `true`");
+    }
+
+    /// The other side of the same rule: where a number is wanted, text is
+    /// refused at its position, `0X1F` included (YAML 1.2 reads it as text).
+    #[test]
+    fn fuzz_config_a_service_port_in_capital_hex_is_refused_at_its_position() {
+        let text = "name: x\nservices:\n  db: { image: postgres, port: 0X1538 }\nagents:\n  a: {}\nsteps:\n  - agent: a\n    get: /status\n";
+        let path = Path::new("scenarios/x.yaml");
+        let e = load_bytes(path, text.as_bytes(), "x".into(), &BTreeSet::new()).unwrap_err();
+        let d = &e.0[0];
+        assert_eq!(d.message, "expected an integer, found the text `0X1538`");
+        let loc = d.loc.as_ref().unwrap();
+        assert_eq!((loc.line, loc.column, loc.len), (3, 32, 6));
+    }
 }

@@ -6,7 +6,7 @@
 //! (`acapy-harness schema`): positions are not part of the file, so each
 //! `Spanned` field is described as the value it holds (`schemars(with)`).
 
-use super::yaml::{SpannedMap, SpannedNode};
+use super::yaml::{CoreInteger, SpannedMap, SpannedNode};
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::Deserialize;
 use serde_saphyr::Spanned;
@@ -111,18 +111,6 @@ pub struct RawAgentFile {
     pub to: Option<Spanned<String>>,
 }
 
-/// An argument of a service's `command`: text, or a number or boolean
-/// written plainly (`[--port, 6543]`, as in a compose file), taken as
-/// written.
-#[derive(JsonSchema)]
-#[schemars(untagged)]
-#[allow(dead_code)] // only its schema is used
-enum CommandArgument {
-    Text(String),
-    Number(f64),
-    Flag(bool),
-}
-
 /// A container beside the agents.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -136,11 +124,11 @@ pub struct RawService {
     #[schemars(with = "BTreeMap<String, String>")]
     pub env: SpannedMap<Spanned<String>>,
     /// Arguments replacing the image's command.
-    #[schemars(with = "Option<Vec<CommandArgument>>")]
+    #[schemars(with = "Option<Vec<String>>")]
     pub command: Option<Vec<Spanned<String>>>,
     /// The port the agents use; also published on 127.0.0.1 for process agents.
     #[schemars(with = "u16")]
-    pub port: Spanned<u16>,
+    pub port: Spanned<CoreInteger<u16>>,
     /// When it counts as ready (default: its port accepts connections).
     #[schemars(with = "Option<RawReady>")]
     pub ready: Option<Spanned<RawReady>>,

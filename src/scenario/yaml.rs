@@ -189,3 +189,78 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for SpannedMap<T> {
         deserializer.deserialize_map(MapVisitor(std::marker::PhantomData))
     }
 }
+
+/// An integer as YAML 1.2's core schema reads it, which is how the schemas
+/// see the file. Read straight into an integer field, serde-saphyr also takes
+/// `0XA`, `0O7` and `0B1` as numbers; read as an untyped value it keeps them
+/// as text, so such a file would load and then fail its schema. What is not
+/// an integer is kept as a description of what was written: an error raised
+/// while reading would lose its position, so [`CoreInteger::check`] refuses
+/// it afterwards, at its line and column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoreInteger<T>(pub Result<T, String>);
+
+impl<T: Copy> CoreInteger<T> {
+    /// The integer, or an error at its line and column.
+    pub fn check(spanned: &Spanned<Self>, file: &Arc<SourceFile>) -> Result<T, Diagnostic> {
+        let found = match &spanned.value.0 {
+            Ok(value) => return Ok(*value),
+            Err(found) => found,
+        };
+        let at = &spanned.referenced;
+        let len = at.span().len() as usize;
+        let loc = Loc::new(file, at.line() as usize, at.column() as usize, len);
+        let diagnostic = Diagnostic::at(&loc, format!("expected an integer, found {found}"));
+        let capital_radix = Regex::new(r"^the text `[+-]?0[XOB]").expect("static regex");
+        Err(match capital_radix.is_match(found) {
+            true => diagnostic.note(
+                "help: YAML 1.2 writes hexadecimal and octal with a small letter (`0x1f`, `0o17`); `0X1F` is text",
+            ),
+            false => diagnostic,
+        })
+    }
+}
+
+impl<'de, T: TryFrom<u64> + TryFrom<i64>> Deserialize<'de> for CoreInteger<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct IntegerVisitor<T>(std::marker::PhantomData<T>);
+        impl<'de, T: TryFrom<u64> + TryFrom<i64>> Visitor<'de> for IntegerVisitor<T> {
+            type Value = CoreInteger<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an integer")
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                let out_of_range = || format!("{v}, out of range here");
+                Ok(CoreInteger(T::try_from(v).map_err(|_| out_of_range())))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                let out_of_range = || format!("{v}, out of range here");
+                Ok(CoreInteger(T::try_from(v).map_err(|_| out_of_range())))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(CoreInteger(Err(format!("the number {v}"))))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(CoreInteger(Err(format!("`{v}`"))))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(CoreInteger(Err(format!("the text `{v}`"))))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(CoreInteger(Err("null".to_owned())))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<de::IgnoredAny>()?.is_some() {}
+                Ok(CoreInteger(Err("a list".to_owned())))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map
+                    .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(CoreInteger(Err("a mapping".to_owned())))
+            }
+        }
+        deserializer.deserialize_any(IntegerVisitor(std::marker::PhantomData))
+    }
+}

@@ -285,8 +285,8 @@ fn file_layer(config: &Config) -> Result<Settings, PlanError> {
         versions: config.versions(),
         pinned: config.pinned_versions(),
         interop: config.interop,
-        jobs: config.jobs,
-        retries: config.retries,
+        jobs: config.jobs(),
+        retries: config.retries(),
         ..Settings::default()
     };
     if let Some(name) = &config.provider {

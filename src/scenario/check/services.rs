@@ -6,7 +6,7 @@ use crate::diagnostic::Diagnostic;
 use crate::scenario::model::*;
 use crate::scenario::raw::*;
 use crate::scenario::template::{Template, SERVICE_FIELDS};
-use crate::scenario::yaml::SpannedMap;
+use crate::scenario::yaml::{CoreInteger, SpannedMap};
 use serde_saphyr::Spanned;
 use std::time::Duration;
 
@@ -85,10 +85,18 @@ impl Checker {
         for t in env.iter().map(|(_, t)| t).chain(command.iter().flatten()) {
             self.variables.read_later_env(t);
         }
-        if raw.port.value == 0 {
-            let at = self.loc(&raw.port.referenced);
-            self.error(Diagnostic::at(&at, "a service's port cannot be 0"));
-        }
+        let port = match CoreInteger::check(&raw.port, &self.file) {
+            Ok(0) => {
+                let at = self.loc(&raw.port.referenced);
+                self.error(Diagnostic::at(&at, "a service's port cannot be 0"));
+                0
+            }
+            Ok(port) => port,
+            Err(e) => {
+                self.error(e);
+                0
+            }
+        };
         let (ready, ready_timeout) = match raw.ready {
             None => (Readiness::Port, DEFAULT_SERVICE_TIMEOUT),
             Some(ready) => self.check_ready(ready)?,
@@ -123,7 +131,7 @@ impl Checker {
             image: raw.image.value,
             env,
             command,
-            port: raw.port.value,
+            port,
             ready,
             ready_timeout,
             loc,
