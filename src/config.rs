@@ -198,12 +198,12 @@ impl Config {
 
     /// `jobs`, once checked.
     pub fn jobs(&self) -> Option<usize> {
-        self.jobs.as_ref().and_then(|j| j.value.0.clone().ok())
+        self.jobs.as_ref().and_then(|j| j.value.integer())
     }
 
     /// `retries`, once checked.
     pub fn retries(&self) -> Option<u32> {
-        self.retries.as_ref().and_then(|r| r.value.0.clone().ok())
+        self.retries.as_ref().and_then(|r| r.value.integer())
     }
 
     /// The versions of `acapy`, as written.

@@ -198,21 +198,43 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for SpannedMap<T> {
 /// while reading would lose its position, so [`CoreInteger::check`] refuses
 /// it afterwards, at its line and column.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CoreInteger<T>(pub Result<T, String>);
+pub struct CoreInteger<T>(pub Result<T, NotAnInteger>);
+
+/// What stood where an integer was wanted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotAnInteger {
+    /// `the text `0XA``, `the number 1.5`, `a list`, ...
+    found: String,
+    /// Written `0X…`, `0O…` or `0B…`: an integer in YAML 1.1 and to serde-saphyr's typed reading.
+    capital_radix: bool,
+}
+
+impl NotAnInteger {
+    fn new(found: String) -> Self {
+        NotAnInteger {
+            found,
+            capital_radix: false,
+        }
+    }
+}
 
 impl<T: Copy> CoreInteger<T> {
+    /// The integer, if it is one.
+    pub fn integer(&self) -> Option<T> {
+        self.0.as_ref().ok().copied()
+    }
+
     /// The integer, or an error at its line and column.
     pub fn check(spanned: &Spanned<Self>, file: &Arc<SourceFile>) -> Result<T, Diagnostic> {
-        let found = match &spanned.value.0 {
+        let not = match &spanned.value.0 {
             Ok(value) => return Ok(*value),
-            Err(found) => found,
+            Err(not) => not,
         };
         let at = &spanned.referenced;
         let len = at.span().len() as usize;
         let loc = Loc::new(file, at.line() as usize, at.column() as usize, len);
-        let diagnostic = Diagnostic::at(&loc, format!("expected an integer, found {found}"));
-        let capital_radix = Regex::new(r"^the text `[+-]?0[XOB]").expect("static regex");
-        Err(match capital_radix.is_match(found) {
+        let diagnostic = Diagnostic::at(&loc, format!("expected an integer, found {}", not.found));
+        Err(match not.capital_radix {
             true => diagnostic.note(
                 "help: YAML 1.2 writes hexadecimal and octal with a small letter (`0x1f`, `0o17`); `0X1F` is text",
             ),
@@ -230,35 +252,43 @@ impl<'de, T: TryFrom<u64> + TryFrom<i64>> Deserialize<'de> for CoreInteger<T> {
                 f.write_str("an integer")
             }
             fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-                let out_of_range = || format!("{v}, out of range here");
+                let out_of_range = || NotAnInteger::new(format!("{v}, out of range here"));
                 Ok(CoreInteger(T::try_from(v).map_err(|_| out_of_range())))
             }
             fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
-                let out_of_range = || format!("{v}, out of range here");
+                let out_of_range = || NotAnInteger::new(format!("{v}, out of range here"));
                 Ok(CoreInteger(T::try_from(v).map_err(|_| out_of_range())))
             }
             fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
-                Ok(CoreInteger(Err(format!("the number {v}"))))
+                Ok(CoreInteger(Err(NotAnInteger::new(format!(
+                    "the number {v}"
+                )))))
             }
             fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
-                Ok(CoreInteger(Err(format!("`{v}`"))))
+                Ok(CoreInteger(Err(NotAnInteger::new(format!("`{v}`")))))
             }
             fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(CoreInteger(Err(format!("the text `{v}`"))))
+                let unsigned = v.trim_start_matches(['+', '-']);
+                let capital_radix = ["0X", "0O", "0B"].iter().any(|p| unsigned.starts_with(p));
+                let found = format!("the text `{v}`");
+                Ok(CoreInteger(Err(NotAnInteger {
+                    found,
+                    capital_radix,
+                })))
             }
             fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(CoreInteger(Err("null".to_owned())))
+                Ok(CoreInteger(Err(NotAnInteger::new("null".to_owned()))))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
                 while seq.next_element::<de::IgnoredAny>()?.is_some() {}
-                Ok(CoreInteger(Err("a list".to_owned())))
+                Ok(CoreInteger(Err(NotAnInteger::new("a list".to_owned()))))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 while map
                     .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
                     .is_some()
                 {}
-                Ok(CoreInteger(Err("a mapping".to_owned())))
+                Ok(CoreInteger(Err(NotAnInteger::new("a mapping".to_owned()))))
             }
         }
         deserializer.deserialize_any(IntegerVisitor(std::marker::PhantomData))
