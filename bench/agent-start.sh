@@ -20,10 +20,7 @@ cache=${ACAPY_HARNESS_CACHE:-$HOME/.cache/acapy-harness}
 
 for version in ${versions//,/ }; do
   venv="$cache/venvs/acapy-$version"
-  # Without PYTHONUNBUFFERED: with it, this driver's first fork of 0.12.8
-  # fails to open its new wallet ("Invalid store handle") and hangs, while
-  # the harness's forks, given the same variable, start (not understood yet).
-  env -u PYTHONUNBUFFERED "$venv/bin/python" bench/agent_start.py "$venv" "$version" "$rounds"
+  "$venv/bin/python" bench/agent_start.py "$venv" "$version" "$rounds"
 done
 
 # One seed-flow case per run: "CASE_SECONDS WALL_SECONDS".
