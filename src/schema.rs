@@ -69,10 +69,11 @@ fn admit_plain_scalars_as_text(schema: &mut Schema) {
         return;
     }
     let scalars = ["string", "number", "boolean"];
+    // `null` stays; `integer` goes, as `number` admits it.
     let rest = types
         .iter()
         .map(String::as_str)
-        .filter(|t| !scalars.contains(t));
+        .filter(|t| !scalars.contains(t) && *t != "integer");
     let admitted: Vec<&str> = scalars.into_iter().chain(rest).collect();
     schema.insert("type".into(), json!(admitted));
 }
