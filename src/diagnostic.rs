@@ -76,6 +76,16 @@ impl Loc {
         }
     }
 
+    /// Where serde-saphyr found a value in `file`, as long as its span.
+    pub fn of(file: &Arc<SourceFile>, at: &serde_saphyr::Location) -> Loc {
+        Loc::new(
+            file,
+            at.line() as usize,
+            at.column() as usize,
+            at.span().len() as usize,
+        )
+    }
+
     /// The position `offset` characters further along the same line, `len` long.
     pub fn shifted(&self, offset: usize, len: usize) -> Loc {
         Loc {

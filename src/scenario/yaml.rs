@@ -230,9 +230,7 @@ impl<T: Copy> CoreInteger<T> {
             Ok(value) => return Ok(*value),
             Err(not) => not,
         };
-        let at = &spanned.referenced;
-        let len = at.span().len() as usize;
-        let loc = Loc::new(file, at.line() as usize, at.column() as usize, len);
+        let loc = Loc::of(file, &spanned.referenced);
         let diagnostic = Diagnostic::at(&loc, format!("expected an integer, found {}", not.found));
         Err(match not.capital_radix {
             true => diagnostic.note(

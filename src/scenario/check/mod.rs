@@ -94,12 +94,7 @@ enum Pin<'a> {
 
 impl Checker {
     fn loc(&self, l: &Location) -> Loc {
-        Loc::new(
-            &self.file,
-            l.line() as usize,
-            l.column() as usize,
-            l.span().len() as usize,
-        )
+        Loc::of(&self.file, l)
     }
 
     fn key_loc(&self, key: &Spanned<String>) -> Loc {
